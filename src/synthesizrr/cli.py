@@ -1,0 +1,277 @@
+"""Command-line interface: parse arguments, load the config, make one library call."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from synthesizrr.errors import SynthesizrrError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Turn a few labeled examples, an unlabeled corpus and an LLM into a diverse labeled "
+    "dataset (SynthesizRR), distill it into a student and measure it.",
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigArg = Annotated[Path, typer.Argument(help="the run's YAML config", show_default=False)]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="override a config field, e.g. --set generation.per_label=10"),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="log at INFO level")]
+
+
+def _overrides(pairs: list[str] | None) -> dict[str, Any]:
+    import yaml
+
+    result: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise SynthesizrrError(f"--set '{pair}' is not KEY=VALUE.", fix="write --set a.b=value")
+        key, value = pair.split("=", 1)
+        result[key.strip()] = yaml.safe_load(value)
+    return result
+
+
+def _setup_logging(verbose: bool) -> None:
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+    )
+
+
+def _event(stage: str, status: str, summary: dict[str, Any]) -> None:
+    if status == "running":
+        err.print(f"[bold]▶ {stage}[/] ...")
+        return
+    mark = {"done": "[green]✓", "skipped": "[dim]↷", "incomplete": "[yellow]![/]",
+            "not needed": "[dim]·", "dry run": "[cyan]≈"}.get(status, "•")  # fmt: skip
+    items = [f"{k}={v}" for k, v in summary.items() if not isinstance(v, dict | list)]
+    detail = " ".join(items)
+    if "seconds" in summary:
+        detail = detail.replace(f"seconds={summary['seconds']}", f"({summary['seconds']}s)")
+    err.print(f"{mark} {stage}[/] {status}  {detail}", highlight=False)
+
+
+def _run(config: Path, sets: list[str] | None, quiet: bool, verbose: bool, **kw: Any) -> Any:
+    from synthesizrr.api import run
+    from synthesizrr.config import load_config
+
+    _setup_logging(verbose)
+    cfg = load_config(config, _overrides(sets))
+    return run(cfg, progress=not quiet, on_event=_event, **kw)
+
+
+def _print_result(handle: Any) -> None:
+    out.print(f"run directory: {handle.path}")
+    if (handle.path / "dataset" / "train.jsonl").exists():
+        out.print(f"dataset:       {handle.path / 'dataset' / 'train.jsonl'}")
+    if handle.report_path.exists():
+        out.print(f"report:        {handle.report_path}")
+
+
+@app.command("run")
+def run_cmd(
+    config: ConfigArg,
+    sets: SetOpt = None,
+    until: Annotated[str | None, typer.Option(help="stop after this stage")] = None,
+    force: Annotated[list[str] | None, typer.Option(help="rerun this stage even if unchanged")] = None,
+    retry_failed: Annotated[bool, typer.Option(help="resend only requests that failed")] = False,
+    overwrite: Annotated[bool, typer.Option(help="reuse a run folder made for another task")] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run every stage, skipping those already finished with the same settings."""
+    handle = _run(config, sets, quiet, verbose, until=until, force=force or (),
+                  retry_failed=retry_failed, overwrite=overwrite)  # fmt: skip
+    _print_result(handle)
+
+
+def _stage_command(stage: str, doc: str) -> None:
+    def command(
+        config: ConfigArg,
+        sets: SetOpt = None,
+        force: Annotated[bool, typer.Option(help=f"rerun {stage} even if unchanged")] = False,
+        quiet: QuietOpt = False,
+        verbose: VerboseOpt = False,
+    ) -> None:
+        handle = _run(config, sets, quiet, verbose, until=stage, force=[stage] if force else [])
+        out.print(f"run directory: {handle.path}")
+
+    command.__doc__ = f"{doc} (runs the stages before it when needed)."
+    app.command(stage)(command)
+
+
+for _name, _doc in [
+    ("seeds", "Sample the seed examples"),
+    ("corpus", "Read the corpus into passages"),
+    ("index", "Embed the corpus and build the retrieval index"),
+    ("retrieve", "Retrieve documents for every seed"),
+    ("refine", "Filter the generations into the final dataset"),
+    ("report", "Write the dataset files, dataset card and report.html"),
+]:
+    _stage_command(_name, _doc)
+
+
+@app.command("generate")
+def generate_cmd(
+    config: ConfigArg,
+    sets: SetOpt = None,
+    dry_run: Annotated[bool, typer.Option(help="estimate prompts, tokens and cost only")] = False,
+    retry_failed: Annotated[bool, typer.Option(help="resend only requests that failed")] = False,
+    force: Annotated[bool, typer.Option(help="rerun generate even if unchanged")] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Prompt the teacher and parse its outputs (runs the stages before it when needed)."""
+    handle = _run(config, sets, quiet, verbose, until="generate", dry_run=dry_run,
+                  retry_failed=retry_failed, force=["generate"] if force else [])  # fmt: skip
+    if dry_run:
+        out.print_json(json.dumps(handle.extras.get("estimate", {})))
+    else:
+        out.print(f"run directory: {handle.path}")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    config: ConfigArg,
+    dataset: Annotated[
+        Path | None, typer.Option(help="score this file (JSONL/CSV/Parquet with text,label) instead")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="write the scores here (JSON)")] = None,
+    sets: SetOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Score the run's dataset, or any dataset file, with the config's evaluation settings."""
+    if dataset is None:
+        handle = _run(config, sets, quiet, verbose, until="evaluate")
+        out.print(f"metrics: {handle.path / 'metrics.json'}")
+        return
+    from synthesizrr.config import load_config
+    from synthesizrr.pipeline.score import score_file
+
+    _setup_logging(verbose)
+    cfg = load_config(config, _overrides(sets))
+    result = score_file(cfg, dataset, progress=not quiet)
+    text = json.dumps(result, indent=2, default=str)
+    if output:
+        from synthesizrr.pipeline.rundir import atomic_write_text
+
+        atomic_write_text(output, text + "\n")
+        out.print(f"scores: {output}")
+    else:
+        out.print_json(text)
+
+
+@app.command("show")
+def show_cmd(
+    config: ConfigArg,
+    seed_id: Annotated[str | None, typer.Argument(help="seed id (default: list seeds)")] = None,
+    limit: Annotated[int, typer.Option(help="documents to show")] = 10,
+) -> None:
+    """Show a seed with its retrieved documents (after `retrieve`)."""
+    from synthesizrr.config import load_config
+    from synthesizrr.pipeline.inspect import show_seed
+
+    cfg = load_config(config)
+    show_seed(cfg, seed_id, limit=limit, console=out)
+
+
+@app.command("compare")
+def compare_cmd(
+    runs: Annotated[list[Path], typer.Argument(help="run directories")],
+    markdown: Annotated[bool, typer.Option(help="print Markdown instead of a table")] = False,
+) -> None:
+    """Show runs side by side."""
+    from synthesizrr.report import compare_runs
+
+    for r in runs:
+        if not (r / "manifest.json").exists():
+            raise SynthesizrrError(f"'{r}' is not a run directory (no manifest.json).",
+                                   fix="pass folders under runs/")  # fmt: skip
+    comparison = compare_runs(runs)
+    if markdown:
+        out.print(comparison.to_markdown())
+    else:
+        out.print(comparison.to_rich_table())
+
+
+@app.command("validate")
+def validate_cmd(config: ConfigArg) -> None:
+    """Check a config and print it with every default filled in."""
+    from synthesizrr.config import dump_config, load_config
+
+    out.print(dump_config(load_config(config)), highlight=False)
+
+
+@app.command("presets")
+def presets_cmd() -> None:
+    """List the built-in task presets."""
+    from synthesizrr.prompts import load_preset, preset_names
+
+    for name in preset_names():
+        p = load_preset(name)
+        out.print(f"{name:16} {', '.join(p['labels'])}  — {p.get('description', '')}")
+
+
+@app.command("demo")
+def demo_cmd(
+    run_dir: Annotated[Path, typer.Option(help="parent folder of the demo run")] = Path("runs"),
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the whole loop on a small built-in task over real news text (no ../shared needed)."""
+    from synthesizrr.api import run
+    from synthesizrr.demo import demo_config
+
+    _setup_logging(verbose)
+    cfg = demo_config(run_dir)
+    handle = run(cfg, progress=not quiet, on_event=_event)
+    _print_result(handle)
+    m = handle.metrics
+    st, gold = m.get("student", {}), m.get("gold", {})
+    if "accuracy_mean" in st:
+        line = f"student accuracy on real held-out articles: {st['accuracy_mean']:.3f}"
+        if "accuracy_mean" in gold:
+            line += f" (same student on as many real rows: {gold['accuracy_mean']:.3f})"
+        out.print(line)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except SynthesizrrError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted; finished work is kept, run the same command to resume")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

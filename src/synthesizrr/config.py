@@ -1,0 +1,219 @@
+"""The run configuration: one YAML file, one typed section per pipeline stage.
+
+Loading happens at the edge (``load_config``); everything inward receives typed settings.
+Errors name the file, the field path, the valid choices and the fix, on one line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from synthesizrr._model import StrictModel
+from synthesizrr.corpus import CorpusSettings
+from synthesizrr.distill import StudentSettings
+from synthesizrr.errors import ConfigError
+from synthesizrr.generation.engine import EngineSettings
+from synthesizrr.llm import LLMSettings
+from synthesizrr.metrics import MetricsSettings
+from synthesizrr.prompts import PromptMode, PromptSettings, TaskSettings
+from synthesizrr.refine import RefineSettings
+from synthesizrr.retrieval import RetrievalSettings
+
+
+class SeedSettings(StrictModel):
+    """The few real labeled examples."""
+
+    path: str = Field(..., description="CSV/JSONL/Parquet file with text and label columns")
+    text_field: str = "text"
+    label_field: str = "label"
+    per_label: int = Field(
+        50, gt=0, description="seeds drawn per label with the run seed (paper: 50, binary 100)"
+    )
+
+
+class GenerationSettings(StrictModel):
+    """Task inversion: prompts, the teacher and its budget."""
+
+    prompt: PromptSettings = PromptSettings()
+    per_label: int = Field(100, gt=0, description="generations requested per label")
+    temperature: float = Field(0.95, ge=0.0, le=2.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    min_words: int = Field(3, ge=1, description="parsed texts with fewer words are dropped")
+    llm: LLMSettings = LLMSettings()
+    budget: EngineSettings = EngineSettings()
+
+
+class EvaluationSettings(StrictModel):
+    """Scoring against real data: metrics, the student and the gold reference."""
+
+    test_path: str | None = Field(None, description="real labeled test set")
+    train_path: str | None = Field(
+        None, description="real labeled train set (oracle, gold reference); default: seeds.path"
+    )
+    text_field: str = "text"
+    label_field: str | None = Field(None, description="default: seeds.label_field")
+    max_test: int | None = Field(None, gt=0, description="score on a seeded sample of the test set")
+    gold: bool = Field(True, description="train the same student on as many real rows")
+    student: StudentSettings = StudentSettings()
+    metrics: MetricsSettings = MetricsSettings()
+
+
+class RunConfig(StrictModel):
+    """A task and a run."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="run folder name")
+    run_dir: str = Field("runs", description="parent folder of runs/<name>/")
+    seed: int = Field(0, description="every sampling step derives from this seed")
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    task: TaskSettings
+    seeds: SeedSettings
+    corpus: CorpusSettings | None = None
+    retrieval: RetrievalSettings = RetrievalSettings()
+    generation: GenerationSettings = GenerationSettings()
+    refine: RefineSettings = RefineSettings()
+    evaluation: EvaluationSettings = EvaluationSettings()
+
+    @model_validator(mode="after")
+    def _needs_corpus(self) -> RunConfig:
+        if self.generation.prompt.mode in (PromptMode.RETRICL, PromptMode.NON_RETRICL) and (
+            self.corpus is None
+        ):
+            raise ValueError(
+                f"generation.prompt.mode '{self.generation.prompt.mode.value}' retrieves "
+                "documents, so a 'corpus' section is required (or use mode fewgen/zerogen)"
+            )
+        return self
+
+    # Paths in the YAML are relative to the YAML file's folder.
+    _base_dir: Path = Path(".")
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self._base_dir / p)
+
+    @property
+    def run_path(self) -> Path:
+        return self.resolve(self.run_dir) / self.name
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise ConfigError(
+                f"duplicate key '{key}' at line {key_node.start_mark.line + 1} "
+                f"(first at line {seen[key] + 1}).",
+                fix="keep one entry per key (each label must appear once)",
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node)  # type: ignore[no-untyped-call]
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def _allowed_keys(model: type[StrictModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model at ``loc`` (to suggest valid keys)."""
+    current: Any = model
+    for part in loc[:-1]:
+        if current is None or not hasattr(current, "model_fields"):
+            return []
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ()) or (ann,)
+        current = next((a for a in args if hasattr(a, "model_fields")), None)
+    if current is None or not hasattr(current, "model_fields"):
+        return []
+    return list(current.model_fields)
+
+
+def format_validation_error(exc: ValidationError, source: str, model: type[StrictModel]) -> str:
+    """One line per problem: ``file: field.path: what is wrong (got X). Fix: ...``."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        path = ".".join(str(p) for p in loc) or "(top level)"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(model, loc)
+            near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            lines.append(
+                f"{source}: {path}: unknown key.{hint} Valid keys here: {', '.join(allowed)}."
+            )
+        elif kind == "missing":
+            lines.append(f"{source}: {path}: required field is missing. Fix: add '{loc[-1]}:'.")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            got = err.get("input")
+            shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+            lines.append(f"{source}: {path}: {msg} (got {shown[:80]}).")
+    return " | ".join(lines)
+
+
+def config_from_dict(data: Any, *, source: str = "<config>", base_dir: Path | None = None) -> RunConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: the config must be a YAML mapping of sections, got {type(data).__name__}.",
+            fix="start from examples/ag_news.yaml",
+        )
+    try:
+        cfg = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            format_validation_error(exc, source, RunConfig),
+            fix="see `synthesizrr validate --help` and examples/",
+        ) from None
+    cfg._base_dir = (base_dir or Path(".")).resolve()
+    return cfg
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read and validate a YAML config; relative paths resolve against its folder."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file '{p}' does not exist.", fix="pass the path of a YAML file")
+    try:
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text.", fix="save the config as UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{p}:{where}: invalid YAML: {problem}.", fix="fix the YAML syntax") from None
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, dotted, value)
+    return config_from_dict(data, source=str(p), base_dir=p.parent)
+
+
+def _set_dotted(data: Any, dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    cur = data
+    for k in keys[:-1]:
+        cur = cur.setdefault(k, {})
+    cur[keys[-1]] = value
+
+
+def dump_config(cfg: RunConfig) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,1 @@
+"""Stages, fingerprints, the run directory and the runner."""

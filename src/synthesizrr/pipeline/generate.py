@@ -1,0 +1,266 @@
+"""The generate stage: plan one prompt per (document, label), ask the teacher, parse.
+
+Every kept row carries its provenance; every dropped generation is kept in
+``dropped.parquet`` with its reason. Responses live in the run's request cache, so a
+rerun (after a crash, a budget stop or a settings change downstream) costs nothing for
+work already done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synthesizrr.errors import BudgetExceededError
+from synthesizrr.pipeline.rundir import atomic_write_json, read_parquet, write_parquet
+from synthesizrr.pipeline.stages import StageContext
+from synthesizrr.prompts import PromptMode, RenderedPrompt, Shot, render
+
+log = logging.getLogger(__name__)
+
+CACHE_FILE = Path("cache") / "requests.sqlite"
+
+
+@dataclass
+class PlannedRow:
+    row_id: str
+    label: str
+    seed_id: str | None
+    passage_id: str | None
+    doc_id: str | None
+    rank: int | None
+    score: float | None
+    shot_ids: list[str]
+    prompt: RenderedPrompt
+    sample_index: int
+
+
+def _rng(seed: int, *parts: str) -> random.Random:
+    h = hashlib.sha256("\x1f".join([str(seed), *parts]).encode()).digest()
+    return random.Random(int.from_bytes(h[:8], "big"))
+
+
+def _interleave(by_seed: dict[str, list[dict[str, Any]]], order: list[str]) -> list[dict[str, Any]]:
+    """Round-robin over seeds (rank 3 of every seed, then rank 4 ...) so that documents
+    spread over all seeds of a label before any seed is used twice."""
+    out: list[dict[str, Any]] = []
+    depth = 0
+    while True:
+        added = False
+        for sid in order:
+            rows = by_seed.get(sid, [])
+            if depth < len(rows):
+                out.append(rows[depth])
+                added = True
+        if not added:
+            return out
+        depth += 1
+
+
+def plan_rows(ctx: StageContext) -> list[PlannedRow]:
+    cfg = ctx.cfg
+    task, pset, gen = cfg.task, cfg.generation.prompt, cfg.generation
+    seeds = read_parquet(ctx.input("seeds", "seeds.parquet")).to_pylist()
+    seeds_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in seeds:
+        seeds_by_label[s["label"]].append(s)
+    seed_text = {s["seed_id"]: s["text"] for s in seeds}
+    planned: list[PlannedRow] = []
+
+    if not pset.mode.uses_documents:
+        k = 0 if pset.mode is PromptMode.ZEROGEN else pset.shots
+        for label in task.label_names:
+            pool = seeds_by_label[label]
+            for i in range(gen.per_label):
+                row_id = f"{label}:{i}"
+                chosen = _rng(cfg.seed, "shots", row_id).sample(pool, min(k, len(pool)))
+                shots = [Shot(answer=s["text"]) for s in chosen]
+                prompt = render(task, pset, label=label, document=None, shots=shots)
+                planned.append(PlannedRow(row_id, label, None, None, None, None, None,
+                                          [s["seed_id"] for s in chosen], prompt, i))  # fmt: skip
+        return planned
+
+    import pyarrow.compute as pc
+
+    pairs = read_parquet(ctx.input("retrieve", "pairs.parquet")).to_pylist()
+    passages = read_parquet(ctx.input("corpus", "passages.parquet"))
+    needed = sorted({p["passage_id"] for p in pairs})
+    sub = passages.filter(pc.is_in(passages.column("passage_id"), value_set=_arr(needed)))
+    text_of = dict(zip(sub.column("passage_id").to_pylist(), sub.column("text").to_pylist(), strict=True))
+
+    gen_rows: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    shot_doc: dict[str, dict[str, Any]] = {}
+    for p in pairs:
+        if p["role"] == "gen":
+            gen_rows[p["label"]][p["seed_id"]].append(p)
+        elif p["role"] == "shot" and p["seed_id"] not in shot_doc:
+            shot_doc[p["seed_id"]] = p  # best-ranked shot document of that seed
+    for label in task.label_names:
+        order = [s["seed_id"] for s in seeds_by_label[label]]
+        chosen_pairs = _interleave(gen_rows[label], order)[: gen.per_label]
+        if len(chosen_pairs) < gen.per_label:
+            log.warning("label %s: only %d retrieved documents for %d requested generations",
+                        label, len(chosen_pairs), gen.per_label)  # fmt: skip
+        for p in chosen_pairs:
+            row_id = f"{p['seed_id']}|{p['passage_id']}"
+            rng = _rng(cfg.seed, "shots", row_id)
+            shots: list[Shot] = []
+            shot_ids: list[str] = []
+            others = [s for s in seeds_by_label[label] if s["seed_id"] != p["seed_id"]]
+            if pset.mode is PromptMode.RETRICL and pset.shots:
+                cands = [s for s in others if s["seed_id"] in shot_doc]
+                for s in rng.sample(cands, min(pset.shots, len(cands))):
+                    d = shot_doc[s["seed_id"]]
+                    shots.append(Shot(answer=seed_text[s["seed_id"]], document=text_of[d["passage_id"]]))
+                    shot_ids.append(f"{s['seed_id']}|{d['passage_id']}")
+            elif pset.mode is PromptMode.NON_RETRICL and pset.shots:
+                for s in rng.sample(others, min(pset.shots, len(others))):
+                    shots.append(Shot(answer=s["text"]))
+                    shot_ids.append(s["seed_id"])
+            prompt = render(task, pset, label=label, document=text_of[p["passage_id"]], shots=shots)
+            planned.append(PlannedRow(row_id, label, p["seed_id"], p["passage_id"], p["doc_id"],
+                                      int(p["rank"]), float(p["score"]), shot_ids, prompt, 0))  # fmt: skip
+    return planned
+
+
+def _arr(values: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string())
+
+
+def build_requests(ctx: StageContext, rows: list[PlannedRow], is_chat: bool) -> list[Any]:
+    from synthesizrr.llm import LLMRequest, Message
+
+    cfg, gen = ctx.cfg, ctx.cfg.generation
+    stops: tuple[str, ...] = () if is_chat else ("\n\n", cfg.task.document_header)
+    out = []
+    for r in rows:
+        seed = int.from_bytes(hashlib.sha256(f"{cfg.seed}|{r.row_id}".encode()).digest()[:4], "big")
+        common: dict[str, Any] = dict(
+            max_tokens=cfg.task.max_new_tokens, temperature=gen.temperature, top_p=gen.top_p,
+            stop=stops, seed=seed, sample_index=r.sample_index,
+        )  # fmt: skip
+        if is_chat:
+            msgs = tuple(Message(role=role, content=text) for role, text in r.prompt.messages)  # type: ignore[arg-type]
+            out.append(LLMRequest(messages=msgs, **common))
+        else:
+            out.append(LLMRequest(prompt=r.prompt.text, **common))
+    return out
+
+
+def dry_run_estimate(ctx: StageContext) -> dict[str, Any]:
+    from synthesizrr.generation.estimate import estimate
+    from synthesizrr.llm import get_backend
+
+    rows = plan_rows(ctx)
+    backend = get_backend(ctx.cfg.generation.llm)
+    try:
+        requests = build_requests(ctx, rows, backend.is_chat)
+        est = estimate(requests, backend=backend, prices=ctx.cfg.generation.budget.prices)
+        return dict(est.to_dict())
+    finally:
+        backend.close()
+
+
+def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
+    import pyarrow as pa
+
+    from synthesizrr.generation.engine import run_requests
+    from synthesizrr.generation.parse import parse_completion
+    from synthesizrr.llm import get_backend
+
+    cfg = ctx.cfg
+    rows = plan_rows(ctx)
+    backend = get_backend(cfg.generation.llm)
+    budget = cfg.generation.budget
+    if ctx.retry_failed:
+        budget = budget.model_copy(update={"retry_failed_only": True})
+    try:
+        requests = build_requests(ctx, rows, backend.is_chat)
+        stopped: str | None = None
+        try:
+            outcomes = run_requests(
+                backend, requests, cache_path=ctx.run.path / CACHE_FILE, settings=budget,
+                progress=ctx.progress,
+            )  # fmt: skip
+        except BudgetExceededError as exc:
+            stopped = str(exc)
+            outcomes = getattr(exc, "outcomes", None) or []
+            if not outcomes:
+                raise
+        model_id = backend.model_id
+    finally:
+        backend.close()
+
+    echo = [cfg.task.instruction_for(lab) for lab in cfg.task.label_names]
+    echo += list(cfg.task.labels.values())
+    kept: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
+    tokens: dict[str, dict[str, int]] = defaultdict(lambda: {"prompt": 0, "completion": 0, "requests": 0})
+    failed = 0
+    for row, req, outcome in zip(rows, requests, outcomes, strict=False):
+        base = {
+            "row_id": row.row_id, "label": row.label, "seed_id": row.seed_id,
+            "passage_id": row.passage_id, "doc_id": row.doc_id, "retrieval_rank": row.rank,
+            "retrieval_score": row.score, "shot_ids": row.shot_ids,
+            "prompt_hash": outcome.key, "model": model_id, "mode": cfg.generation.prompt.mode.value,
+            "temperature": req.temperature, "top_p": req.top_p, "max_tokens": req.max_tokens,
+        }  # fmt: skip
+        resp = outcome.response
+        if resp is None:
+            failed += 1
+            dropped.append({**base, "raw": None, "reason": f"request_failed: {outcome.error}",
+                            "prompt_tokens": 0, "completion_tokens": 0})  # fmt: skip
+            continue
+        t = tokens[row.label]
+        t["prompt"] += resp.prompt_tokens
+        t["completion"] += resp.completion_tokens
+        t["requests"] += 1
+        base.update(prompt_tokens=resp.prompt_tokens, completion_tokens=resp.completion_tokens,
+                    finish_reason=resp.finish_reason)  # fmt: skip
+        parsed = parse_completion(
+            resp.text, output_prefix=cfg.task.output_prefix, finish_reason=resp.finish_reason,
+            echo_phrases=echo, min_words=cfg.generation.min_words,
+        )  # fmt: skip
+        if parsed.text is None:
+            dropped.append({**base, "raw": resp.text, "reason": parsed.reason})
+        else:
+            kept.append({"text": parsed.text, **base})
+    not_sent = len(rows) - len(outcomes)
+    _write_rows(kept, out / "generations.parquet", pa)
+    _write_rows(dropped, out / "dropped.parquet", pa)
+    reasons: dict[str, int] = defaultdict(int)
+    for d in dropped:
+        reasons[str(d["reason"]).split(":")[0]] += 1
+    summary: dict[str, Any] = {
+        "planned": len(rows), "kept": len(kept), "dropped": len(dropped) - failed,
+        "failed": failed, "not_sent": not_sent, "drop_reasons": dict(reasons),
+        "tokens_per_label": dict(tokens),
+        "prompt_tokens": sum(t["prompt"] for t in tokens.values()),
+        "completion_tokens": sum(t["completion"] for t in tokens.values()),
+        "model": model_id,
+    }  # fmt: skip
+    if budget.prices is not None:
+        p = budget.prices
+        summary["cost"] = round(
+            summary["prompt_tokens"] / 1000 * p.prompt_per_1k
+            + summary["completion_tokens"] / 1000 * p.completion_per_1k, 6)  # fmt: skip
+    if stopped:
+        summary["stopped"] = stopped
+    atomic_write_json(out / "summary.json", summary)
+    if failed or not_sent or stopped:
+        summary["_incomplete"] = True
+    return summary
+
+
+def _write_rows(rows: list[dict[str, Any]], path: Path, pa: Any) -> None:
+    schema = None
+    if not rows:
+        schema = pa.schema([("row_id", pa.string()), ("text", pa.string()), ("label", pa.string())])
+    write_parquet(pa.Table.from_pylist(rows, schema=schema), path)

@@ -1,0 +1,158 @@
+"""Run stages in order, skipping those whose fingerprint and outputs are unchanged.
+
+Changing one stage's settings reruns that stage and everything downstream (the
+fingerprint of a stage includes its upstream stages' fingerprints), nothing upstream.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from synthesizrr.config import RunConfig, dump_config
+from synthesizrr.errors import ConfigError, RunDirError, SynthesizrrError
+from synthesizrr.pipeline.fingerprint import digest
+from synthesizrr.pipeline.rundir import RunDir, atomic_write_text, package_versions
+from synthesizrr.pipeline.stages import STAGE_LIST, STAGES, Stage, StageContext
+
+log = logging.getLogger(__name__)
+
+#: ``on_event(stage, status, summary)``; status is "skipped", "running", "done",
+#: "incomplete" or "not needed".
+EventHook = Callable[[str, str, dict[str, Any]], None]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def fingerprints(cfg: RunConfig) -> dict[str, str]:
+    """Each needed stage's fingerprint: its settings plus its upstream fingerprints."""
+    fps: dict[str, str] = {}
+    for stage in STAGE_LIST:
+        if not stage.needed(cfg):
+            continue
+        upstream = {d: fps[d] for d in stage.deps if d in fps}
+        fps[stage.name] = digest(
+            {"stage": stage.name, "v": stage.version, "settings": stage.settings(cfg), "up": upstream}
+        )
+    return fps
+
+
+def _task_identity(cfg: RunConfig) -> dict[str, Any]:
+    return {"labels": cfg.task.label_names}
+
+
+def plan(cfg: RunConfig, until: str | None = None) -> list[Stage]:
+    if until is not None and until not in STAGES:
+        raise ConfigError(
+            f"unknown stage '{until}'; valid: {', '.join(STAGES)}.", fix="name one of the stages"
+        )
+    stages = []
+    for stage in STAGE_LIST:
+        stages.append(stage)
+        if stage.name == until:
+            break
+    return stages
+
+
+def execute(
+    cfg: RunConfig,
+    *,
+    until: str | None = None,
+    force: Sequence[str] = (),
+    progress: bool = False,
+    dry_run: bool = False,
+    retry_failed: bool = False,
+    overwrite: bool = False,
+    on_event: EventHook | None = None,
+    extras: dict[str, Any] | None = None,
+) -> RunDir:
+    """Run (or skip) every stage up to ``until``; return the run directory."""
+    emit = on_event or (lambda *_: None)
+    for name in force:
+        if name not in STAGES:
+            raise ConfigError(
+                f"--force: unknown stage '{name}'; valid: {', '.join(STAGES)}.",
+                fix="name one of the stages",
+            )
+    rundir = RunDir(cfg.run_path)
+    fps = fingerprints(cfg)
+    with rundir.locked():
+        manifest = rundir.read_manifest()
+        if manifest and not overwrite and manifest.get("task") != _task_identity(cfg):
+            raise RunDirError(
+                f"run directory '{rundir.path}' was made by a config with another task "
+                f"(labels {manifest.get('task', {}).get('labels')}).",
+                fix="give this run another name, or pass --overwrite to replace it",
+            )
+        manifest.setdefault("created", _now())
+        manifest.update(
+            name=cfg.name,
+            task=_task_identity(cfg),
+            seed=cfg.seed,
+            versions=package_versions(),
+            config=cfg.model_dump(mode="json"),
+        )
+        stages_state: dict[str, Any] = manifest.setdefault("stages", {})
+        atomic_write_text(rundir.path / "config.yaml", dump_config(cfg))
+        rundir.write_manifest(manifest)
+        ctx = StageContext(cfg, rundir, progress=progress, dry_run=dry_run, retry_failed=retry_failed)
+        if extras is not None:
+            ctx.extras = extras
+        forced = set(force)
+        ran: set[str] = set()
+        for stage in plan(cfg, until):
+            if not stage.needed(cfg):
+                stages_state.pop(stage.name, None)
+                emit(stage.name, "not needed", {})
+                continue
+            state = stages_state.get(stage.name, {})
+            fp = fps[stage.name]
+            out_dir = rundir.stage_dir(stage.folder)
+            if (
+                stage.name not in forced
+                and not (set(stage.deps) & ran)
+                and not (dry_run and stage.name == "generate")
+                and state.get("fingerprint") == fp
+                and state.get("status") == "done"
+                and out_dir.is_dir()
+            ):
+                emit(stage.name, "skipped", state.get("summary", {}))
+                continue
+            if dry_run and stage.name == "generate":
+                from synthesizrr.pipeline.generate import dry_run_estimate
+
+                estimate = dry_run_estimate(ctx)
+                emit(stage.name, "dry run", estimate)
+                ctx.extras["estimate"] = estimate
+                break
+            emit(stage.name, "running", {})
+            started = time.perf_counter()
+            stages_state[stage.name] = {"fingerprint": fp, "status": "running", "started": _now()}
+            rundir.write_manifest(manifest)
+            partial = rundir.partial_dir(stage.folder)
+            try:
+                summary = stage.run(ctx, partial)
+            except SynthesizrrError as exc:
+                stages_state[stage.name].update(status="failed", error=str(exc))
+                rundir.write_manifest(manifest)
+                raise
+            except BaseException as exc:
+                stages_state[stage.name].update(status="failed", error=repr(exc)[:500])
+                rundir.write_manifest(manifest)
+                raise
+            rundir.commit_stage(stage.folder)
+            status = "incomplete" if summary.pop("_incomplete", False) else "done"
+            seconds = round(time.perf_counter() - started, 2)
+            stages_state[stage.name].update(
+                status=status, finished=_now(), seconds=seconds, summary=summary
+            )
+            manifest["updated"] = _now()
+            rundir.write_manifest(manifest)
+            ran.add(stage.name)
+            emit(stage.name, status, {**summary, "seconds": seconds})
+    return rundir

@@ -1,0 +1,122 @@
+"""Prompt modes and rendering.
+
+Each mode builds the in-context part differently (METHOD.md step 2):
+
+- ``retricl``: k shots, each a retrieved document of another same-label seed paired with
+  that seed's text as the answer, laid out exactly like the final prompt.
+- ``non_retricl``: the document plus up to 32 same-label seed texts as plain examples.
+- ``fewgen``: no document; the instruction plus 0..32 same-label seed texts.
+- ``zerogen``: no document, no shots; label-conditioned generation.
+
+Chat models get alternating user/assistant turns (the backend applies the model's chat
+template); completion models get one raw text ending with the output prefix. Documents and
+seed texts are inserted by concatenation, never through ``str.format``, so braces, Jinja
+syntax or end-of-turn tokens inside untrusted text stay literal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from pydantic import Field
+
+from synthesizrr._model import StrictModel
+from synthesizrr.prompts.task import TaskSettings
+
+
+class PromptMode(str, Enum):
+    RETRICL = "retricl"
+    NON_RETRICL = "non_retricl"
+    FEWGEN = "fewgen"
+    ZEROGEN = "zerogen"
+
+    @property
+    def uses_documents(self) -> bool:
+        return self in (PromptMode.RETRICL, PromptMode.NON_RETRICL)
+
+
+class PromptSettings(StrictModel):
+    """How prompts are built."""
+
+    mode: PromptMode = Field(PromptMode.RETRICL, description="retricl | non_retricl | fewgen | zerogen")
+    shots: int = Field(
+        3, ge=0, le=64, description="in-context examples (retricl: 0 or 3; non_retricl/fewgen: 32)"
+    )
+    system_prompt: str | None = Field(None, description="optional system message for chat models")
+    max_document_chars: int = Field(
+        2500, gt=0, description="documents longer than this are cut (at a word boundary)"
+    )
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One in-context example: an optional document and the answer text."""
+
+    answer: str
+    document: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """A prompt in both shapes; the backend's ``is_chat`` picks one."""
+
+    messages: tuple[tuple[str, str], ...]
+    text: str
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[: space if space > limit // 2 else limit]
+
+
+def _block(task: TaskSettings, document: str | None, instruction: str) -> str:
+    if document is None:
+        return instruction
+    return f"{task.document_header}\n{document}\n\n{instruction}"
+
+
+def render(
+    task: TaskSettings,
+    settings: PromptSettings,
+    *,
+    label: str,
+    document: str | None,
+    shots: Sequence[Shot] = (),
+) -> RenderedPrompt:
+    """Render one prompt for ``label``; ``document`` is None for FewGen/ZeroGen."""
+    mode = settings.mode
+    limit = settings.max_document_chars
+    doc = _cut(document, limit) if document is not None and mode.uses_documents else None
+    instruction = task.instruction_for(label, with_document=doc is not None)
+    prefix = task.output_prefix
+    system = (("system", settings.system_prompt),) if settings.system_prompt else ()
+
+    if mode is PromptMode.RETRICL or (mode is PromptMode.FEWGEN and shots):
+        # Shots laid out exactly like the final prompt: user turn, then the answer.
+        turns: list[tuple[str, str]] = []
+        parts: list[str] = []
+        for shot in shots:
+            shot_doc = _cut(shot.document, limit) if shot.document is not None else None
+            user = _block(task, shot_doc, instruction)
+            turns += [("user", user), ("assistant", " ".join(shot.answer.split()))]
+            parts.append(f"{user}\n{prefix} {' '.join(shot.answer.split())}")
+        final = _block(task, doc, instruction)
+        parts.append(f"{final}\n{prefix}")
+        return RenderedPrompt(
+            messages=(*system, *turns, ("user", final)), text="\n\n".join(parts)
+        )
+
+    if mode is PromptMode.NON_RETRICL and shots:
+        header = task.example_header_for(label)
+        examples = "\n".join(f"{prefix} {' '.join(s.answer.split())}" for s in shots)
+        body = f"{header}\n{examples}\n\n{_block(task, doc, instruction)}"
+        return RenderedPrompt(messages=(*system, ("user", body)), text=f"{body}\n{prefix}")
+
+    body = _block(task, doc, instruction)
+    return RenderedPrompt(messages=(*system, ("user", body)), text=f"{body}\n{prefix}")

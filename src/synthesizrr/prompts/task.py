@@ -1,0 +1,113 @@
+"""Task definitions: labels with verbalizations, document header, instructions, prefix.
+
+A task is YAML. Built-in presets live in ``presets/*.yaml``; a config names one with
+``preset:`` and overrides any field, so a new task needs only YAML.
+"""
+
+from __future__ import annotations
+
+import string
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+
+from synthesizrr._model import StrictModel
+from synthesizrr.errors import ConfigError
+
+#: Placeholders an instruction template may use; anything else in braces is an error.
+PLACEHOLDERS = frozenset({"label", "label_description"})
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("synthesizrr.prompts") / "presets"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    names = preset_names()
+    if name not in names:
+        raise ConfigError(
+            f"task.preset: unknown preset '{name}'; valid choices: {', '.join(names)}.",
+            fix="pick one of the presets or define the task fields inline",
+        )
+    text = (resources.files("synthesizrr.prompts") / "presets" / f"{name}.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def _check_template(value: str) -> str:
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"not a valid template ({exc}); write literal braces as {{{{ }}}}") from exc
+    unknown = fields - PLACEHOLDERS
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder(s) {sorted(unknown)}; valid: {{label}}, {{label_description}}"
+        )
+    return value
+
+
+class TaskSettings(StrictModel):
+    """What to write: the label set and how to ask the teacher for one example."""
+
+    preset: str | None = Field(None, description="built-in task to start from")
+    name: str = Field("custom", description="task name, used in the dataset card")
+    description: str = Field("", description="one line about the task")
+    labels: dict[str, str] = Field(
+        ..., description="label name -> verbalization (what an example of the label is about)"
+    )
+    document_header: str = Field("Document:", description="header above the retrieved document")
+    instruction: str = Field(
+        ..., description="instruction after the document; may use {label} and {label_description}"
+    )
+    fewgen_instruction: str | None = Field(
+        None, description="instruction for modes without a document (FewGen, ZeroGen)"
+    )
+    output_prefix: str = Field("Output:", description="prefix the answer follows")
+    max_new_tokens: int = Field(80, gt=0, le=8192, description="length cap of one generation")
+    example_header: str = Field(
+        "Examples of {label_description}:", description="header above plain seed examples"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_preset(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("preset"):
+            base = load_preset(str(data["preset"]))
+            merged = {**base, **data}
+            if isinstance(data.get("labels"), dict):
+                merged["labels"] = data["labels"]
+            return merged
+        return data
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_ok(cls, v: dict[str, str]) -> dict[str, str]:
+        if len(v) < 2:
+            raise ValueError("a classification task needs at least 2 labels")
+        for name, desc in v.items():
+            if not str(name).strip():
+                raise ValueError("a label name is empty")
+            if not isinstance(desc, str) or not desc.strip():
+                raise ValueError(f"label '{name}' has no description (verbalization)")
+        return v
+
+    @field_validator("instruction", "fewgen_instruction", "example_header")
+    @classmethod
+    def _template_ok(cls, v: str | None) -> str | None:
+        return None if v is None else _check_template(v)
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(self.labels)
+
+    def instruction_for(self, label: str, *, with_document: bool = True) -> str:
+        template = self.instruction if with_document else (self.fewgen_instruction or self.instruction)
+        return template.format(label=label, label_description=self.labels[label])
+
+    def example_header_for(self, label: str) -> str:
+        return self.example_header.format(label=label, label_description=self.labels[label])
