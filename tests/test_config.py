@@ -1,0 +1,111 @@
+"""Config validation: every bad value names the file, the field path and the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from synthesizrr.config import load_config
+from synthesizrr.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+GOOD = """\
+name: t
+task:
+  preset: ag_news
+seeds:
+  path: seeds.csv
+  per_label: 5
+corpus:
+  path: corpus.jsonl
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "cfg.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_good_config_fills_paper_defaults(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, GOOD))
+    assert cfg.generation.prompt.mode.value == "retricl"
+    assert (cfg.generation.temperature, cfg.generation.top_p) == (0.95, 0.9)
+    assert (cfg.retrieval.sim_min, cfg.retrieval.sim_max, cfg.retrieval.top_k) == (0.4, 0.9, 50)
+    assert cfg.retrieval.max_seeds_per_doc == 1
+    assert cfg.generation.llm.backend == "llamacpp" and cfg.generation.llm.model == "smollm2"
+    assert cfg.run_path == tmp_path.resolve() / "runs" / "t"
+    assert cfg.resolve("seeds.csv") == tmp_path.resolve() / "seeds.csv"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD + "retreival: {}\n", r"cfg.yaml: retreival: unknown key. Did you mean 'retrieval'\?"),
+        (GOOD.replace("per_label: 5", "per_label: 5\n  per_lable: 3"),
+         r"seeds.per_lable: unknown key. Did you mean 'per_label'\? Valid keys here: path, "),
+        (GOOD.replace("per_label: 5", "per_label: -5"),
+         r"seeds.per_label: Input should be greater than 0 \(got -5\)"),
+        (GOOD.replace("per_label: 5", "per_label: five"),
+         r"seeds.per_label: Input should be a valid integer"),
+        (GOOD + "generation:\n  prompt:\n    mode: retrieval\n",
+         r"generation.prompt.mode: Input should be 'retricl', 'non_retricl', 'fewgen' or 'zerogen'"),
+        (GOOD.replace("  preset: ag_news", "  preset: ag_news\n  labels: {}"),
+         r"task.labels: a classification task needs at least 2 labels"),
+        (GOOD.replace("  preset: ag_news", "  preset: ag_news\n  labels: {a: x, b: ''}"),
+         r"task.labels: label 'b' has no description"),
+        (GOOD.replace("  preset: ag_news", "  preset: ag_news\n  labels:\n    a: x\n    a: y"),
+         r"duplicate key 'a' at line 5 \(first at line 4\)"),
+        (GOOD.replace("corpus:\n  path: corpus.jsonl\n", ""),
+         r"mode 'retricl' retrieves documents, so a 'corpus' section is required"),
+        (GOOD.replace("name: t", "name: 'bad name/'"), r"name: String should match pattern"),
+        ("name: t\ntask: [\n", r"line 3, column 1: invalid YAML"),
+        ("- a\n- b\n", r"the config must be a YAML mapping of sections, got list"),
+        (GOOD.replace("name: t\n", ""), r"name: required field is missing"),
+    ],
+)
+def test_bad_config_is_rejected_with_field_path(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file '.*nope.yaml' does not exist"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_overrides_use_dotted_paths(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, GOOD), {"generation.per_label": 7, "seed": 3})
+    assert (cfg.generation.per_label, cfg.seed) == (7, 3)
+
+
+@pytest.mark.parametrize("name", ["ag_news", "imdb", "ag_news_small", "openai_server"])
+def test_examples_validate(name: str) -> None:
+    cfg = load_config(REPO / "examples" / f"{name}.yaml")
+    assert cfg.seeds.path.startswith("../../shared/data/")
+
+
+def test_cli_reports_config_error_on_one_line_with_exit_code_2(tmp_path: Path) -> None:
+    cfg = write(tmp_path, GOOD + "retreival: {}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "synthesizrr.cli", "validate", str(cfg)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "retreival: unknown key" in lines[0]
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, synthesizrr, synthesizrr.config, synthesizrr.api;"
+        "heavy = {'torch','llama_cpp','faiss','spacy','ray','sklearn','transformers',"
+        "'sentence_transformers'} & set(sys.modules); print(sorted(heavy))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
