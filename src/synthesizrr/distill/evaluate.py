@@ -1,0 +1,159 @@
+"""Train a student once per seed on (synthetic or real) data and score it on a real test set."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthesizrr.distill.settings import StudentSettings
+from synthesizrr.distill.students import make_student
+from synthesizrr.errors import InputDataError, require
+
+log = logging.getLogger(__name__)
+
+
+class SeedScore(BaseModel):
+    """Scores of one training run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int
+    accuracy: float
+    macro_f1: float
+    train_seconds: float = Field(0.0, description="Wall time of fit + predict.")
+
+
+class StudentReport(BaseModel):
+    """Accuracy and macro-F1 of one student kind over seeds, on a real test set.
+
+    ``macro_f1`` averages F1 over the labels that occur in the test labels or the
+    predictions (scikit-learn's default). ``confusion`` is the first seed's matrix,
+    rows = true label, columns = predicted label, both in the order of ``labels``.
+    ``*_std`` is the population standard deviation over seeds (0 for one seed).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    model: str
+    n_train: int
+    n_test: int
+    accuracy_mean: float
+    accuracy_std: float
+    macro_f1_mean: float
+    macro_f1_std: float
+    per_seed: list[SeedScore]
+    labels: list[str]
+    confusion: list[list[int]]
+    train_label_counts: dict[str, int]
+    signature: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return self.model_dump(mode="json")
+
+
+def encode_labels(values: Sequence[str], labels: Sequence[str], field: str) -> np.ndarray:
+    """Integer ids of ``values`` in ``labels``; unknown values fail with their position."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    out = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        j = index.get(v)
+        if j is None:
+            raise InputDataError(
+                f"{field}[{i}] is {v!r}, which is not one of the task labels {list(labels)}.",
+                fix="map the label to one of the task labels or add it to the task",
+            )
+        out[i] = j
+    return out
+
+
+def _check_labels(labels: Sequence[str]) -> list[str]:
+    labs = list(labels)
+    if not labs:
+        raise InputDataError("labels is empty.", fix="pass the task's label names")
+    dup = sorted({lab for lab in labs if labs.count(lab) > 1})
+    if dup:
+        raise InputDataError(f"labels has duplicates {dup}.", fix="list each label once")
+    return labs
+
+
+def _check_pair(texts: Sequence[str], labels: Sequence[str], name: str) -> None:
+    if len(texts) != len(labels):
+        raise InputDataError(
+            f"{name}_texts has {len(texts)} rows but {name}_labels has {len(labels)}.",
+            fix=f"pass one label per text for the {name} set",
+        )
+    if len(texts) == 0:
+        raise InputDataError(f"The {name} set is empty.", fix=f"pass at least one {name} row")
+
+
+def score(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> tuple[float, float, Any]:
+    """(accuracy, macro-F1, confusion matrix) with the label order ``0..n_labels-1``."""
+    metrics = require("sklearn.metrics", "student", "Student evaluation")
+    acc = float(metrics.accuracy_score(y_true, y_pred))
+    f1 = float(metrics.f1_score(y_true, y_pred, average="macro", zero_division=0))
+    cm = metrics.confusion_matrix(y_true, y_pred, labels=list(range(n_labels)))
+    return acc, f1, cm
+
+
+def train_and_evaluate(
+    settings: StudentSettings,
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    test_texts: Sequence[str],
+    test_labels: Sequence[str],
+    *,
+    labels: Sequence[str],
+    progress: bool = False,
+) -> StudentReport:
+    """Train ``settings.kind`` once per seed; report mean/std accuracy and macro-F1."""
+    labs = _check_labels(labels)
+    _check_pair(train_texts, train_labels, "train")
+    _check_pair(test_texts, test_labels, "test")
+    y_train = encode_labels(train_labels, labs, "train_labels")
+    y_test = encode_labels(test_labels, labs, "test_labels")
+    train_list, test_list = list(train_texts), list(test_texts)
+    per_seed: list[SeedScore] = []
+    confusion: list[list[int]] = []
+    for seed in settings.seeds:
+        t0 = time.perf_counter()
+        student = make_student(settings, len(labs), progress=progress)
+        student.fit(train_list, y_train, seed)
+        pred = student.predict_proba(test_list).argmax(axis=1)
+        acc, f1, cm = score(y_test, pred, len(labs))
+        dt = time.perf_counter() - t0
+        log.info(
+            "student %s seed %d: accuracy %.4f macro-F1 %.4f (%.1fs)",
+            settings.kind,
+            seed,
+            acc,
+            f1,
+            dt,
+        )
+        per_seed.append(SeedScore(seed=seed, accuracy=acc, macro_f1=f1, train_seconds=dt))
+        if not confusion:
+            confusion = cm.astype(int).tolist()
+    accs = np.array([s.accuracy for s in per_seed])
+    f1s = np.array([s.macro_f1 for s in per_seed])
+    counts = {lab: int((y_train == i).sum()) for i, lab in enumerate(labs)}
+    return StudentReport(
+        kind=settings.kind,
+        model=settings.model if settings.kind != "tfidf_lr" else "tfidf",
+        n_train=len(train_list),
+        n_test=len(test_list),
+        accuracy_mean=float(accs.mean()),
+        accuracy_std=float(accs.std()),
+        macro_f1_mean=float(f1s.mean()),
+        macro_f1_std=float(f1s.std()),
+        per_seed=per_seed,
+        labels=labs,
+        confusion=confusion,
+        train_label_counts=counts,
+        signature=f"{settings.signature()}|n_train:{len(train_list)}|n_test:{len(test_list)}",
+    )
