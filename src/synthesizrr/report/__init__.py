@@ -1,0 +1,29 @@
+"""The human-facing outputs of a run: report.html, the dataset card, run comparisons.
+
+    write_report(run_dir, out, *, compare=())    self-contained HTML page (inline SVG plots)
+    write_dataset_card(run_dir, out)              dataset/README.md with `datasets` front matter
+    compare_runs(run_dirs) -> Comparison          .rows, .to_rich_table(), .to_markdown()
+
+Every function reads the run directory defensively: a missing stage, file or metric
+shows as "not available (reason)" instead of failing.
+"""
+
+from __future__ import annotations
+
+from synthesizrr.report.card import render_card, write_dataset_card
+from synthesizrr.report.compare import Comparison, compare_runs
+from synthesizrr.report.page import SECTIONS, render_report, write_report
+from synthesizrr.report.rundata import RunData
+from synthesizrr.report.settings import ReportSettings
+
+__all__ = [
+    "SECTIONS",
+    "Comparison",
+    "ReportSettings",
+    "RunData",
+    "compare_runs",
+    "render_card",
+    "render_report",
+    "write_dataset_card",
+    "write_report",
+]

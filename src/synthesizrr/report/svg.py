@@ -1,0 +1,252 @@
+"""Plots as inline SVG strings: grouped bars, a scatter plot, a heat map.
+
+No JavaScript and no plotting library: each function returns an ``<svg>`` element whose
+every piece of text went through :func:`html.escape`, so untrusted labels render
+literally. Hovering a mark shows its exact value (an SVG ``<title>``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1")
+FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _fmt(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
+
+def _nice_max(value: float) -> float:
+    """A round upper bound for an axis (1, 2, 2.5, 5 x 10^k)."""
+    if value <= 0:
+        return 1.0
+    exp = math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        bound = step * 10**exp
+        if bound >= value - 1e-12:
+            return bound
+    return 10.0 ** (exp + 1)
+
+
+def _legend(names: Sequence[str], x: float, y: float) -> str:
+    parts = []
+    for i, name in enumerate(names):
+        xi = x + i * 150
+        color = PALETTE[i % len(PALETTE)]
+        parts.append(
+            f'<rect x="{xi:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{color}"/>'
+            f'<text x="{xi + 16:.1f}" y="{y:.1f}">{_e(name)}</text>'
+        )
+    return "".join(parts)
+
+
+def bar_chart(
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    digits: int = 0,
+    max_value: float | None = None,
+    highlight: str | None = None,
+    width: int = 720,
+) -> str:
+    """Horizontal grouped bars: one group per category, one bar per series.
+
+    ``None`` values are drawn as "n/a". ``highlight`` outlines that category (the
+    current run in a comparison).
+    """
+    names = list(series)
+    label_w = min(260, 12 + 7 * max((len(str(c)) for c in categories), default=4))
+    bar_h, gap = 14, 10
+    group_h = bar_h * max(1, len(names)) + gap
+    top = 30 + (18 if len(names) > 1 else 0)
+    plot_w = width - label_w - 70
+    height = top + group_h * len(categories) + 30
+    values = [v for vals in series.values() for v in vals if v is not None]
+    vmax = max_value if max_value is not None else _nice_max(max(values, default=1.0))
+    vmax = vmax or 1.0
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{_e(title)}" {FONT}>',
+        f'<text x="4" y="16" font-weight="bold">{_e(title)}</text>',
+    ]
+    if len(names) > 1:
+        out.append(_legend(names, label_w, 38))
+    for t in range(5):
+        x = label_w + plot_w * t / 4
+        out.append(
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 26}" stroke="#ddd"/>'
+            f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle" fill="#555">'
+            f"{_e(_fmt(vmax * t / 4, max(digits, 0 if vmax >= 8 else 2)))}</text>"
+        )
+    for ci, cat in enumerate(categories):
+        y0 = top + ci * group_h
+        weight = ' font-weight="bold"' if highlight is not None and cat == highlight else ""
+        short = str(cat) if len(str(cat)) <= 36 else str(cat)[:35] + "…"
+        out.append(
+            f'<text x="{label_w - 6}" y="{y0 + group_h / 2:.1f}" text-anchor="end" '
+            f'dominant-baseline="middle"{weight}><title>{_e(cat)}</title>{_e(short)}</text>'
+        )
+        for si, name in enumerate(names):
+            vals = series[name]
+            v = vals[ci] if ci < len(vals) else None
+            y = y0 + si * bar_h
+            if v is None:
+                out.append(f'<text x="{label_w + 4}" y="{y + bar_h - 3}" fill="#999">n/a</text>')
+                continue
+            w = max(0.0, min(1.0, v / vmax)) * plot_w
+            color = PALETTE[si % len(PALETTE)]
+            stroke = ' stroke="#000" stroke-width="1.5"' if weight else ""
+            out.append(
+                f'<rect x="{label_w}" y="{y + 1}" width="{w:.1f}" height="{bar_h - 2}" '
+                f'fill="{color}"{stroke}><title>{_e(name)} · {_e(cat)}: '
+                f"{_e(_fmt(v, digits))}</title></rect>"
+                f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 3}" fill="#333">'
+                f"{_e(_fmt(v, digits))}</text>"
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    value: float  # 0..1, chooses the color
+    hollow: bool = False
+    tip: str = ""
+
+
+def _ramp(value: float) -> str:
+    """Red (0) -> yellow (0.5) -> green (1)."""
+    v = max(0.0, min(1.0, value))
+    if v < 0.5:
+        r, g = 215, int(48 + (190 - 48) * v * 2)
+    else:
+        r, g = int(215 - (215 - 26) * (v - 0.5) * 2), int(190 - (190 - 150) * (v - 0.5) * 2)
+    return f"#{r:02x}{g:02x}{40:02x}"
+
+
+def scatter(
+    points: Sequence[Point],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    value_label: str,
+    x_max: float | None = None,
+    y_max: float = 1.0,
+    width: int = 640,
+    height: int = 480,
+) -> str:
+    """A scatter plot on [0, x_max] x [0, y_max]; color encodes ``Point.value``."""
+    left, right, top, bottom = 56, 130, 30, 46
+    pw, ph = width - left - right, height - top - bottom
+    xm = x_max if x_max is not None else _nice_max(max((p.x for p in points), default=0.5))
+    xm = xm or 1.0
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{_e(title)}" {FONT}>',
+        f'<text x="4" y="16" font-weight="bold">{_e(title)}</text>',
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>',
+    ]
+    for t in range(5):
+        x = left + pw * t / 4
+        y = top + ph - ph * t / 4
+        out.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#eee"/>'
+            f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{xm * t / 4:.2f}</text>'
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#eee"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{y_max * t / 4:.2f}</text>'
+        )
+    out.append(
+        f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle">{_e(x_label)}</text>'
+        f'<text transform="translate(14 {top + ph / 2}) rotate(-90)" text-anchor="middle">'
+        f"{_e(y_label)}</text>"
+    )
+    for p in points:
+        cx = left + max(0.0, min(1.0, p.x / xm)) * pw
+        cy = top + ph - max(0.0, min(1.0, p.y / y_max)) * ph
+        color = _ramp(p.value)
+        fill = f'fill="none" stroke="{color}"' if p.hollow else f'fill="{color}" fill-opacity="0.7"'
+        tip = f"<title>{_e(p.tip)}</title>" if p.tip else ""
+        out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" {fill}>{tip}</circle>')
+    lx = left + pw + 16
+    out.append(f'<text x="{lx}" y="{top + 10}">{_e(value_label)}</text>')
+    for i, v in enumerate((1.0, 0.75, 0.5, 0.25, 0.0)):
+        y = top + 24 + i * 18
+        out.append(
+            f'<circle cx="{lx + 6}" cy="{y}" r="5" fill="{_ramp(v)}"/>'
+            f'<text x="{lx + 16}" y="{y + 4}">{v:.2f}</text>'
+        )
+    out.append(
+        f'<circle cx="{lx + 6}" cy="{top + 130}" r="5" fill="none" stroke="#555"/>'
+        f'<text x="{lx + 16}" y="{top + 134}">removed</text>'
+    )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def heatmap(
+    matrix: Sequence[Sequence[float]],
+    labels: Sequence[str],
+    *,
+    title: str,
+    row_axis: str = "true label",
+    col_axis: str = "predicted label",
+) -> str:
+    """A confusion-matrix heat map; each cell shows its count, shaded by its row share."""
+    n = len(labels)
+    cell = max(22, min(56, 560 // max(n, 1)))
+    label_w = min(220, 16 + 7 * max((len(str(x)) for x in labels), default=4))
+    left, top = label_w + 20, 40 + label_w
+    width, height = left + cell * n + 20, top + cell * n + 20
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{_e(title)}" {FONT}>',
+        f'<text x="4" y="16" font-weight="bold">{_e(title)}</text>',
+        f'<text x="{left + cell * n / 2}" y="32" text-anchor="middle" fill="#555">'
+        f"{_e(col_axis)}</text>",
+        f'<text transform="translate(12 {top + cell * n / 2}) rotate(-90)" text-anchor="middle" '
+        f'fill="#555">{_e(row_axis)}</text>',
+    ]
+    for i, lab in enumerate(labels):
+        short = str(lab) if len(str(lab)) <= 28 else str(lab)[:27] + "…"
+        out.append(
+            f'<text x="{left - 6}" y="{top + cell * i + cell / 2 + 4:.1f}" text-anchor="end">'
+            f"<title>{_e(lab)}</title>{_e(short)}</text>"
+            f'<text transform="translate({left + cell * i + cell / 2 + 4:.1f} {top - 6}) '
+            f'rotate(-60)"><title>{_e(lab)}</title>{_e(short)}</text>'
+        )
+    for i, row in enumerate(matrix[:n]):
+        total = sum(row) or 1
+        for j, v in enumerate(list(row)[:n]):
+            share = v / total
+            shade = int(255 - 200 * share)
+            fill = (
+                f"rgb({shade},{shade + int(40 * share)},255)"
+                if i != j
+                else (f"rgb({shade},255,{shade})")
+            )
+            ink = "#fff" if share > 0.6 else "#000"
+            out.append(
+                f'<rect x="{left + cell * j}" y="{top + cell * i}" width="{cell}" height="{cell}" '
+                f'fill="{fill}" stroke="#fff"><title>{_e(labels[i])} → {_e(labels[j])}: '
+                f"{_e(_num(v))} ({share:.0%} of row)</title></rect>"
+                f'<text x="{left + cell * j + cell / 2}" y="{top + cell * i + cell / 2 + 4}" '
+                f'text-anchor="middle" fill="{ink}">{_e(_num(v))}</text>'
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.1f}"
