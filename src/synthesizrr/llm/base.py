@@ -1,0 +1,76 @@
+"""The one contract every backend implements.
+
+A backend turns an :class:`LLMRequest` into an :class:`LLMResponse` with one async method,
+``agenerate``. Everything else (cache, dedupe, budgets, concurrency) lives in
+:mod:`synthesizrr.generation.engine`. Backends register by name in
+:mod:`synthesizrr.llm.registry` (built-in table plus the ``synthesizrr.backends``
+entry-point group) and build themselves from :class:`LLMSettings` in ``from_settings``.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from typing import Any, ClassVar
+
+from synthesizrr._model import StrictModel
+from synthesizrr.llm.settings import LLMSettings
+from synthesizrr.llm.types import LLMRequest, LLMResponse
+
+
+class NoOptions(StrictModel):
+    """A backend without options of its own."""
+
+
+class LLMBackend(abc.ABC):
+    """Turns requests into responses. Subclasses implement ``agenerate`` (and ideally
+    ``from_settings``, ``count_tokens``, ``describe`` and ``close``)."""
+
+    #: Registered name (``llm.backend`` in the config).
+    name: ClassVar[str] = "base"
+    #: The backend's own options model (validated from ``llm.plugin_options`` for plugins).
+    Options: ClassVar[type[StrictModel]] = NoOptions
+
+    #: Identifies the model in cache keys: requests to another model never share a cache row.
+    model_id: str
+    #: True: requests carry ``messages``; False: raw ``prompt`` completion.
+    is_chat: bool
+    #: Requests the engine may keep in flight at once.
+    concurrency: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: LLMSettings) -> LLMBackend:
+        """Build from the run config (override; the default takes no arguments)."""
+        return cls()
+
+    @abc.abstractmethod
+    async def agenerate(self, request: LLMRequest) -> LLMResponse:
+        """One completion. Raise :class:`~synthesizrr.errors.BackendError` when it fails
+        after the backend's own retries."""
+
+    def generate(self, request: LLMRequest) -> LLMResponse:
+        """Synchronous convenience wrapper (no cache; use the engine for real runs)."""
+        return asyncio.run(self.agenerate(request))
+
+    def count_tokens(self, text: str) -> int:
+        """Prompt tokens of ``text``; the default is the chars/4 rule of thumb."""
+        return max(1, (len(text) + 3) // 4) if text else 0
+
+    def count_request_tokens(self, request: LLMRequest) -> int:
+        """Prompt tokens of a whole request (4 tokens of chat framing per message)."""
+        if request.messages is None:
+            return self.count_tokens(request.prompt or "")
+        return sum(self.count_tokens(m.content) + 4 for m in request.messages)
+
+    def describe(self) -> dict[str, Any]:
+        """What the run manifest records about this backend (never a secret)."""
+        return {"backend": self.name, "model_id": self.model_id, "chat": self.is_chat}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (connections, model memory)."""
+
+    def __enter__(self) -> LLMBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,148 @@
+"""In-process GGUF models through llama-cpp-python (the embedded, offline default).
+
+One llama context per (path, n_ctx, threads, GPU layers) per process, loaded once and
+shared; calls into it are serialized by a lock and run in a worker thread so the event
+loop stays free. Chat models use the GGUF's chat template (``create_chat_completion``),
+base models raw completion. Sampling is seeded per request (the request's ``seed``, else
+one derived from its cache key), so a rerun of a request reproduces its text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+from synthesizrr._model import StrictModel
+from synthesizrr.errors import BackendError, require
+from synthesizrr.llm.base import LLMBackend
+from synthesizrr.llm.settings import LlamaCppOptions, LLMSettings
+from synthesizrr.llm.types import LLMRequest, LLMResponse
+from synthesizrr.models import resolve_llm_path
+
+log = logging.getLogger(__name__)
+
+#: Embedded names that are base (completion) models, not chat models.
+BASE_MODELS = frozenset({"gemma3-270m", "gemma3"})
+
+_LOAD_LOCK = threading.Lock()
+_MODELS: dict[tuple[Any, ...], tuple[Any, threading.Lock]] = {}
+
+
+def load_llama(
+    path: Path, *, n_ctx: int, n_threads: int | None, options: LlamaCppOptions
+) -> tuple[Any, threading.Lock]:
+    """The process-wide ``Llama`` for these settings and the lock that serializes it."""
+    threads = n_threads or os.cpu_count() or 1
+    key = (str(path), n_ctx, threads, options.n_gpu_layers, options.n_batch, options.chat_format)
+    with _LOAD_LOCK:
+        if key not in _MODELS:
+            llama_cpp = require("llama_cpp", "llamacpp", "The 'llamacpp' LLM backend")
+            log.info("loading %s (n_ctx=%d, threads=%d)", path.name, n_ctx, threads)
+            llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=options.n_gpu_layers,
+                n_batch=min(options.n_batch, n_ctx),
+                chat_format=options.chat_format,
+                verbose=options.verbose,
+            )
+            _MODELS[key] = (llm, threading.Lock())
+        return _MODELS[key]
+
+
+class LlamaCppBackend(LLMBackend):
+    """A GGUF model run in this process."""
+
+    name = "llamacpp"
+    Options: ClassVar[type[StrictModel]] = LlamaCppOptions
+    tokenizer_name = "gguf"
+
+    def __init__(
+        self,
+        model: str = "smollm2",
+        *,
+        chat: bool | None = None,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        options: LlamaCppOptions | None = None,
+        concurrency: int = 1,
+    ) -> None:
+        self.path = resolve_llm_path(model)
+        self.options = options or LlamaCppOptions()
+        self.n_ctx = n_ctx
+        self._llm, self._lock = load_llama(
+            self.path, n_ctx=n_ctx, n_threads=n_threads, options=self.options
+        )
+        self.model_id = f"llamacpp:{self.path.name}"
+        if chat is None:
+            has_template = bool(self._llm.metadata.get("tokenizer.chat_template"))
+            chat = model not in BASE_MODELS and has_template
+        self.is_chat = chat
+        # Calls are serialized; a couple in flight keeps the next one ready without waiting.
+        self.concurrency = max(1, min(concurrency, 2))
+
+    @classmethod
+    def from_settings(cls, settings: LLMSettings) -> LlamaCppBackend:
+        return cls(
+            settings.model,
+            chat=settings.chat,
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            options=settings.llamacpp,
+            concurrency=settings.concurrency,
+        )
+
+    async def agenerate(self, request: LLMRequest) -> LLMResponse:
+        return await asyncio.to_thread(self._generate_sync, request)
+
+    def _generate_sync(self, req: LLMRequest) -> LLMResponse:
+        common: dict[str, Any] = dict(
+            max_tokens=req.max_tokens,
+            temperature=req.temperature,
+            top_p=req.top_p,
+            stop=list(req.stop) or None,
+            seed=req.effective_seed(self.model_id),
+        )
+        try:
+            with self._lock:
+                if req.messages is not None:
+                    msgs = [{"role": m.role, "content": m.content} for m in req.messages]
+                    out = self._llm.create_chat_completion(messages=msgs, **common)
+                    text = out["choices"][0]["message"].get("content") or ""
+                else:
+                    out = self._llm.create_completion(prompt=req.prompt, **common)
+                    text = out["choices"][0]["text"] or ""
+        except ValueError as exc:  # llama-cpp-python: prompt longer than the context window
+            raise BackendError(
+                f"llama.cpp rejected the request for {self.path.name}: {exc}",
+                fix=f"raise llm.n_ctx (now {self.n_ctx}) or shorten the prompt "
+                "(fewer shots, shorter documents)",
+            ) from exc
+        usage = out.get("usage") or {}
+        return LLMResponse(
+            text=text,
+            finish_reason=out["choices"][0].get("finish_reason") or "stop",
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            model=self.model_id,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        if not text:
+            return 0
+        with self._lock:
+            return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **super().describe(),
+            "path": str(self.path),
+            "n_ctx": self.n_ctx,
+            "options": self.options.model_dump(),
+        }
