@@ -21,13 +21,13 @@ class StudentSettings(StrictModel):
     """
 
     kind: StudentKind = Field(
-        "embed_lr",
+        default="embed_lr",
         description="Student type: 'embed_lr' (frozen sentence embeddings + logistic "
         "regression), 'tfidf_lr' (TF-IDF word/bigram features + logistic regression) or "
         "'transformer' (fine-tune an HF encoder end to end).",
     )
     model: str = Field(
-        "minilm",
+        default="minilm",
         description="Encoder for 'embed_lr' and 'transformer': 'minilm' (bundled "
         "all-MiniLM-L6-v2), a local model folder, or a hub name such as "
         "'microsoft/deberta-v3-large' (needs a reachable hub or a local cache). "
@@ -37,30 +37,40 @@ class StudentSettings(StrictModel):
         default_factory=lambda: [0, 1, 2],
         description="One training run per seed; the report gives mean and std over them.",
     )
-    lr: float = Field(2e-5, gt=0, description="Peak learning rate (AdamW) for 'transformer'.")
+    lr: float = Field(
+        default=2e-5, gt=0, description="Peak learning rate (AdamW) for 'transformer'."
+    )
     batch_size: int = Field(
-        32, ge=1, description="Effective batch size for 'transformer' (paper: 32)."
+        default=32, ge=1, description="Effective batch size for 'transformer' (paper: 32)."
     )
     micro_batch_size: int | None = Field(
-        None,
+        default=None,
         ge=1,
         description="Rows per forward pass for 'transformer'; gradients are accumulated to "
         "reach batch_size. None: equal to batch_size (no accumulation).",
     )
-    epochs: int = Field(6, ge=1, description="Training epochs for 'transformer' (paper: 6).")
-    warmup_ratio: float = Field(
-        0.06, ge=0, le=1, description="Fraction of steps with linear warm-up (paper: 6%)."
+    epochs: int = Field(
+        default=6, ge=1, description="Training epochs for 'transformer' (paper: 6)."
     )
-    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay for 'transformer'.")
+    warmup_ratio: float = Field(
+        default=0.06, ge=0, le=1, description="Fraction of steps with linear warm-up (paper: 6%)."
+    )
+    weight_decay: float = Field(
+        default=0.0, ge=0, description="AdamW weight decay for 'transformer'."
+    )
     max_length: int = Field(
-        512,
+        default=512,
         ge=8,
         description="Token truncation length for 'transformer' (paper: 512; lower it on CPU).",
     )
     C: float = Field(
-        1.0, gt=0, description="Inverse L2 regularization strength of the logistic regression."
+        default=1.0,
+        gt=0,
+        description="Inverse L2 regularization strength of the logistic regression.",
     )
-    max_iter: int = Field(1000, ge=1, description="Iteration cap of the logistic regression.")
+    max_iter: int = Field(
+        default=1000, ge=1, description="Iteration cap of the logistic regression."
+    )
 
     @field_validator("seeds")
     @classmethod

@@ -1,0 +1,148 @@
+"""Dataset cartography: training dynamics of a scorer, and the per-label confidence cut.
+
+A scorer returns ``probs`` of shape (epochs, n_rows, n_labels): its predicted distribution
+for every training row after every epoch (in-sample, as in the paper). Scorers are
+registered by name in :data:`SCORERS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synthesizrr.distill.embed_cache import embed_texts
+from synthesizrr.errors import require
+from synthesizrr.refine.settings import CartographySettings
+
+log = logging.getLogger(__name__)
+
+Scorer = Callable[[CartographySettings, Sequence[str], np.ndarray, int, int, bool], np.ndarray]
+
+
+def embed_mlp_dynamics(
+    cfg: CartographySettings,
+    texts: Sequence[str],
+    y: np.ndarray,
+    n_labels: int,
+    seed: int,
+    progress: bool,
+) -> np.ndarray:
+    """Frozen embeddings + a torch MLP (or linear) head trained with Adam, mini-batches."""
+    torch = require("torch", "embed", "The cartography scorer")
+    x = torch.from_numpy(embed_texts(texts, cfg.model, progress=progress))
+    yt = torch.as_tensor(y, dtype=torch.long)
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    dim = x.shape[1]
+    head: Any
+    if cfg.hidden_size:
+        head = torch.nn.Sequential(
+            torch.nn.Linear(dim, cfg.hidden_size),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(0.1),
+            torch.nn.Linear(cfg.hidden_size, n_labels),
+        )
+    else:
+        head = torch.nn.Linear(dim, n_labels)
+    opt = torch.optim.Adam(head.parameters(), lr=cfg.lr or 1e-3)
+    probs = np.zeros((cfg.epochs, len(texts), n_labels), dtype=np.float32)
+    for epoch in range(cfg.epochs):
+        head.train()
+        order = torch.randperm(len(texts), generator=gen)
+        for start in range(0, len(texts), cfg.batch_size):
+            idx = order[start : start + cfg.batch_size]
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(head(x[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+        head.eval()
+        with torch.no_grad():
+            probs[epoch] = torch.softmax(head(x), dim=-1).numpy()
+    return probs
+
+
+def transformer_dynamics(
+    cfg: CartographySettings,
+    texts: Sequence[str],
+    y: np.ndarray,
+    n_labels: int,
+    seed: int,
+    progress: bool,
+) -> np.ndarray:
+    """Fine-tune an HF encoder (paper recipe) and predict all rows after every epoch."""
+    from synthesizrr.distill.settings import StudentSettings
+    from synthesizrr.distill.transformer import TransformerClassifier
+
+    settings = StudentSettings(
+        kind="transformer",
+        model=cfg.model,
+        seeds=[seed],
+        epochs=cfg.epochs,
+        lr=cfg.lr or 2e-5,
+        batch_size=cfg.batch_size,
+        max_length=cfg.max_length,
+    )
+    probs = np.zeros((cfg.epochs, len(texts), n_labels), dtype=np.float32)
+
+    def record(epoch: int, clf: TransformerClassifier) -> None:
+        probs[epoch] = clf.predict_proba(texts)
+
+    TransformerClassifier(settings, n_labels).fit(texts, y, seed, on_epoch_end=record)
+    return probs
+
+
+SCORERS: dict[str, Scorer] = {
+    "embed_mlp": embed_mlp_dynamics,
+    "transformer": transformer_dynamics,
+}
+
+
+@dataclass(frozen=True)
+class DataMap:
+    """Per-row training-dynamics statistics, aligned with the scored rows."""
+
+    confidence: np.ndarray
+    variability: np.ndarray
+    correctness: np.ndarray
+
+
+def datamap_from_probs(probs: np.ndarray, y: np.ndarray) -> DataMap:
+    """Confidence, variability (population std) and correctness from (E, n, L) probs."""
+    rows = np.arange(len(y))
+    gold = probs[:, rows, y]  # (E, n)
+    correct = probs.argmax(axis=2) == y[None, :]
+    return DataMap(
+        confidence=gold.mean(axis=0).astype(np.float64),
+        variability=gold.std(axis=0).astype(np.float64),
+        correctness=correct.mean(axis=0).astype(np.float64),
+    )
+
+
+def keep_count(n: int, keep_fraction: float) -> int:
+    """Rows kept out of ``n``: ``ceil(keep_fraction * n)`` (guarded against float noise)."""
+    return min(n, math.ceil(keep_fraction * n - 1e-9))
+
+
+def select_confident(
+    confidence: np.ndarray, y: np.ndarray, keep_fraction: float
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Keep mask: the ``keep_count`` most confident rows of each label (stable on ties).
+
+    Labels with fewer than 2 rows are not filtered; they are returned with the reason.
+    """
+    keep = np.zeros(len(y), dtype=bool)
+    skipped: dict[int, str] = {}
+    for label in np.unique(y):
+        idx = np.flatnonzero(y == label)
+        if len(idx) < 2:
+            keep[idx] = True
+            skipped[int(label)] = f"only {len(idx)} row(s): not filtered"
+            continue
+        order = idx[np.argsort(-confidence[idx], kind="stable")]
+        keep[order[: keep_count(len(idx), keep_fraction)]] = True
+    return keep, skipped

@@ -1,0 +1,316 @@
+"""The refinement stage: length -> exact dup -> near dup -> label filter -> cartography ->
+resample, over a pyarrow table. Every removed row is kept with its reason."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from synthesizrr.errors import ConfigError, InputDataError
+from synthesizrr.refine import cartography as carto
+from synthesizrr.refine.dedup import exact_duplicates, near_duplicates
+from synthesizrr.refine.resample import sample_rows, target_counts
+from synthesizrr.refine.settings import RefineSettings
+
+log = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("row_id", "text", "label")
+DATAMAP_SCHEMA = pa.schema(
+    [
+        ("row_id", pa.string()),
+        ("label", pa.string()),
+        ("confidence", pa.float64()),
+        ("variability", pa.float64()),
+        ("correctness", pa.float64()),
+        ("kept", pa.bool_()),
+    ]
+)
+
+
+@dataclass
+class RefineResult:
+    """``kept``: surviving rows (input columns); ``removed``: dropped rows + ``reason``;
+    ``datamap``: per-row cartography statistics (None when cartography did not run);
+    ``stats``: JSON-ready counts per step and per label."""
+
+    kept: pa.Table
+    removed: pa.Table
+    datamap: pa.Table | None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, folder: str | Path) -> None:
+        """Write kept/removed/datamap as Parquet and stats.json into ``folder``."""
+        import pyarrow.parquet as pq
+
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        pq.write_table(self.kept, out / "kept.parquet")
+        pq.write_table(self.removed, out / "removed.parquet")
+        if self.datamap is not None:
+            pq.write_table(self.datamap, out / "datamap.parquet")
+        (out / "stats.json").write_text(json.dumps(self.stats, indent=2, sort_keys=False))
+
+
+class _Run:
+    """Mutable state of one refine call: the surviving table and the removed pieces."""
+
+    def __init__(self, table: pa.Table, labels: list[str]) -> None:
+        self.cur = table
+        self.labels = labels
+        self.removed: list[pa.Table] = []
+        self.steps: dict[str, Any] = {}
+
+    @property
+    def texts(self) -> list[str]:
+        return [t or "" for t in self.cur.column("text").to_pylist()]
+
+    @property
+    def row_labels(self) -> list[str]:
+        return self.cur.column("label").to_pylist()
+
+    def drop(self, step: str, keep: np.ndarray, reasons: Sequence[str | None]) -> None:
+        """Remove rows where ``keep`` is False; ``reasons[i]`` explains row i."""
+        gone = [int(i) for i in np.flatnonzero(~keep)]
+        row_labels = self.row_labels
+        per_label = Counter(row_labels[i] for i in gone)
+        if len(gone):
+            part = self.cur.take(pa.array(gone, type=pa.int64()))
+            why = [reasons[i] or step for i in gone]
+            self.removed.append(part.append_column("reason", pa.array(why, type=pa.string())))
+            self.cur = self.cur.filter(pa.array(keep, type=pa.bool_()))
+        self.steps[step] = {
+            "removed": int(len(gone)),
+            "removed_per_label": {lab: per_label.get(lab, 0) for lab in self.labels},
+            "kept": self.cur.num_rows,
+        }
+        log.info("refine %s: removed %d, %d left", step, len(gone), self.cur.num_rows)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(self.row_labels)
+        return {lab: c.get(lab, 0) for lab in self.labels}
+
+
+def _validate(table: pa.Table, labels: Sequence[str]) -> list[str]:
+    labs = list(labels)
+    if not labs or len(set(labs)) != len(labs):
+        raise InputDataError(
+            f"labels must be a non-empty list of distinct names, got {labs}.",
+            fix="pass the task's label names once each",
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+    if missing:
+        raise InputDataError(
+            f"The table to refine lacks column(s) {missing}; it has {table.column_names}.",
+            fix="pass a table with row_id, text and label columns",
+        )
+    if "reason" in table.column_names:
+        raise InputDataError(
+            "The table to refine already has a 'reason' column, which refine adds to removed rows.",
+            fix="rename or drop that column before refining",
+        )
+    ids = table.column("row_id").to_pylist()
+    dup = [k for k, v in Counter(ids).items() if v > 1]
+    if dup:
+        raise InputDataError(
+            f"row_id values must be unique; repeated: {dup[:5]}.",
+            fix="give every generated row its own row_id",
+        )
+    known = set(labs)
+    for rid, lab in zip(ids, table.column("label").to_pylist(), strict=True):
+        if lab not in known:
+            raise InputDataError(
+                f"Row {rid!r} has label {lab!r}, which is not one of {labs}.",
+                fix="map the label to a task label or drop the row",
+            )
+    return labs
+
+
+def _target(
+    settings: RefineSettings, labels: list[str], given: dict[str, float] | None, cur: dict
+) -> dict[str, float] | None:
+    if settings.resample == "uniform":
+        return {lab: 1.0 for lab in labels}
+    if settings.resample == "none":
+        return {lab: float(n) for lab, n in cur.items()} if settings.target_size else None
+    if given is None:
+        raise ConfigError(
+            "refine.resample is 'real' but no target_distribution was passed.",
+            fix="pass target_distribution (the real train label distribution) or set "
+            "refine.resample to 'uniform' or 'none'",
+        )
+    bad = [k for k in given if k not in labels]
+    neg = [k for k, v in given.items() if v < 0]
+    if bad or neg or sum(given.values()) <= 0:
+        raise InputDataError(
+            f"target_distribution {given} is invalid (unknown labels {bad}, negative "
+            f"shares {neg}, or all zero); labels are {labels}.",
+            fix="pass non-negative shares (or counts) keyed by task labels",
+        )
+    return dict(given)
+
+
+def _label_filter(
+    run: _Run,
+    settings: RefineSettings,
+    oracle_texts: Sequence[str],
+    oracle_labels: Sequence[str],
+    progress: bool,
+) -> None:
+    from synthesizrr.distill.evaluate import encode_labels
+    from synthesizrr.distill.settings import StudentSettings
+    from synthesizrr.distill.students import make_student
+
+    y = encode_labels(oracle_labels, run.labels, "oracle_labels")
+    oracle = make_student(
+        StudentSettings(kind=settings.oracle, seeds=[settings.seed]),
+        len(run.labels),
+        progress=progress,
+    )
+    oracle.fit(list(oracle_texts), y, settings.seed)
+    pred = oracle.predict_proba(run.texts).argmax(axis=1) if run.cur.num_rows else []
+    keep = np.array(
+        [run.labels[p] == lab for p, lab in zip(pred, run.row_labels, strict=True)], dtype=bool
+    )
+    run.drop("label_filter", keep, [f"label_filter:{run.labels[p]}" for p in pred])
+
+
+def _cartography(
+    run: _Run, settings: RefineSettings, progress: bool
+) -> tuple[pa.Table | None, dict[str, Any]]:
+    cfg = settings.cartography
+    if not cfg.enabled:
+        return None, {"status": "disabled"}
+    counts = run.counts()
+    present = [lab for lab, n in counts.items() if n > 0]
+    if len(present) < 2:
+        reason = f"fewer than 2 labels have rows ({present}): a scorer cannot be trained"
+        log.warning("cartography skipped: %s", reason)
+        run.steps["cartography"] = {"removed": 0, "kept": run.cur.num_rows}
+        return None, {"status": "skipped", "reason": reason}
+    index = {lab: i for i, lab in enumerate(run.labels)}
+    y = np.array([index[lab] for lab in run.row_labels], dtype=np.int64)
+    probs = carto.SCORERS[cfg.scorer](cfg, run.texts, y, len(run.labels), settings.seed, progress)
+    dm = carto.datamap_from_probs(probs, y)
+    keep, skipped = carto.select_confident(dm.confidence, y, cfg.keep_fraction)
+    datamap = pa.table(
+        {
+            "row_id": pa.array(run.cur.column("row_id").to_pylist(), type=pa.string()),
+            "label": pa.array(run.row_labels, type=pa.string()),
+            "confidence": dm.confidence,
+            "variability": dm.variability,
+            "correctness": dm.correctness,
+            "kept": keep,
+        },
+        schema=DATAMAP_SCHEMA,
+    )
+    run.drop("cartography", keep, ["cartography_low_confidence"] * len(y))
+    info = {
+        "status": "done",
+        "scorer": cfg.scorer,
+        "model": cfg.model,
+        "epochs": cfg.epochs,
+        "keep_fraction": cfg.keep_fraction,
+        "keep_rule": "ceil(keep_fraction * n) per label, most confident first",
+        "skipped_labels": {run.labels[k]: v for k, v in skipped.items()},
+        "mean_confidence": float(dm.confidence.mean()),
+    }
+    return datamap, info
+
+
+def refine(
+    table: pa.Table,
+    settings: RefineSettings | None = None,
+    *,
+    labels: Sequence[str],
+    target_distribution: dict[str, float] | None = None,
+    oracle_texts: Sequence[str] | None = None,
+    oracle_labels: Sequence[str] | None = None,
+    progress: bool = False,
+) -> RefineResult:
+    """Filter generated rows; deterministic for ``settings.seed``.
+
+    ``target_distribution`` (shares or counts per label) is used by ``resample='real'``.
+    ``oracle_texts``/``oracle_labels`` (real labeled data) are needed by ``label_filter``.
+    """
+    settings = settings or RefineSettings()
+    labs = _validate(table, labels)
+    if settings.label_filter and (not oracle_texts or oracle_labels is None):
+        raise ConfigError(
+            "refine.label_filter is true but no oracle data (oracle_texts, oracle_labels) "
+            "was passed.",
+            fix="pass the real train texts and labels, or set refine.label_filter to false",
+        )
+    if settings.label_filter and len(oracle_texts or []) != len(oracle_labels or []):
+        raise InputDataError(
+            f"oracle_texts has {len(oracle_texts or [])} rows but oracle_labels has "
+            f"{len(oracle_labels or [])}.",
+            fix="pass one label per oracle text",
+        )
+    run = _Run(table, labs)
+    stats: dict[str, Any] = {"input_rows": table.num_rows, "input_per_label": run.counts()}
+
+    words = [len(t.split()) for t in run.texts]
+    too_long = [settings.max_words is not None and w > settings.max_words for w in words]
+    short = [w < settings.min_words for w in words]
+    keep = ~(np.array(short, dtype=bool) | np.array(too_long, dtype=bool))
+    run.drop("length", keep, ["too_short" if s else "too_long" for s in short])
+
+    if settings.dedup:
+        dups = exact_duplicates(run.texts)
+        run.drop(
+            "exact_dup",
+            np.array([d is None for d in dups], dtype=bool),
+            ["exact_duplicate"] * len(dups),
+        )
+    if settings.near_dup:
+        ids = run.cur.column("row_id").to_pylist()
+        near = near_duplicates(
+            run.texts,
+            threshold=settings.near_dup_threshold,
+            num_perm=settings.num_perm,
+            seed=settings.seed,
+        )
+        run.drop(
+            "near_dup",
+            np.array([d is None for d in near], dtype=bool),
+            [None if d is None else f"near_duplicate_of:{ids[d]}" for d in near],
+        )
+    if settings.label_filter:
+        assert oracle_texts is not None and oracle_labels is not None
+        _label_filter(run, settings, oracle_texts, oracle_labels, progress)
+
+    datamap, stats["cartography"] = _cartography(run, settings, progress)
+
+    dist = _target(settings, labs, target_distribution, run.counts())
+    if dist is not None:
+        counts, notes = target_counts(run.counts(), dist, labs, settings.target_size)
+        keep = sample_rows(run.row_labels, counts, settings.seed)
+        run.drop("resample", keep, ["resample"] * len(keep))
+        stats["resample"] = {"mode": settings.resample, "target_counts": counts, "notes": notes}
+        for note in notes:
+            log.warning("resample: %s", note)
+    else:
+        stats["resample"] = {"mode": settings.resample, "target_counts": None, "notes": []}
+
+    removed_schema = table.schema.append(pa.field("reason", pa.string()))
+    removed = (
+        pa.concat_tables([p.cast(removed_schema) for p in run.removed])
+        if run.removed
+        else removed_schema.empty_table()
+    )
+    stats["steps"] = run.steps
+    stats["kept_rows"] = run.cur.num_rows
+    stats["kept_per_label"] = run.counts()
+    stats["removed_rows"] = removed.num_rows
+    stats["removed_per_reason"] = dict(
+        Counter(r.split(":", 1)[0] for r in removed.column("reason").to_pylist())
+    )
+    return RefineResult(kept=run.cur, removed=removed, datamap=datamap, stats=stats)

@@ -1,0 +1,104 @@
+"""Settings of the refinement (filtering) stage."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from synthesizrr._model import StrictModel
+
+
+class CartographySettings(StrictModel):
+    """Dataset cartography (Swayamdipta et al. 2020) as used by SynthesizRR.
+
+    A scorer is trained ``epochs`` epochs on all generations; after every epoch it predicts
+    every training row. Per row: confidence = mean probability of the intended label over
+    epochs, variability = its (population) standard deviation, correctness = fraction of
+    epochs whose argmax is the intended label. Within each label the
+    ``ceil(keep_fraction * n)`` most confident rows are kept (ties: earlier row first).
+    """
+
+    enabled: bool = Field(default=True, description="Run cartography filtering.")
+    epochs: int = Field(default=6, ge=1, description="Scorer training epochs (paper: 6).")
+    keep_fraction: float = Field(
+        default=0.83,
+        gt=0,
+        le=1,
+        description="Fraction of each label's rows kept, most confident first; the count is "
+        "rounded up (ceil) so every label keeps at least one row (paper: 0.83).",
+    )
+    scorer: Literal["embed_mlp", "transformer"] = Field(
+        default="embed_mlp",
+        description="'embed_mlp': frozen sentence embeddings + a small torch MLP head (fast "
+        "on CPU); 'transformer': fine-tune an HF encoder (paper: DistilBERT).",
+    )
+    model: str = Field(
+        default="minilm",
+        description="Encoder of the scorer: 'minilm' (bundled), a local folder or a hub name.",
+    )
+    hidden_size: int = Field(
+        default=256, ge=0, description="Hidden units of the embed_mlp head; 0 = a linear head."
+    )
+    lr: float | None = Field(
+        default=None,
+        gt=0,
+        description="Learning rate; None = 1e-3 for embed_mlp (Adam) and 2e-5 for "
+        "transformer (AdamW, paper recipe).",
+    )
+    batch_size: int = Field(default=32, ge=1, description="Scorer batch size.")
+    max_length: int = Field(
+        default=128,
+        ge=8,
+        description="Token truncation length of the transformer scorer (CPU-sized).",
+    )
+
+
+class RefineSettings(StrictModel):
+    """Filtering steps, applied in order: length -> exact dup -> near dup -> label filter
+    -> cartography -> resample. Every removed row is kept with its reason."""
+
+    dedup: bool = Field(
+        default=True,
+        description="Remove exact duplicates (text compared after collapsing whitespace and "
+        "case-folding); the first occurrence is kept.",
+    )
+    near_dup: bool = Field(
+        default=True,
+        description="Remove near duplicates: MinHash LSH over word 3-shingles, candidates "
+        "confirmed by exact Jaccard >= near_dup_threshold; the earlier row is kept.",
+    )
+    near_dup_threshold: float = Field(
+        default=0.9, gt=0, le=1, description="Jaccard similarity of word 3-shingle sets."
+    )
+    num_perm: int = Field(default=128, ge=16, description="MinHash permutations.")
+    min_words: int = Field(default=3, ge=0, description="Drop texts with fewer whitespace words.")
+    max_words: int | None = Field(
+        default=None, ge=1, description="Drop texts with more whitespace words (None: no bound)."
+    )
+    cartography: CartographySettings = Field(
+        default_factory=CartographySettings, description="Dataset cartography filter."
+    )
+    label_filter: bool = Field(
+        default=False,
+        description="Drop rows whose oracle prediction differs from the intended label; the "
+        "oracle is trained on real labeled data passed as oracle_texts/oracle_labels.",
+    )
+    oracle: Literal["embed_lr", "tfidf_lr"] = Field(
+        default="embed_lr", description="Student kind used as the label-filter oracle."
+    )
+    resample: Literal["none", "real", "uniform"] = Field(
+        default="real",
+        description="Down-sample to a label distribution: 'real' (target_distribution, e.g. "
+        "of the real train set), 'uniform', or 'none' (keep proportions; only target_size "
+        "applies). Never up-samples.",
+    )
+    target_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Upper bound on the final number of rows (None: as many as the "
+        "distribution allows).",
+    )
+    seed: int = Field(
+        default=0, description="Seed of MinHash, the cartography scorer and resampling."
+    )
