@@ -1,0 +1,130 @@
+"""Settings of the retrieval stage (index building and seed-as-query retrieval)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from synthesizrr._model import StrictModel
+
+#: Settings that change what an index holds; the index fingerprint covers exactly these.
+INDEX_FIELDS: dict[str, tuple[str, ...]] = {
+    "dense": ("model", "embed_backend", "index", "shards", "ivf_nlist", "hnsw_m"),
+    "bm25": ("bm25_k1", "bm25_b"),
+    "random": (),
+}
+
+
+class RetrievalSettings(StrictModel):
+    """How passages are indexed and how each seed's text retrieves its documents.
+
+    The similarity band (``sim_min``/``sim_max`` and ``shot_sim_min``/``shot_sim_max``) is
+    a cosine band. It applies to dense retrieval always; to BM25, whose scores are not
+    cosines, only where the field is set explicitly in the config (then on BM25 scores);
+    never to random retrieval, whose score is NaN.
+    """
+
+    retriever: Literal["dense", "bm25", "random"] = Field(
+        default="dense",
+        description="'dense' (sentence embeddings + FAISS, the paper's method), 'bm25' "
+        "(bm25s) or 'random' (uniform passages, the paper's ablation).",
+    )
+    model: str = Field(
+        default="minilm",
+        description="Dense embedding model: 'minilm' (bundled all-MiniLM-L6-v2), a local "
+        "sentence-transformers folder, or a hub name where the hub is reachable.",
+    )
+    embed_backend: Literal["torch", "onnx-int8", "model2vec"] = Field(
+        default="torch",
+        description="How passages and seeds are embedded: 'torch' (sentence-transformers), "
+        "'onnx-int8' (ONNX Runtime, int8 weights, ~3x faster on CPU) or 'model2vec' "
+        "(static embeddings distilled from the model, fastest, least exact).",
+    )
+    index: Literal["flat", "ivf", "hnsw"] = Field(
+        default="flat",
+        description="FAISS index: 'flat' exact inner product (paper), or approximate 'ivf' / "
+        "'hnsw' for large corpora.",
+    )
+    shards: int = Field(
+        default=1, ge=1, description="Split the dense index into this many FAISS indexes."
+    )
+    ivf_nlist: int | None = Field(
+        default=None, ge=1, description="IVF lists; default 4*sqrt(passages), at most n/39."
+    )
+    ivf_nprobe: int = Field(default=32, ge=1, description="IVF lists searched per query.")
+    hnsw_m: int = Field(default=32, ge=4, description="HNSW neighbours per node.")
+    hnsw_ef_search: int = Field(default=128, ge=1, description="HNSW search breadth.")
+    bm25_k1: float = Field(default=1.5, gt=0, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(default=0.75, ge=0, le=1, description="BM25 length normalization.")
+    top_k: int = Field(default=50, ge=1, description="Documents retrieved per seed (paper: 50).")
+    sim_min: float | None = Field(
+        default=0.4, description="Drop documents less similar to the seed (paper: 0.4)."
+    )
+    sim_max: float | None = Field(
+        default=0.9, description="Drop near-copies of the seed above this (paper: 0.9)."
+    )
+    max_seeds_per_doc: int | None = Field(
+        default=1,
+        ge=1,
+        description="How many seeds may use one document (shots and generation together); "
+        "assigned greedily by descending score, then seed order, then rank. null: no cap "
+        "(the original code).",
+    )
+    shot_ranks: tuple[int, int] | None = Field(
+        default=(1, 2),
+        description="Ranks (1-based, inclusive) whose documents become RETRICL shots "
+        "(paper: 1-2); null for no shots.",
+    )
+    shot_sim_min: float | None = Field(
+        default=0.5, description="Minimum similarity of a shot document (paper: 0.5)."
+    )
+    shot_sim_max: float | None = Field(
+        default=0.9, description="Maximum similarity of a shot document (paper: 0.9)."
+    )
+    gen_min_rank: int = Field(
+        default=3,
+        ge=1,
+        description="First rank whose documents are used for generation (paper: 3).",
+    )
+    index_cache: str | None = Field(
+        default=None,
+        description="Shared folder for indexes, reused across runs; each index is keyed by "
+        "a fingerprint of the passages' content and the index settings. null: the index is "
+        "kept in the run directory. A relative path is relative to the working directory.",
+    )
+    batch_size: int = Field(default=64, ge=1, description="Embedding batch size.")
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> RetrievalSettings:
+        if self.sim_min is not None and self.sim_max is not None and self.sim_min > self.sim_max:
+            raise ValueError(f"sim_min ({self.sim_min}) is above sim_max ({self.sim_max})")
+        if (
+            self.shot_sim_min is not None
+            and self.shot_sim_max is not None
+            and self.shot_sim_min > self.shot_sim_max
+        ):
+            raise ValueError(
+                f"shot_sim_min ({self.shot_sim_min}) is above shot_sim_max ({self.shot_sim_max})"
+            )
+        if self.shot_ranks is not None:
+            lo, hi = self.shot_ranks
+            if not 1 <= lo <= hi:
+                raise ValueError(
+                    f"shot_ranks {self.shot_ranks} must be (first, last), 1 <= first <= last"
+                )
+        return self
+
+    def index_settings(self) -> dict[str, object]:
+        """The settings that determine the index's content (part of its fingerprint)."""
+        return {"retriever": self.retriever} | {
+            name: getattr(self, name) for name in INDEX_FIELDS[self.retriever]
+        }
+
+    def band_applies(self, name: str) -> bool:
+        """Whether a similarity bound (``sim_min`` ...) is used for this retriever."""
+        if self.retriever == "random":
+            return False
+        if self.retriever == "bm25":
+            return name in self.model_fields_set
+        return True
