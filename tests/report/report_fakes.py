@@ -45,7 +45,7 @@ def make_fake_run(
               "label": LABELS[i % 4], "line": i + 2} for i in range(8)]  # fmt: skip
     _write(seeds, run / "01_seeds" / "seeds.parquet")
     passages = [{"passage_id": f"p{i}", "doc_id": f"d{i}", "title": f"Title {i}",
-                 "text": SCRIPT_PASSAGE if i == 0 else f"Passage {i} text about things."}
+                 "text": SCRIPT_PASSAGE if i == 1 else f"Passage {i} text about things."}
                 for i in range(40)]  # fmt: skip
     if docs:
         _write(passages, run / "02_corpus" / "passages.parquet")
@@ -135,23 +135,32 @@ def _metrics(
     confusion = [[8, 1, 1, 0], [0, 10, 0, 0], [1, 0, 7, 2], [0, 0, 2, 8]]
     rep = {"kind": "tfidf_logreg", "model": "tfidf+logreg", "n_train": len(kept), "n_test": 40,
            "accuracy_mean": 0.825, "accuracy_std": 0.0125, "macro_f1_mean": 0.8213,
-           "macro_f1_std": 0.011, "per_seed": [0.8125, 0.8375], "labels": LABELS,
+           "macro_f1_std": 0.011, "per_seed": [{"seed": 0, "accuracy": 0.8125, "macro_f1": 0.81},
+                        {"seed": 1, "accuracy": 0.8375, "macro_f1": 0.8326}],
+           "labels": LABELS, "train_label_counts": per_label,
            "confusion": confusion, "signature": "student:tfidf_logreg|seeds:2"}  # fmt: skip
     gold = {**rep, "accuracy_mean": 0.9, "accuracy_std": 0.0}
+    sb_details: dict[str, Any] = {str(n + 1): v for n, v in enumerate(sb)}
+    sb_details.update(n_hypotheses=len(kept), n_texts=len(kept))
+    mauve_per = {lab: 0.5 + 0.05 * i for i, lab in enumerate(LABELS)}
     out: dict[str, Any] = {
         "size": len(kept), "per_label": per_label,
         "metrics": {
-            "self_bleu": {"name": "self_bleu", "value": sb[3],
-                          "details": {str(n + 1): v for n, v in enumerate(sb)},
-                          "signature": "self_bleu|n:1-5|smooth:method1"},
+            "self_bleu": {"name": "self_bleu", "value": sb[-1], "details": sb_details,
+                          "signature": "self_bleu|n:1-5|smooth:method1", "higher_is_better": False},
             "entity_entropy": {"name": "entity_entropy", "value": ee,
-                               "details": {"ORG": 4.5, "PERSON": 3.25},
-                               "signature": "entity_entropy|spacy:en_core_web_sm"},
+                               "details": {"overall": ee, "per_type": {"ORG": 4.5, "PERSON": 3.25},
+                                           "n_entities": 30, "n_unique": 20},
+                               "signature": "entity_entropy|ner:en_core_web_sm|log:2",
+                               "higher_is_better": True},
             "mauve": {"name": "mauve", "value": 0.61,
-                      "details": {lab: 0.5 + 0.05 * i for i, lab in enumerate(LABELS)},
-                      "signature": "mauve|features:minilm"},
-            "label_preservation": {"name": "label_preservation", "value": 0.75, "details": {},
-                                   "signature": "oracle:tfidf_logreg"},
+                      "details": {"overall": 0.61, "n_samples": 16, "per_label": mauve_per},
+                      "signature": "mauve|features:minilm", "higher_is_better": True},
+            "label_preservation": {"name": "label_preservation", "value": 0.75,
+                                   "details": {"overall": 0.75, "per_label": {lab: 0.75 for lab in LABELS}},
+                                   "signature": "oracle:tfidf_logreg", "higher_is_better": True},
+            "distinct_n": {"name": "distinct_n", "value": None,
+                           "details": {"skipped": "no texts"}, "signature": "distinct|n:4"},
         },
     }  # fmt: skip
     if student:

@@ -159,18 +159,29 @@ def metrics(run: RunData, settings: ReportSettings) -> str:
     for name, m in mets.items():
         if not isinstance(m, dict):
             continue
-        details = m.get("details")
-        shown = ""
-        if isinstance(details, dict):
+        raw = m.get("details")
+        details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        if m.get("value") is None and "skipped" in details:
+            value, shown = "skipped", str(details["skipped"])
+        else:
+            value = fmt(m.get("value"))
             shown = ", ".join(f"{k}: {fmt(v, 3)}" for k, v in list(details.items())[:12]
                               if not isinstance(v, dict | list))  # fmt: skip
-        rows.append((m.get("name", name), fmt(m.get("value")), shown, m.get("signature", "")))
-    html = table(["Metric", "Value", "Details", "Signature"], rows, cls="metrics")
+        better = m.get("higher_is_better")
+        direction = "↑" if better is True else "↓" if better is False else ""
+        rows.append((m.get("name", name), direction, value, shown, m.get("signature", "")))
+    html = table(["Metric", "Better", "Value", "Details", "Signature"], rows, cls="metrics")
     per_n = [(str(n), number(run.metric_detail("self_bleu", str(n)))) for n in range(1, 6)]
     if any(v is not None for _, v in per_n):
         html += svg.bar_chart([f"Self-BLEU-{n}" for n, _ in per_n], {"this run": [v for _, v in per_n]},
                               title="Self-BLEU by n-gram order (lower is more diverse)",
                               digits=3, max_value=1.0)  # fmt: skip
+    per_type = run.metric_detail("entity_entropy", "per_type")
+    if isinstance(per_type, dict) and per_type:
+        types = sorted(str(t) for t in per_type)
+        html += svg.bar_chart(types, {"entropy (bits)": [number(per_type[t]) for t in types]},
+                              title="Entity entropy per entity type (higher is more diverse)",
+                              digits=2)  # fmt: skip
     return html
 
 
@@ -214,18 +225,30 @@ def per_label(run: RunData, settings: ReportSettings) -> str:
         else:
             parts.append(svg.bar_chart(labs, scores, title="Student on the real test set, per label",
                                        digits=3, max_value=1.0))  # fmt: skip
-    mauve = run.metric("mauve")
-    details = (mauve or {}).get("details")
-    per = {str(k): number(v) for k, v in details.items()} if isinstance(details, dict) else {}
-    per = {k: v for k, v in per.items() if v is not None}
+    per = {
+        name: _per_label_detail(run, metric)
+        for name, metric in (("MAUVE", "mauve"), ("label preservation", "label_preservation"))
+    }
+    per = {k: v for k, v in per.items() if v}
     if per:
-        cats = [lab for lab in run.labels if lab in per] or sorted(per)
-        parts.append(svg.bar_chart(cats, {"MAUVE": [per[c] for c in cats]},
-                                   title="MAUVE per label (higher is closer to real text)",
-                                   digits=3, max_value=1.0))  # fmt: skip
+        cats = [lab for lab in run.labels if any(lab in v for v in per.values())]
+        cats += sorted({lab for v in per.values() for lab in v} - set(cats))
+        series = {k: [v.get(c) for c in cats] for k, v in per.items()}
+        parts.append(svg.bar_chart(cats, series, title="Synthetic text against real data, per label "
+                                   "(higher is better)", digits=3, max_value=1.0))  # fmt: skip
     else:
-        parts.append("<h3>MAUVE per label</h3>" + na("metrics.json has no per-label MAUVE"))
+        parts.append("<h3>MAUVE and label preservation per label</h3>"
+                     + na("metrics.json has no per-label MAUVE or label preservation"))  # fmt: skip
     return "".join(parts)
+
+
+def _per_label_detail(run: RunData, metric: str) -> dict[str, float]:
+    """``details.per_label`` of a metric as {label: value} (finite numbers only)."""
+    raw = run.metric_detail(metric, "per_label")
+    if not isinstance(raw, dict):
+        return {}
+    out = {str(k): number(v) for k, v in raw.items()}
+    return {k: v for k, v in out.items() if v is not None}
 
 
 # -- comparison ------------------------------------------------------------------------------------

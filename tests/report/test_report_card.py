@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from report_fakes import LABELS, make_fake_run
+
+from synthesizrr.report import write_dataset_card
+from synthesizrr.report.card import COLUMN_DOCS
+
+
+def _front_matter(text: str) -> dict[str, object]:
+    assert text.startswith("---\n")
+    head, _, _ = text[4:].partition("\n---\n")
+    data = yaml.safe_load(head)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_card_front_matter_and_content(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path)
+    out = write_dataset_card(run, run / "dataset" / "README.md")
+    assert out == run / "dataset" / "README.md"
+    text = out.read_text("utf-8")
+    fm = _front_matter(text)
+    assert fm["configs"] == [
+        {"config_name": "default", "data_files": [{"split": "train", "path": "train.parquet"}]}
+    ]
+    assert fm["task_categories"] == ["text-classification"]
+    assert fm["size_categories"] == ["n<1K"]
+    # task, teacher, sizes, metrics, provenance, columns
+    assert "- Name: ag_news" in text
+    assert "**smollm2-135m-instruct**" in text
+    for lab in LABELS:
+        assert f"| {lab} | news about {lab.lower()} | 4 |" in text
+    assert "| **total** | | **16** |" in text
+    assert (
+        "| retricl | 16 | 82.5 ± 1.2 | 82.1 ± 1.1 | 90.0 | 0.210 | 0.150 | 7.25 | 0.610 |" in text
+    )
+    assert "- Corpus: data/corpus.jsonl" in text
+    assert "- Generation: 22 planned, 20 kept, 2 dropped, 0 failed, 2640 tokens" in text
+    assert "- Refinement: 20 input, 16 kept, 4 removed" in text
+    columns = pq.read_schema(run / "dataset" / "train.parquet").names
+    for col in columns:
+        assert f"| `{col}` |" in text
+        assert COLUMN_DOCS[col].replace("|", "\\|") in text
+
+
+def test_card_without_metrics_or_dataset(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path, mode="fewgen", student=False)
+    (run / "metrics.json").unlink()
+    (run / "07_evaluate" / "metrics.json").unlink()
+    text = write_dataset_card(run, tmp_path / "card.md").read_text("utf-8")
+    assert "## Metrics\n\nnot available (07_evaluate/metrics.json is missing)" in text
+    assert "- Corpus: none (no retrieval)" in text
+    assert "- Retriever: none" in text
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    text = write_dataset_card(empty, tmp_path / "card2.md").read_text("utf-8")
+    assert _front_matter(text)["configs"] is not None
+    assert "## Columns\n\nnot available (no dataset file in this run)" in text
+
+
+def test_dataset_loads_with_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    datasets = pytest.importorskip("datasets")
+    run = make_fake_run(tmp_path)
+    write_dataset_card(run, run / "dataset" / "README.md")
+    cache = str(tmp_path / "hf-cache")
+    from_json = datasets.load_dataset(
+        "json", data_files=str(run / "dataset" / "train.jsonl"), cache_dir=cache
+    )
+    from_folder = datasets.load_dataset(str(run / "dataset"), cache_dir=cache)
+    assert list(from_folder) == ["train"] and list(from_json) == ["train"]
+    expected = pq.read_table(run / "dataset" / "train.parquet").to_pylist()
+    assert from_folder["train"].num_rows == from_json["train"].num_rows == 16
+    assert from_folder["train"].column_names == list(expected[0])
+    assert from_folder["train"]["text"] == [r["text"] for r in expected]
+    assert from_json["train"]["label"] == [r["label"] for r in expected]
+    assert from_folder["train"][0]["shot_ids"] == expected[0]["shot_ids"]

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from report_fakes import LABELS, SCRIPT_GENERATION, SCRIPT_PASSAGE, make_fake_run
+
+from synthesizrr.report import SECTIONS, ReportSettings, render_report, write_report
+from synthesizrr.report.sections import per_label_scores
+
+SECTION_IDS = [sid for sid, _ in SECTIONS]
+
+
+def _section(html: str, sid: str) -> str:
+    m = re.search(rf'<section id="{sid}">(.*?)</section>', html, re.S)
+    assert m is not None, sid
+    return m.group(1)
+
+
+def test_complete_run_has_every_section_and_no_failures(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path)
+    out = write_report(run, run / "report.html")
+    assert out == run / "report.html"
+    html = out.read_text("utf-8")
+    assert re.findall(r'<section id="([^"]+)">', html) == SECTION_IDS
+    assert "this section failed" not in html
+    # only the compare section says something is missing (no other runs given)
+    assert html.count('class="na"') == 1
+    assert "no other runs to compare against" in _section(html, "comparison")
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".report")) == []
+
+
+def test_report_is_self_contained(tmp_path: Path) -> None:
+    html = render_report(make_fake_run(tmp_path))
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower()
+    # the only URL is the SVG namespace; nothing is fetched
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", html))
+    assert urls == {"http://www.w3.org/2000/svg"}
+    assert re.findall(r'\ssrc="', html) == []
+    assert "default-src 'none'" in html
+    # labels 1, metrics 2, per-label 2, comparison 3, data map 1, confusion 2
+    assert html.count("<svg") == 11
+
+
+def test_untrusted_text_renders_literally(tmp_path: Path) -> None:
+    html = render_report(make_fake_run(tmp_path), settings=ReportSettings(samples_per_label=10))
+    assert SCRIPT_PASSAGE not in html
+    assert SCRIPT_GENERATION not in html
+    assert "&lt;script&gt;alert(&quot;corpus&quot;)&lt;/script&gt; Markets &amp; " in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img" not in html
+
+
+def test_samples_show_seed_passage_and_shots(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path)
+    html = render_report(run, settings=ReportSettings(samples_per_label=10))
+    samples = _section(html, "samples")
+    assert samples.count('class="sample"') == 16  # every kept row (4 per label)
+    assert samples.count("Seed (query)") == 16
+    assert samples.count('<p>Seed headline 0 about World</p><div class="m">seed-2 ·') == 2
+    assert "<p><b>Title 2</b><br>Passage 2 text about things.</p>" in samples
+    assert samples.count("rank 3 · score 0.700") == 16
+    # shots: ids, then the shot's document and its answer (the seed text)
+    assert samples.count("in-context shots: <code>seed-") == 16
+    assert "<li><code>seed-6|p1</code><div class='m'>document:</div><p><b>Title 1</b>" in samples
+
+    one = _section(render_report(run, settings=ReportSettings(samples_per_label=1)), "samples")
+    assert one.count('class="sample"') == len(LABELS)
+
+
+def test_fewgen_run_without_student(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path, name="fg", mode="fewgen", student=False)
+    html = render_report(run)
+    assert re.findall(r'<section id="([^"]+)">', html) == SECTION_IDS
+    assert "this section failed" not in html
+    assert "not available (student skipped: no evaluation.test_path)" in _section(html, "confusion")
+    assert "not available (gold skipped: no evaluation.test_path)" in _section(html, "confusion")
+    samples = _section(html, "samples")
+    assert "no retrieved document: this row was written without one" in samples
+    assert samples.count("no retrieval query: this row was written without a document") == 12
+    # few-shot shots are seed ids, resolved to the seed texts
+    assert "<code>seed-2</code>" in samples and "Seed headline 0 about World" in samples
+
+
+def test_empty_and_broken_runs_still_render(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    html = render_report(empty)
+    assert re.findall(r'<section id="([^"]+)">', html) == SECTION_IDS
+    assert "this section failed" not in html
+    assert html.count("not available (") >= len(SECTION_IDS) - 1
+
+    run = make_fake_run(tmp_path)
+    (run / "metrics.json").write_text("{not json", "utf-8")
+    (run / "07_evaluate" / "metrics.json").write_text("[]", "utf-8")
+    shutil.rmtree(run / "06_refine")
+    (run / "05_generate" / "generations.parquet").write_bytes(b"garbage")
+    html = render_report(run)
+    assert "this section failed" not in html
+    assert "Problems reading this run: &#x27;metrics.json&#x27; is unreadable" in html
+    assert "generations.parquet is unreadable (ArrowInvalid)" in html
+
+
+def test_section_failure_is_contained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthesizrr.report import sections
+
+    def boom(*_: object) -> str:
+        raise ValueError("bad <value>")
+
+    monkeypatch.setattr(sections, "datamap", boom)
+    html = render_report(make_fake_run(tmp_path))
+    assert "not available (this section failed: ValueError: bad &lt;value&gt;)" in _section(
+        html, "datamap"
+    )
+
+
+def test_comparison_section_lists_other_runs(tmp_path: Path) -> None:
+    a = make_fake_run(tmp_path, name="a")
+    b = make_fake_run(tmp_path, name="b", mode="fewgen", self_bleu=(0.9, 0.8, 0.7, 0.6, 0.5))
+    html = render_report(a, compare=[b, a, tmp_path / "nope"])
+    section = _section(html, "comparison")
+    assert "no other runs to compare" not in section
+    assert section.count("<svg") == 3
+    assert "0.600</text>" in section and "0.210</text>" in section
+    assert f"compared run &#x27;{tmp_path / 'nope'}&#x27;: not available" in section
+
+
+def test_metrics_json_is_embedded(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path)
+    html = render_report(run)
+    metrics = json.loads((run / "metrics.json").read_text("utf-8"))
+    assert str(metrics["student"]["signature"]) in _section(html, "metrics-json")
+    table = _section(html, "metrics")
+    assert "<td>distinct_n</td><td></td><td>skipped</td><td>no texts</td>" in table
+
+
+def test_datamap_marks_removed_rows(tmp_path: Path) -> None:
+    html = render_report(make_fake_run(tmp_path))
+    dm = _section(html, "datamap")
+    assert dm.count("<circle") == 20 + 6  # 20 points + 6 legend marks
+    assert dm.count("(removed)</title>") == 4
+    assert "20 rows scored; 16 kept." in dm
+
+
+def test_per_label_scores_from_confusion() -> None:
+    rep = {"labels": ["a", "b"], "confusion": [[3, 1], [0, 4]]}
+    scores = per_label_scores(rep, ["a", "b"])
+    assert scores == {
+        "precision": [1.0, 0.8],
+        "recall": [0.75, 1.0],
+        "F1": [pytest.approx(6 / 7), pytest.approx(8 / 9)],
+    }
+    assert per_label_scores({"labels": ["a"], "confusion": [[1, 2]]}, ["a"]) is None
