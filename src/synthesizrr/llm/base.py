@@ -13,7 +13,10 @@ import abc
 import asyncio
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
+
 from synthesizrr._model import StrictModel
+from synthesizrr.errors import ConfigError
 from synthesizrr.llm.settings import LLMSettings
 from synthesizrr.llm.types import LLMRequest, LLMResponse
 
@@ -42,6 +45,22 @@ class LLMBackend(abc.ABC):
     def from_settings(cls, settings: LLMSettings) -> LLMBackend:
         """Build from the run config (override; the default takes no arguments)."""
         return cls()
+
+    @classmethod
+    def plugin_options(cls, settings: LLMSettings) -> StrictModel:
+        """``settings.plugin_options`` validated by this backend's ``Options`` model."""
+        try:
+            return cls.Options.model_validate(settings.plugin_options)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            fields = ", ".join(cls.Options.model_fields) or "none"
+            raise ConfigError(
+                f"llm.plugin_options for backend '{cls.name}' are invalid ({problems}); "
+                f"valid options: {fields}.",
+                fix="fix or remove the named keys under llm.plugin_options",
+            ) from exc
 
     @abc.abstractmethod
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
