@@ -58,7 +58,7 @@ def test_good_config_fills_paper_defaults(tmp_path: Path) -> None:
         (GOOD.replace("  preset: ag_news", "  preset: ag_news\n  labels: {a: x, b: ''}"),
          r"task.labels: label 'b' has no description"),
         (GOOD.replace("  preset: ag_news", "  preset: ag_news\n  labels:\n    a: x\n    a: y"),
-         r"duplicate key 'a' at line 5 \(first at line 4\)"),
+         r"duplicate key 'a' at line 6 \(first at line 5\)"),
         (GOOD.replace("corpus:\n  path: corpus.jsonl\n", ""),
          r"mode 'retricl' retrieves documents, so a 'corpus' section is required"),
         (GOOD.replace("name: t", "name: 'bad name/'"), r"name: String should match pattern"),

@@ -29,6 +29,7 @@ SetOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="log at INFO level")]
+ForceOpt = Annotated[bool, typer.Option(help="rerun this stage even if unchanged")]
 
 
 def _overrides(pairs: list[str] | None) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def _stage_command(stage: str, doc: str) -> None:
     def command(
         config: ConfigArg,
         sets: SetOpt = None,
-        force: Annotated[bool, typer.Option(help=f"rerun {stage} even if unchanged")] = False,
+        force: ForceOpt = False,
         quiet: QuietOpt = False,
         verbose: VerboseOpt = False,
     ) -> None:
@@ -132,7 +133,7 @@ def generate_cmd(
     sets: SetOpt = None,
     dry_run: Annotated[bool, typer.Option(help="estimate prompts, tokens and cost only")] = False,
     retry_failed: Annotated[bool, typer.Option(help="resend only requests that failed")] = False,
-    force: Annotated[bool, typer.Option(help="rerun generate even if unchanged")] = False,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:

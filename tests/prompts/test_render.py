@@ -56,7 +56,7 @@ def test_long_document_is_cut_at_a_word_boundary() -> None:
     doc = " ".join(["word"] * 1000)
     p = render(TASK, PromptSettings(max_document_chars=100), label="World", document=doc)
     body = p.messages[-1][1].split("\n")[1]
-    assert body == " ".join(["word"] * 19)
+    assert body == " ".join(["word"] * 20)  # 99 characters
 
 
 def test_system_prompt_goes_first_for_chat() -> None:
