@@ -55,8 +55,8 @@ END_OF_TURN = (
     "[/INST]",
 )
 
-_OPENERS = r"(?:sure|certainly|of course|okay|ok|absolutely|great|alright|yes)"
-_LEAD_INTERJECTION = re.compile(rf"^\s*{_OPENERS}\b[!,.:]*\s*", re.IGNORECASE)
+_OPENERS = r"(?:sure|certainly|of course|okay|ok|absolutely|alright|yes)"
+_LEAD_INTERJECTION = re.compile(rf"^\s*{_OPENERS}(?:[!,.:]+|\s+(?=here\b))\s*", re.IGNORECASE)
 _HERE_IS = re.compile(
     r"^\s*(?:here(?:'s| is| are)|below is|this is|i've written|i have written)\b[^\n:]{0,120}:\s*",
     re.IGNORECASE,
@@ -94,15 +94,15 @@ def _apply_prefix(text: str, prefix: str) -> str:
     stripped = text.lstrip()
     if stripped.lower().startswith(prefix.lower()):
         return stripped[len(prefix) :]
-    i = text.lower().find(prefix.lower())
-    if i == -1:
+    m = re.search(rf"(?im)^[ \t]*{re.escape(prefix)}", text)
+    if m is None:
         return text
-    before = text[:i].strip()
+    before = text[: m.start()].strip()
     # "Here is the summary:\nSummary: ..." -> keep what follows; a real text followed by a
-    # second "Summary:" (the model starting another example) -> keep what precedes.
-    if not before or before.endswith(":") or len(before.split()) <= 8:
-        return text[i + len(prefix) :]
-    return text[:i]
+    # second "Summary:" line (the model starting another example) -> keep what precedes.
+    if not before or before.endswith(":"):
+        return text[m.end() :]
+    return text[: m.start()]
 
 
 def _strip_preamble(text: str) -> str:

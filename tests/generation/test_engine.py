@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from synthesizrr.errors import BackendError, BudgetExceededError
+from synthesizrr.generation.cache import RequestCache
+from synthesizrr.generation.engine import (
+    SKIPPED_RETRY_FAILED_ONLY,
+    EngineSettings,
+    Prices,
+    run_requests,
+    usage,
+)
+from synthesizrr.llm import LLMRequest, LLMResponse, Message
+from synthesizrr.testing import FakeLLM
+
+
+def req(text: str, **kw: object) -> LLMRequest:
+    return LLMRequest(messages=(Message(role="user", content=text),), max_tokens=16, **kw)  # type: ignore[arg-type]
+
+
+def test_answers_in_order_dedupes_and_caches(tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+    reqs = [req("a"), req("b"), req("a"), req("b", sample_index=1)]
+    fake = FakeLLM(lambda r: f"answer to {r.messages[0].content} #{r.sample_index}")  # type: ignore[index]
+    out = run_requests(fake, reqs, cache_path=cache, settings=EngineSettings())
+    assert [o.response.text for o in out] == [  # type: ignore[union-attr]
+        "answer to a #0",
+        "answer to b #0",
+        "answer to a #0",
+        "answer to b #1",
+    ]
+    assert len(fake.history) == 3  # "a" sent once
+    assert out[0].key == out[2].key != out[1].key
+    assert [o.from_cache for o in out] == [False] * 4
+
+    again = FakeLLM(lambda r: "never used")
+    out2 = run_requests(again, reqs, cache_path=cache, settings=EngineSettings())
+    assert again.history == []
+    assert [o.from_cache for o in out2] == [True] * 4
+    assert [o.response for o in out2] == [o.response for o in out]
+
+
+def test_other_model_id_does_not_share_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+    run_requests(FakeLLM(model_id="m1"), [req("a")], cache_path=cache)
+    other = FakeLLM(model_id="m2")
+    run_requests(other, [req("a")], cache_path=cache)
+    assert len(other.history) == 1
+
+
+def test_failures_recorded_and_retried(tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+
+    def flaky(r: LLMRequest) -> str:
+        if r.messages[0].content == "bad":  # type: ignore[index]
+            raise BackendError("server said no")
+        return "fine text here"
+
+    out = run_requests(FakeLLM(flaky), [req("ok"), req("bad")], cache_path=cache)
+    assert out[0].response is not None and out[0].error is None
+    assert out[1].response is None and out[1].error == "server said no"
+    with RequestCache(cache) as c:
+        row = c.get(out[1].key)
+        assert row is not None and (row.status, row.attempts, row.error) == (
+            "failed",
+            1,
+            "server said no",
+        )
+        assert c.counts() == {"ok": 1, "failed": 1}
+
+    # Next run: only the failed one is sent again; it now succeeds.
+    fixed = FakeLLM(lambda r: "now it works fine")
+    out2 = run_requests(fixed, [req("ok"), req("bad"), req("new")], cache_path=cache)
+    assert [r.messages[0].content for r in fixed.history] == ["bad", "new"]  # type: ignore[index]
+    assert out2[1].response is not None and out2[1].response.text == "now it works fine"
+    with RequestCache(cache) as c:
+        row = c.get(out[1].key)
+        assert row is not None and (row.status, row.attempts, row.error) == ("ok", 2, None)
+
+
+def test_retry_failed_only_skips_never_sent(tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+
+    def fail_b(r: LLMRequest) -> str:
+        if r.messages[0].content == "b":  # type: ignore[index]
+            raise RuntimeError("boom")
+        return "some fine text"
+
+    out = run_requests(FakeLLM(fail_b), [req("a"), req("b")], cache_path=cache)
+    assert out[1].error == "RuntimeError: boom"
+    fake = FakeLLM(lambda r: "retried text ok")
+    out2 = run_requests(
+        fake,
+        [req("a"), req("b"), req("c")],
+        cache_path=cache,
+        settings=EngineSettings(retry_failed_only=True),
+    )
+    assert [r.messages[0].content for r in fake.history] == ["b"]  # type: ignore[index]
+    assert out2[0].from_cache and out2[1].response is not None
+    assert out2[2].response is None and out2[2].error == SKIPPED_RETRY_FAILED_ONLY
+
+
+def test_max_requests_stops_cleanly_and_resumes(tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+    reqs = [req(f"q{i}") for i in range(6)]
+    fake = FakeLLM(concurrency=2)
+    with pytest.raises(BudgetExceededError) as info:
+        run_requests(fake, reqs, cache_path=cache, settings=EngineSettings(max_requests=4))
+    assert len(fake.history) == 4
+    outcomes = info.value.outcomes  # type: ignore[attr-defined]
+    assert [o.response is not None for o in outcomes] == [True] * 4
+    assert "max_requests=4 reached" in str(info.value)
+    assert "2 distinct requests not sent" in str(info.value)
+    with RequestCache(cache) as c:
+        assert c.counts() == {"ok": 4}
+    # Same budget again: nothing new is sent (the cache counts toward the budget).
+    again = FakeLLM()
+    with pytest.raises(BudgetExceededError):
+        run_requests(again, reqs, cache_path=cache, settings=EngineSettings(max_requests=4))
+    assert again.history == []
+    # Raised budget: only the two missing requests are sent.
+    more = FakeLLM()
+    out = run_requests(more, reqs, cache_path=cache, settings=EngineSettings(max_requests=6))
+    assert [r.messages[0].content for r in more.history] == ["q4", "q5"]  # type: ignore[index]
+    assert sum(o.from_cache for o in out) == 4
+
+
+def test_max_cost_never_exceeded(tmp_path: Path) -> None:
+    prices = Prices(prompt_per_1k=0.0, completion_per_1k=1000.0)  # 1.0 per completion token
+    fixed = LLMResponse(text="x y z", prompt_tokens=3, completion_tokens=10)
+    fake = FakeLLM(lambda r: fixed, concurrency=1)
+    reqs = [req(f"q{i}") for i in range(5)]  # bound per request: 16 (max_tokens)
+    with pytest.raises(BudgetExceededError) as info:
+        run_requests(
+            fake,
+            reqs,
+            cache_path=tmp_path / "c.sqlite",
+            settings=EngineSettings(max_cost=40.0, prices=prices),
+        )
+    # spent 10 per answer; a third would need 20 + 16 <= 40 ok, a fourth 30 + 16 > 40.
+    assert len(fake.history) == 3
+    assert len(info.value.outcomes) == 3  # type: ignore[attr-defined]
+    assert usage(info.value.outcomes, prices) == {  # type: ignore[attr-defined]
+        "responses": 3,
+        "prompt_tokens": 9,
+        "completion_tokens": 30,
+        "cost": 30.0,
+    }
+
+
+def test_max_cost_needs_prices() -> None:
+    with pytest.raises(ValueError, match="max_cost=1.0 needs a price table"):
+        EngineSettings(max_cost=1.0)
+
+
+def test_abort_after_consecutive_failures(tmp_path: Path) -> None:
+    def down(r: LLMRequest) -> str:
+        raise BackendError("connection refused")
+
+    fake = FakeLLM(down, concurrency=1)
+    with pytest.raises(BackendError, match="3 requests in a row failed") as info:
+        run_requests(
+            fake,
+            [req(f"q{i}") for i in range(10)],
+            cache_path=tmp_path / "c.sqlite",
+            settings=EngineSettings(abort_after_failures=3),
+        )
+    assert not isinstance(info.value, BudgetExceededError)
+    assert len(fake.history) == 3
+    assert len(info.value.outcomes) == 3  # type: ignore[attr-defined]
+
+
+def test_run_requests_inside_running_loop(tmp_path: Path) -> None:
+    import asyncio
+
+    async def main() -> list[str]:
+        out = run_requests(FakeLLM(["t1 a b"]), [req("a")], cache_path=tmp_path / "c.sqlite")
+        return [o.response.text for o in out]  # type: ignore[union-attr]
+
+    assert asyncio.run(main()) == ["t1 a b"]
+
+
+_KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from synthesizrr.generation.engine import run_requests
+    from synthesizrr.llm import LLMRequest
+    from synthesizrr.testing import FakeLLM
+
+    cache, answered, hang_after = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+    n = {"calls": 0}
+
+    def respond(r):
+        n["calls"] += 1
+        if hang_after and n["calls"] > hang_after:
+            Path(str(answered) + ".hung").write_text("1")
+            time.sleep(600)  # killed here, mid-request
+        with answered.open("a") as f:
+            f.write(r.prompt + "\\n")
+        return "answer to " + r.prompt
+
+    reqs = [LLMRequest(prompt=f"p{i}", max_tokens=8) for i in range(12)]
+    out = run_requests(FakeLLM(respond, concurrency=1), reqs, cache_path=cache)
+    assert [o.response.text for o in out] == ["answer to " + r.prompt for r in reqs]
+    """
+)
+
+
+def test_sigkill_resume_sends_nothing_twice(tmp_path: Path) -> None:
+    script = tmp_path / "run.py"
+    script.write_text(_KILL_SCRIPT)
+    cache, answered = tmp_path / "cache.sqlite", tmp_path / "answered.txt"
+    proc = subprocess.Popen([sys.executable, str(script), str(cache), str(answered), "5"])
+    hung = Path(str(answered) + ".hung")
+    deadline = time.time() + 60
+    while not hung.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert hung.exists(), "the first run never reached request 6"
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(30) == -signal.SIGKILL
+    with RequestCache(cache) as c:
+        assert c.counts() == {"ok": 5}  # every finished response survived the kill
+
+    done = subprocess.run(
+        [sys.executable, str(script), str(cache), str(answered), "0"], timeout=60, check=False
+    )
+    assert done.returncode == 0
+    lines = answered.read_text().split()
+    assert sorted(lines) == sorted(f"p{i}" for i in range(12))  # each answered exactly once
+    assert len(lines) == len(set(lines)) == 12

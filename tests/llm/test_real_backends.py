@@ -1,0 +1,126 @@
+"""Real models: the embedded SmolLM2 in-process, and behind llama.cpp's OpenAI server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from synthesizrr.generation.cache import RequestCache
+from synthesizrr.generation.engine import EngineSettings, run_requests
+from synthesizrr.llm import LLMRequest, LLMSettings, Message, get_backend
+
+pytest.importorskip("llama_cpp")
+
+
+def _gguf() -> Path:
+    from synthesizrr.errors import ModelNotAvailableError
+    from synthesizrr.models import resolve_llm_path
+
+    try:
+        return resolve_llm_path("smollm2")
+    except ModelNotAvailableError as exc:
+        pytest.skip(str(exc))
+
+
+def _chat(text: str, **kw: object) -> LLMRequest:
+    return LLMRequest(messages=(Message(role="user", content=text),), max_tokens=12, **kw)  # type: ignore[arg-type]
+
+
+def test_llamacpp_smoke_two_requests(tmp_path: Path) -> None:
+    _gguf()
+    backend = get_backend(LLMSettings(backend="llamacpp", model="smollm2", n_ctx=512))
+    assert backend.is_chat is True
+    assert backend.model_id == "llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert backend.count_tokens("Hello world") == 2
+    reqs = [_chat("Name a fruit."), LLMRequest(prompt="The capital of France is", max_tokens=6)]
+    out = run_requests(backend, reqs, cache_path=tmp_path / "c.sqlite")
+    for o in out:
+        assert o.error is None and o.response is not None and o.response.text.strip()
+        assert o.response.completion_tokens <= 12 and o.response.prompt_tokens > 0
+        assert o.response.finish_reason in ("stop", "length")
+    # Seeded sampling (temperature 0.95): the same request reproduces its text.
+    assert backend.generate(reqs[0]).text == out[0].response.text  # type: ignore[union-attr]
+    # n_ctx overflow is a BackendError recorded in the ledger, not a crash.
+    long = _chat("word " * 600)
+    bad = run_requests(backend, [long], cache_path=tmp_path / "c.sqlite")
+    assert bad[0].response is None and "raise llm.n_ctx (now 512)" in (bad[0].error or "")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[str]:
+    """``python -m llama_cpp.server`` with SmolLM2 on a free loopback port."""
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("sse_starlette")
+    pytest.importorskip("starlette_context")
+    pytest.importorskip("pydantic_settings")
+    gguf = _gguf()
+    port = _free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", "1024", "--n_threads", str(os.cpu_count() or 1),
+           "--model_alias", "smollm2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {proc.returncode}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("llama_cpp.server did not start within 60 s")
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_openai_backend_against_llama_server(llama_server: str, tmp_path: Path) -> None:
+    settings = LLMSettings(backend="openai", model="smollm2", base_url=llama_server, concurrency=2)
+    backend = get_backend(settings)
+    assert backend.is_chat is True
+    reqs = [
+        _chat("Name a color."),
+        _chat("Name a color."),  # duplicate: sent once
+        LLMRequest(prompt="One, two, three,", max_tokens=6, stop=("\n",)),
+    ]
+    cache = tmp_path / "c.sqlite"
+    out = run_requests(backend, reqs, cache_path=cache, settings=EngineSettings())
+    assert [o.error for o in out] == [None, None, None]
+    assert out[0].response == out[1].response
+    for o in out:
+        assert o.response is not None and o.response.text.strip()
+        assert 0 < o.response.completion_tokens <= 12 and o.response.prompt_tokens > 0
+    with RequestCache(cache) as c:
+        assert c.counts() == {"ok": 2}
+    backend.close()
+
+
+def test_openai_backend_errors_are_recorded(llama_server: str, tmp_path: Path) -> None:
+    # A dead port: connection errors are retried, then recorded as failed.
+    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    backend = get_backend(
+        LLMSettings(backend="openai", model="smollm2", base_url=dead, max_retries=1, timeout_s=5)
+    )
+    backend.options.backoff_base_s = 0.01  # type: ignore[attr-defined]
+    out = run_requests(backend, [_chat("hi")], cache_path=tmp_path / "c.sqlite")
+    assert out[0].response is None
+    assert "failed after 2 attempts: APIConnectionError" in (out[0].error or "")
+    backend.close()
