@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import csv
+import gzip
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthesizrr.errors import ModelNotAvailableError
+from synthesizrr.metrics import EmbeddingCache, MetricsSettings, get_metric, mauve_from_features
+
+
+def gaussian_encoder(texts: list[str]) -> np.ndarray:
+    """'p...' and 'q...' texts: standard normal; 'far...' texts: mean shifted by 8."""
+    rows = []
+    for t in texts:
+        rng = np.random.default_rng(int(t.split("-")[1]) + (10_000 if t[0] == "q" else 0))
+        shift = 8.0 if t.startswith("far") else 0.0
+        rows.append(rng.normal(size=12) + shift)
+    return np.asarray(rows, dtype=np.float32)
+
+
+def test_identical_distributions_score_high_disjoint_low() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.normal(size=(300, 12))
+    same = mauve_from_features(p, rng.normal(size=(300, 12)))
+    far = mauve_from_features(p, rng.normal(size=(300, 12)) + 8.0)
+    assert same > 0.9
+    assert far < 0.1
+
+
+def test_metric_overall_and_per_label_with_equal_sizes() -> None:
+    real = [f"p-{i}" for i in range(200)]
+    real_labels = ["a", "b"] * 100
+    synth = [f"q-{i}" for i in range(60)] + [f"far-{i}" for i in range(60)]
+    labels = ["a"] * 60 + ["b"] * 60
+    cache = EmbeddingCache("minilm", encoder=gaussian_encoder)
+    result = get_metric("mauve", MetricsSettings(seed=1), cache=cache).compute(
+        synth, labels, real_texts=real, real_labels=real_labels
+    )
+    assert result.details["n_samples"] == 120
+    assert result.details["per_label_n"] == {"a": 60, "b": 60}
+    assert result.details["per_label"]["a"] > 0.9
+    assert result.details["per_label"]["b"] < 0.1
+    assert result.details["skipped_labels"] == {}
+    again = get_metric("mauve", MetricsSettings(seed=1), cache=cache).compute(
+        synth, labels, real_texts=real, real_labels=real_labels
+    )
+    assert again == result  # seeded
+
+
+def test_small_labels_are_listed_not_scored() -> None:
+    cache = EmbeddingCache("minilm", encoder=gaussian_encoder)
+    result = get_metric("mauve", cache=cache).compute(
+        [f"q-{i}" for i in range(25)],
+        ["a"] * 20 + ["b"] * 5,
+        real_texts=[f"p-{i}" for i in range(40)],
+        real_labels=["a", "b"] * 20,
+    )
+    assert set(result.details["per_label"]) == {"a"}
+    assert result.details["skipped_labels"] == {"b": "20 real, 5 synthetic texts"}
+
+
+def test_gpt2_features_offline_fail_with_model_not_available(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("transformers")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    metric = get_metric("mauve", MetricsSettings(mauve_features="gpt2-not-cached-anywhere"))
+    with pytest.raises(ModelNotAvailableError, match="gpt2-not-cached-anywhere"):
+        metric.compute(["a text"] * 12, real_texts=["b text"] * 12)
+
+
+@pytest.mark.slow
+def test_real_minilm_news_vs_news_and_reviews(shared_data: Path) -> None:
+    """About 1-2 minutes on 2 busy cores (300 MiniLM embeddings)."""
+    with (shared_data / "ag_news" / "test.csv").open(newline="") as fh:
+        news = [r["text"] for r in csv.DictReader(fh)][:200]
+    with gzip.open(shared_data / "imdb" / "test.csv.gz", "rt", newline="") as fh:
+        reviews = [r["text"][:600] for r in itertools.islice(csv.DictReader(fh), 100)]
+    metric = get_metric("mauve")
+    same = metric.compute(news[100:], real_texts=news[:100]).value
+    other = metric.compute(reviews, real_texts=news[:100]).value
+    assert same is not None and other is not None
+    assert same > 0.9
+    assert other < 0.1
