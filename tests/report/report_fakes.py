@@ -33,6 +33,7 @@ def make_fake_run(
     self_bleu: tuple[float, ...] = (0.61, 0.42, 0.30, 0.21, 0.15),
     entity_entropy: float = 7.25,
     rows_per_label: int = 5,
+    n_passages: int = 40,
 ) -> Path:
     """Write ``tmp_path/<name>`` with every stage file; return the run folder.
 
@@ -46,7 +47,7 @@ def make_fake_run(
     _write(seeds, run / "01_seeds" / "seeds.parquet")
     passages = [{"passage_id": f"p{i}", "doc_id": f"d{i}", "title": f"Title {i}",
                  "text": SCRIPT_PASSAGE if i == 1 else f"Passage {i} text about things."}
-                for i in range(40)]  # fmt: skip
+                for i in range(max(40, n_passages))]  # fmt: skip
     if docs:
         _write(passages, run / "02_corpus" / "passages.parquet")
         _json({"documents": 40, "passages": 40}, run / "02_corpus" / "stats.json")

@@ -376,17 +376,19 @@ def samples(run: RunData, settings: ReportSettings) -> str:
         return na(t)
     if settings.samples_per_label == 0:
         return na("samples_per_label is 0")
-    by_label: dict[str, list[dict[str, Any]]] = {}
-    for r in t.to_pylist():
-        by_label.setdefault(str(r.get("label")), []).append(r)
+    if "label" not in t.column_names:
+        return na(f"the {source} has no 'label' column")
+    by_label: dict[str, list[int]] = {}
+    for i, lab in enumerate(t.column("label").to_pylist()):
+        by_label.setdefault(str(lab), []).append(i)
     seed = number(run.manifest.get("seed")) or 0
     order = [lab for lab in run.labels if lab in by_label]
-    chosen = []
+    picked: list[int] = []
     for lab in order + sorted(set(by_label) - set(order)):
         pool = by_label[lab]
-        chosen += random.Random(f"{seed}|{lab}").sample(
-            pool, min(settings.samples_per_label, len(pool))
-        )
+        k = min(settings.samples_per_label, len(pool))
+        picked += random.Random(f"{seed}|{lab}").sample(pool, k)
+    chosen = t.take(picked).to_pylist()
     seed_ids = {str(r["seed_id"]) for r in chosen if r.get("seed_id")}
     pas_ids = {str(r["passage_id"]) for r in chosen if r.get("passage_id")}
     for r in chosen:

@@ -230,13 +230,8 @@ def heatmap(
         total = sum(row) or 1
         for j, v in enumerate(list(row)[:n]):
             share = v / total
-            shade = int(255 - 200 * share)
-            fill = (
-                f"rgb({shade},{shade + int(40 * share)},255)"
-                if i != j
-                else (f"rgb({shade},255,{shade})")
-            )
-            ink = "#fff" if share > 0.6 else "#000"
+            fill = _mix("#f7f7f7", "#1a7f37" if i == j else "#c0392b", share)
+            ink = "#fff" if share > 0.5 else "#000"
             out.append(
                 f'<rect x="{left + cell * j}" y="{top + cell * i}" width="{cell}" height="{cell}" '
                 f'fill="{fill}" stroke="#fff"><title>{_e(labels[i])} → {_e(labels[j])}: '
@@ -246,6 +241,14 @@ def heatmap(
             )
     out.append("</svg>")
     return "".join(out)
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    """The color ``t`` of the way from ``a`` to ``b`` (hex ``#rrggbb``)."""
+    t = max(0.0, min(1.0, t))
+    ca = [int(a[k : k + 2], 16) for k in (1, 3, 5)]
+    cb = [int(b[k : k + 2], 16) for k in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(ca, cb, strict=True))
 
 
 def _num(v: float) -> str:
