@@ -49,13 +49,13 @@ class _LogRegStudent:
 
     def fit(self, texts: Sequence[str], y: np.ndarray, seed: int) -> None:
         lm = require("sklearn.linear_model", "student", "The logistic-regression student")
-        x = self._features(texts, fit=True)
         classes = np.unique(y)
         if len(classes) < 2:
             log.warning("Student trained on one label only (%s): it predicts that label", classes)
             self._constant = int(classes[0]) if len(classes) else 0
             return
         self._constant = None
+        x = self._features(texts, fit=True)
         self._clf = lm.LogisticRegression(
             C=self.settings.C, max_iter=self.settings.max_iter, random_state=seed
         )

@@ -13,6 +13,9 @@ from synthesizrr.errors import require
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+#: The LSH index threshold is this fraction of the Jaccard threshold (recall margin).
+LSH_RECALL_FACTOR = 0.8
+
 
 def normalize(text: str) -> str:
     """Exact-duplicate key: whitespace collapsed, case-folded."""
@@ -51,14 +54,15 @@ def near_duplicates(
     """``out[i]`` = earliest kept row whose shingle Jaccard with row i is >= threshold.
 
     MinHash LSH proposes candidates; each is confirmed with the exact Jaccard, so no pair
-    below the threshold is ever removed (LSH may miss a few pairs just above it).
+    below the threshold is ever removed. The LSH index is built for ``LSH_RECALL_FACTOR *
+    threshold`` so that pairs just above the threshold are rarely missed.
     """
     datasketch = require("datasketch", "metrics", "Near-duplicate removal")
     sets = [shingles(t) for t in texts]
     hashes = datasketch.MinHash.bulk(
         [[s.encode("utf-8") for s in sorted(sh)] for sh in sets], num_perm=num_perm, seed=seed
     )
-    lsh = datasketch.MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = datasketch.MinHashLSH(threshold=threshold * LSH_RECALL_FACTOR, num_perm=num_perm)
     out: list[int | None] = []
     for i, mh in enumerate(hashes):
         match = None
