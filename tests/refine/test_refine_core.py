@@ -71,7 +71,11 @@ def test_length_and_duplicate_reasons_and_carried_columns() -> None:
     assert res.kept.column_names == ["row_id", "text", "label", "prompt_id"]
     assert res.kept.column("prompt_id").to_pylist() == [0, 30]
     removed = dict(
-        zip(res.removed.column("row_id").to_pylist(), res.removed.column("reason").to_pylist())
+        zip(
+            res.removed.column("row_id").to_pylist(),
+            res.removed.column("reason").to_pylist(),
+            strict=True,
+        )
     )
     assert removed == {
         "r1": "too_short",
