@@ -102,6 +102,51 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> tuple[float,
     return acc, f1, cm
 
 
+class _SeedProgress:
+    """A rich progress bar over seeds (only built when ``progress=True``)."""
+
+    def __init__(self, kind: str, total: int) -> None:
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True)
+        self._task = self._progress.add_task(f"student {kind}", total=total)
+        self._progress.start()
+        self._started = False
+
+    def advance(self, seed: int) -> None:
+        if self._started:
+            self._progress.advance(self._task)
+        self._started = True
+        self._progress.update(self._task, description=f"student seed {seed}")
+
+    def close(self) -> None:
+        self._progress.advance(self._task)
+        self._progress.stop()
+
+
+def _run_seed(
+    settings: StudentSettings,
+    labs: list[str],
+    train_list: list[str],
+    y_train: np.ndarray,
+    test_list: list[str],
+    y_test: np.ndarray,
+    seed: int,
+    progress: bool,
+) -> tuple[SeedScore, list[list[int]]]:
+    t0 = time.perf_counter()
+    student = make_student(settings, len(labs), progress=progress)
+    student.fit(train_list, y_train, seed)
+    pred = student.predict_proba(test_list).argmax(axis=1)
+    acc, f1, cm = score(y_test, pred, len(labs))
+    dt = time.perf_counter() - t0
+    log.info(
+        "student %s seed %d: accuracy %.4f macro-F1 %.4f (%.1fs)", settings.kind, seed, acc, f1, dt
+    )
+    scored = SeedScore(seed=seed, accuracy=acc, macro_f1=f1, train_seconds=dt)
+    return scored, cm.astype(int).tolist()
+
+
 def train_and_evaluate(
     settings: StudentSettings,
     train_texts: Sequence[str],
@@ -121,24 +166,20 @@ def train_and_evaluate(
     train_list, test_list = list(train_texts), list(test_texts)
     per_seed: list[SeedScore] = []
     confusion: list[list[int]] = []
-    for seed in settings.seeds:
-        t0 = time.perf_counter()
-        student = make_student(settings, len(labs), progress=progress)
-        student.fit(train_list, y_train, seed)
-        pred = student.predict_proba(test_list).argmax(axis=1)
-        acc, f1, cm = score(y_test, pred, len(labs))
-        dt = time.perf_counter() - t0
-        log.info(
-            "student %s seed %d: accuracy %.4f macro-F1 %.4f (%.1fs)",
-            settings.kind,
-            seed,
-            acc,
-            f1,
-            dt,
-        )
-        per_seed.append(SeedScore(seed=seed, accuracy=acc, macro_f1=f1, train_seconds=dt))
-        if not confusion:
-            confusion = cm.astype(int).tolist()
+    bar = _SeedProgress(settings.kind, len(settings.seeds)) if progress else None
+    try:
+        for seed in settings.seeds:
+            if bar is not None:
+                bar.advance(seed)
+            score_seed = _run_seed(
+                settings, labs, train_list, y_train, test_list, y_test, seed, progress
+            )
+            per_seed.append(score_seed[0])
+            if not confusion:
+                confusion = score_seed[1]
+    finally:
+        if bar is not None:
+            bar.close()
     accs = np.array([s.accuracy for s in per_seed])
     f1s = np.array([s.macro_f1 for s in per_seed])
     counts = {lab: int((y_train == i).sum()) for i, lab in enumerate(labs)}

@@ -32,6 +32,7 @@ class TransformerClassifier:
         self.n_labels = n_labels
         self._tok: Any = None
         self._model: Any = None
+        self._device = "cpu"
 
     def _batches(self, texts: Sequence[str], order: Sequence[int], size: int) -> Any:
         for start in range(0, len(order), size):
@@ -42,7 +43,7 @@ class TransformerClassifier:
                 max_length=self.settings.max_length,
                 padding=True,
                 return_tensors="pt",
-            )
+            ).to(self._device)
             yield idx, enc
 
     def fit(
@@ -59,7 +60,8 @@ class TransformerClassifier:
         s = self.settings
         torch.manual_seed(seed)
         self._tok, self._model = load_classifier(s.model, self.n_labels)
-        model = self._model
+        self._device = "cuda" if torch.cuda.is_available() else "cpu"
+        model = self._model.to(self._device)
         model.train()
         micro = min(s.micro_batch_size or s.batch_size, s.batch_size)
         steps_per_epoch = max(1, math.ceil(len(texts) / s.batch_size))
@@ -68,7 +70,7 @@ class TransformerClassifier:
         sched = transformers.get_linear_schedule_with_warmup(
             opt, int(round(s.warmup_ratio * total)), total
         )
-        labels_t = torch.as_tensor(np.asarray(y), dtype=torch.long)
+        labels_t = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self._device)
         rng = np.random.default_rng(seed)
         for epoch in range(s.epochs):
             model.train()
@@ -106,7 +108,7 @@ class TransformerClassifier:
         with torch.no_grad():
             for idx, enc in self._batches(texts, order, batch_size):
                 logits = self._model(**enc).logits
-                out[idx] = torch.softmax(logits.float(), dim=-1).numpy()
+                out[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         if was_training:
             self._model.train()
         return out
