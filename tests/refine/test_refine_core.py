@@ -239,3 +239,15 @@ def test_errors_name_the_problem() -> None:
             labels=LABELS,
             target_distribution={"weather": 1.0},
         )
+
+
+@pytest.mark.usefixtures("no_minilm")
+def test_cartography_is_deterministic_for_a_seed() -> None:
+    rows = [(sports(i), "sports") for i in range(12)] + [(business(i), "sports") for i in range(3)]
+    rows += [(business(i), "business") for i in range(40, 52)]
+    settings = RefineSettings(near_dup=False, resample="none")
+    first = refine(table(rows), settings, labels=LABELS)
+    second = refine(table(rows), settings, labels=LABELS)
+    assert first.datamap is not None and second.datamap is not None
+    assert first.datamap.equals(second.datamap)
+    assert first.kept.equals(second.kept)

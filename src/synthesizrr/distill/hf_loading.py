@@ -32,6 +32,8 @@ def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
     """True when the HF endpoint accepts a TCP connection within ``timeout`` seconds."""
     if _hub_offline():
         return False
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True  # a direct probe says nothing about a proxied route: let the hub client try
     url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
     host = url.hostname or "huggingface.co"
     port = url.port or (443 if url.scheme == "https" else 80)
