@@ -1,0 +1,241 @@
+"""Benchmark of the dataset metrics on real AG News texts.
+
+Parts (default: selfbleu suite):
+  selfbleu   fast Self-BLEU vs NLTK ``sentence_bleu``: side by side on 200 texts (both
+             complete), and on 2,000 texts with NLTK on 200 sampled hypotheses (each
+             against all 1,999 other texts; full NLTK time = per-hypothesis time x 2,000)
+  nltk-full  NLTK on all 2,000 texts, complete (about 10-20 minutes on 2 cores)
+  suite      ``compute_metrics`` with every metric on 2,000 texts, seconds per metric
+
+Each part updates bench/metrics/results.json and rewrites RESULTS.md.
+
+    cd /work/main && . .venv/bin/activate && python bench/metrics/run.py selfbleu suite
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parents[1].parent / "shared" / "data" / "ag_news"
+RESULTS = HERE / "results.json"
+N_TEXTS = 2000
+N_SMALL = 200
+N_HYP = 200
+SEED = 0
+
+
+def load(name: str) -> tuple[list[str], list[str]]:
+    with (DATA / name).open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def best_of(fn, repeats: int) -> float:  # noqa: ANN001
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def part_selfbleu(out: dict) -> None:
+    from synthesizrr.metrics import self_bleu_nltk, self_bleu_scores
+    from synthesizrr.metrics.ngrams import tokenize
+
+    texts = load("test.csv")[0][:N_TEXTS]
+    tokens = tokenize(texts, "ws-lower")
+    # 200 texts: both implementations complete, same tokens, side by side
+    small = tokens[:N_SMALL]
+    fast_small = best_of(lambda: self_bleu_scores(small, 5), 5)
+    start = time.perf_counter()
+    ref_small = self_bleu_nltk(small, 5)
+    nltk_small = time.perf_counter() - start
+    diff_small = float(np.max(np.abs(self_bleu_scores(small, 5) - ref_small)))
+    # 2,000 texts: fast complete; NLTK on sampled hypotheses against all other texts
+    fast_full = best_of(lambda: self_bleu_scores(tokens, 5), 3)
+    hyps = np.sort(np.random.default_rng(SEED).choice(N_TEXTS, size=N_HYP, replace=False))
+    start = time.perf_counter()
+    ref_hyp = self_bleu_nltk(tokens, 5, hyps.tolist())
+    nltk_hyp = time.perf_counter() - start
+    fast_scores = self_bleu_scores(tokens, 5)
+    diff_full = float(np.max(np.abs(fast_scores[hyps] - ref_hyp)))
+    nltk_full_est = nltk_hyp / N_HYP * N_TEXTS
+    out["self_bleu"] = {
+        "texts": f"AG News test.csv rows 1-{N_TEXTS}, tokens: lower-case whitespace split",
+        "n": "1-5",
+        "n_texts_small": N_SMALL,
+        "fast_seconds_small": fast_small,
+        "nltk_seconds_small": nltk_small,
+        "speedup_small": nltk_small / fast_small,
+        "max_abs_diff_small": diff_small,
+        "n_texts": N_TEXTS,
+        "fast_seconds": fast_full,
+        "nltk_sampled_hypotheses": N_HYP,
+        "nltk_seconds_sampled_hypotheses": nltk_hyp,
+        "nltk_seconds_estimated_full": nltk_full_est,
+        "speedup_estimated_full": nltk_full_est / fast_full,
+        "max_abs_diff_sampled_hypotheses": diff_full,
+        "self_bleu_means": {str(n): float(fast_scores[:, n - 1].mean()) for n in range(1, 6)},
+    }
+    out["self_bleu_speedup_vs_nltk"] = nltk_small / fast_small
+    out["self_bleu_max_abs_diff"] = max(diff_small, diff_full)
+
+
+def part_nltk_full(out: dict) -> None:
+    from synthesizrr.metrics import self_bleu_nltk, self_bleu_scores
+    from synthesizrr.metrics.ngrams import tokenize
+
+    tokens = tokenize(load("test.csv")[0][:N_TEXTS], "ws-lower")
+    fast = best_of(lambda: self_bleu_scores(tokens, 5), 3)
+    start = time.perf_counter()
+    ref = self_bleu_nltk(tokens, 5)
+    nltk = time.perf_counter() - start
+    diff = float(np.max(np.abs(self_bleu_scores(tokens, 5) - ref)))
+    out["self_bleu_full_nltk"] = {
+        "n_texts": N_TEXTS,
+        "fast_seconds": fast,
+        "nltk_seconds": nltk,
+        "speedup": nltk / fast,
+        "max_abs_diff": diff,
+    }
+    out["self_bleu_speedup_vs_nltk_2000"] = nltk / fast
+    out["self_bleu_max_abs_diff"] = max(out.get("self_bleu_max_abs_diff", 0.0), diff)
+
+
+def part_suite(out: dict) -> None:
+    from synthesizrr.metrics import EmbeddingCache, MetricsSettings, compute_metrics
+
+    test_texts, test_labels = load("test.csv")
+    train_texts, train_labels = load("train.csv")
+    texts, labels = test_texts[:N_TEXTS], test_labels[:N_TEXTS]
+    real_texts, real_labels = test_texts[N_TEXTS:], test_labels[N_TEXTS:]
+    doc_ids = [f"doc{i % 1500}" for i in range(N_TEXTS)]
+    settings = MetricsSettings()
+    cache = EmbeddingCache(settings.embedder)
+    seconds: dict[str, float] = {}
+    values: dict[str, float | None] = {}
+    start_all = time.perf_counter()
+    for name in settings.metrics:
+        one = settings.model_copy(update={"metrics": [name]})
+        start = time.perf_counter()
+        res = compute_metrics(
+            one, texts, labels,
+            real_texts=real_texts, real_labels=real_labels,
+            train_texts=train_texts, train_labels=train_labels,
+            doc_ids=doc_ids, cache=cache,
+        )  # fmt: skip
+        seconds[name] = time.perf_counter() - start
+        values[name] = res[name].value
+    out["suite"] = {
+        "n_texts": N_TEXTS,
+        "data": "synthetic stand-in: AG News test rows 1-2000; real: rows 2001-7600 "
+        "(MAUVE samples 1000 per side); oracle train: train.csv (581 rows); doc ids: i % 1500",
+        "seconds_per_metric": seconds,
+        "seconds_total": time.perf_counter() - start_all,
+        "embedded_texts": cache.n_encoded,
+        "values": values,
+        "note": "embeddings are shared: cosine/label_preservation reuse those computed for "
+        "mauve, so the first embedding metric pays for them",
+    }
+
+
+def write_md(out: dict) -> None:
+    sb = out.get("self_bleu", {})
+    full = out.get("self_bleu_full_nltk")
+    suite = out.get("suite")
+    lines = [
+        "# Metrics benchmark",
+        "",
+        "Command: `cd /work/main && . .venv/bin/activate && python bench/metrics/run.py "
+        "selfbleu suite` (and `nltk-full` for the complete NLTK run on 2,000 texts).",
+        "",
+        f"Machine: {out.get('machine', '?')}. The machine was shared with other jobs "
+        "during the run (load average above 4 on 2 cores), so absolute seconds are noisy; "
+        "every ratio below is measured side by side in one process on the same tokens.",
+        "",
+        "## Self-BLEU (n = 1..5) vs NLTK `sentence_bleu` (all other texts as references, "
+        "smoothing method 1)",
+        "",
+        "| texts | fast (s) | NLTK (s) | speed-up | max abs diff |",
+        "|---|---|---|---|---|",
+    ]
+    if sb:
+        lines.append(
+            f"| {sb['n_texts_small']} (both complete) | {sb['fast_seconds_small']:.4f} | "
+            f"{sb['nltk_seconds_small']:.1f} | {sb['speedup_small']:.0f}x | "
+            f"{sb['max_abs_diff_small']:.1e} |"
+        )
+        lines.append(
+            f"| {sb['n_texts']} (NLTK on {sb['nltk_sampled_hypotheses']} sampled hypotheses "
+            f"x all other texts, full time = per-hypothesis x {sb['n_texts']}) | "
+            f"{sb['fast_seconds']:.3f} | {sb['nltk_seconds_estimated_full']:.0f} (est.; "
+            f"{sb['nltk_seconds_sampled_hypotheses']:.0f} measured) | "
+            f"{sb['speedup_estimated_full']:.0f}x | {sb['max_abs_diff_sampled_hypotheses']:.1e} |"
+        )
+    if full:
+        lines.append(
+            f"| {full['n_texts']} (both complete) | {full['fast_seconds']:.3f} | "
+            f"{full['nltk_seconds']:.0f} | {full['speedup']:.0f}x | {full['max_abs_diff']:.1e} |"
+        )
+    else:
+        lines.append(
+            "| 2000 (both complete) | - | not run (over ~10 min here; `run.py nltk-full`) | - | - |"
+        )
+    lines += [
+        "",
+        f"Headline (`results.json`): `self_bleu_speedup_vs_nltk` = "
+        f"{out.get('self_bleu_speedup_vs_nltk', float('nan')):.0f} (200 texts, both "
+        "complete, side by side); `self_bleu_max_abs_diff` = "
+        f"{out.get('self_bleu_max_abs_diff', float('nan')):.1e} (largest over every compared "
+        "score). Times are for scoring pre-tokenized texts (tokenizing is the same for both).",
+        "",
+    ]
+    if suite:
+        lines += [
+            f"## All metrics on {suite['n_texts']} texts (`compute_metrics`, one shared "
+            "embedding cache)",
+            "",
+            suite["data"] + ".",
+            "",
+            "| metric | seconds | value |",
+            "|---|---|---|",
+        ]
+        for name, sec in suite["seconds_per_metric"].items():
+            val = suite["values"][name]
+            shown = "skipped" if val is None else f"{val:.4f}"
+            lines.append(f"| {name} | {sec:.1f} | {shown} |")
+        lines += [
+            f"| **total** | {suite['seconds_total']:.1f} | |",
+            "",
+            f"{suite['embedded_texts']} distinct texts were embedded with MiniLM once and "
+            "shared by mauve, label_preservation and cosine (the first of them pays).",
+            "",
+        ]
+    (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str]) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    parts = argv or ["selfbleu", "suite"]
+    out = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    out["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    for part in parts:
+        {"selfbleu": part_selfbleu, "nltk-full": part_nltk_full, "suite": part_suite}[part](out)
+        RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+        write_md(out)
+        print(f"{part} done", file=sys.stderr)  # noqa: T201 - a script, not the library
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
