@@ -171,32 +171,27 @@ def dry_run_estimate(ctx: StageContext) -> dict[str, Any]:
 def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
     import pyarrow as pa
 
-    from synthesizrr.generation.engine import run_requests
     from synthesizrr.generation.parse import parse_completion
-    from synthesizrr.llm import get_backend
 
     cfg = ctx.cfg
     rows = plan_rows(ctx)
-    backend = get_backend(cfg.generation.llm)
     budget = cfg.generation.budget
     if ctx.retry_failed:
         budget = budget.model_copy(update={"retry_failed_only": True})
-    try:
-        requests = build_requests(ctx, rows, backend.is_chat)
-        stopped: str | None = None
+    stopped: str | None = None
+    with ctx.executor.open_backend(cfg.generation.llm) as teacher:
+        requests = build_requests(ctx, rows, teacher.is_chat)
+        model_id = teacher.model_id
         try:
-            outcomes = run_requests(
-                backend, requests, cache_path=ctx.run.path / CACHE_FILE, settings=budget,
+            outcomes = teacher.run(
+                requests, cache_path=ctx.run.path / CACHE_FILE, settings=budget,
                 progress=ctx.progress,
             )  # fmt: skip
         except BudgetExceededError as exc:
             stopped = str(exc)
-            outcomes = getattr(exc, "outcomes", None) or []
+            outcomes = list(getattr(exc, "outcomes", None) or [])
             if not outcomes:
                 raise
-        model_id = backend.model_id
-    finally:
-        backend.close()
 
     echo = [cfg.task.instruction_for(lab) for lab in cfg.task.label_names]
     echo += list(cfg.task.labels.values())

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from synthesizrr.config import RunConfig, dump_config
-from synthesizrr.errors import ConfigError, RunDirError, SynthesizrrError
+from synthesizrr.errors import BudgetExceededError, ConfigError, RunDirError, SynthesizrrError
 from synthesizrr.pipeline.fingerprint import digest
 from synthesizrr.pipeline.rundir import RunDir, atomic_write_text, package_versions
 from synthesizrr.pipeline.stages import STAGE_LIST, STAGES, Stage, StageContext
@@ -155,4 +155,10 @@ def execute(
             rundir.write_manifest(manifest)
             ran.add(stage.name)
             emit(stage.name, status, {**summary, "seconds": seconds})
+            if summary.get("stopped"):
+                # A budget stop: finished work is committed above; nothing downstream runs.
+                raise BudgetExceededError(
+                    f"stage {stage.name} stopped: {summary['stopped']}",
+                    fix="raise the budget (generation.budget) and run the same command again",
+                )
     return rundir

@@ -29,6 +29,16 @@ class StageContext:
     dry_run: bool = False
     retry_failed: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    _executor: Any = None
+
+    @property
+    def executor(self) -> Any:
+        """The run's executor (local or Ray), created on first use."""
+        if self._executor is None:
+            from synthesizrr.executors import get_executor
+
+            self._executor = get_executor(self.cfg)
+        return self._executor
 
     def input(self, stage: str, filename: str) -> Path:
         return self.run.stage_dir(STAGES[stage].folder) / filename
@@ -136,9 +146,7 @@ def _index_settings(cfg: RunConfig) -> Any:
 
 
 def run_index(ctx: StageContext, out: Path) -> dict[str, Any]:
-    from synthesizrr.retrieval import build_index
-
-    info = build_index(
+    info = ctx.executor.build_index(
         ctx.cfg.retrieval, ctx.input("corpus", "passages.parquet"), out, progress=ctx.progress
     )
     atomic_write_json(out / "index_info.json", info)
