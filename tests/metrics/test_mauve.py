@@ -86,3 +86,25 @@ def test_real_minilm_news_vs_news_and_reviews(shared_data: Path) -> None:
     assert same is not None and other is not None
     assert same > 0.9
     assert other < 0.1
+
+
+def test_real_side_is_one_pool_of_max_samples() -> None:
+    sent: list[str] = []
+
+    def counting(texts: list[str]) -> np.ndarray:
+        sent.extend(texts)
+        return gaussian_encoder(texts)
+
+    cache = EmbeddingCache("minilm", encoder=counting)
+    settings = MetricsSettings(mauve_max_samples=40)
+    result = get_metric("mauve", settings, cache=cache).compute(
+        [f"q-{i}" for i in range(100)],
+        ["a", "b"] * 50,
+        real_texts=[f"p-{i}" for i in range(500)],
+        real_labels=["a", "b"] * 250,
+    )
+    real_sent = [t for t in sent if t.startswith("p-")]
+    assert len(real_sent) == len(set(real_sent)) == 40
+    assert result.details["real_pool"] == 40
+    assert result.details["n_samples"] == 40
+    assert sum(result.details["per_label_n"].values()) == 40

@@ -2,7 +2,10 @@
 
 p = real test texts, q = synthetic texts; both sides get the same size (the smaller
 count, at most ``mauve_max_samples``), sampled without replacement with ``seed``;
-computed overall and per label. Features come from the bundled MiniLM by default
+computed overall and per label. The real side is first cut to one seeded uniform pool of
+``mauve_max_samples`` texts shared by the overall and the per-label comparisons, so a
+large test set costs at most that many embeddings (per-label sizes are then bounded by
+the pool's texts of that label). Features come from the bundled MiniLM by default
 (through the shared embedding cache) or from a transformers model by name (the paper:
 GPT-2 XL; mauve-text's convention: the last token's final hidden state).
 
@@ -132,14 +135,22 @@ class Mauve(Metric):
                 f"MAUVE needs >= {s.mauve_min_samples} texts per side (metrics."
                 f"mauve_min_samples), got {len(real)} real and {len(synth)} synthetic"
             )
+        # one uniform pool of real texts serves the overall and every per-label sample,
+        # so at most mauve_max_samples real texts are embedded (a uniform subset of the
+        # pool restricted to one label is a uniform sample of that label's real texts)
+        pool = np.sort(
+            rng.choice(len(real), size=min(len(real), s.mauve_max_samples), replace=False)
+        )
+        real = [real[i] for i in pool]
+        real_labels = None if inputs.real_labels is None else [inputs.real_labels[i] for i in pool]
         overall, n = self._pair(real, synth, rng, inputs.progress)
-        details: dict[str, Any] = {"overall": overall, "n_samples": n}
-        if inputs.labels is not None and inputs.real_labels is not None:
+        details: dict[str, Any] = {"overall": overall, "n_samples": n, "real_pool": len(real)}
+        if inputs.labels is not None and real_labels is not None:
             per_label: dict[str, float] = {}
             sizes: dict[str, int] = {}
             skipped: dict[str, str] = {}
             for lab in sorted(set(inputs.labels)):
-                r = [t for t, lb in zip(real, inputs.real_labels, strict=True) if lb == lab]
+                r = [t for t, lb in zip(real, real_labels, strict=True) if lb == lab]
                 q = [t for t, lb in zip(synth, inputs.labels, strict=True) if lb == lab]
                 if min(len(r), len(q)) < s.mauve_min_samples:
                     skipped[lab] = f"{len(r)} real, {len(q)} synthetic texts"
