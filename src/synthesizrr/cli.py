@@ -89,9 +89,13 @@ def run_cmd(
     config: ConfigArg,
     sets: SetOpt = None,
     until: Annotated[str | None, typer.Option(help="stop after this stage")] = None,
-    force: Annotated[list[str] | None, typer.Option(help="rerun this stage even if unchanged")] = None,
+    force: Annotated[
+        list[str] | None, typer.Option(help="rerun this stage even if unchanged")
+    ] = None,
     retry_failed: Annotated[bool, typer.Option(help="resend only requests that failed")] = False,
-    overwrite: Annotated[bool, typer.Option(help="reuse a run folder made for another task")] = False,
+    overwrite: Annotated[
+        bool, typer.Option(help="reuse a run folder made for another task")
+    ] = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -150,9 +154,12 @@ def generate_cmd(
 def evaluate_cmd(
     config: ConfigArg,
     dataset: Annotated[
-        Path | None, typer.Option(help="score this file (JSONL/CSV/Parquet with text,label) instead")
+        Path | None,
+        typer.Option(help="score this file (JSONL/CSV/Parquet with text,label) instead"),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--out", help="write the scores here (JSON)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="write the scores here (JSON)")
+    ] = None,
     sets: SetOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -226,7 +233,9 @@ def presets_cmd() -> None:
 
     for name in preset_names():
         p = load_preset(name)
-        out.print(f"{name:16} {', '.join(p['labels'])}  — {p.get('description', '')}")
+        out.print(
+            f"{name:16} {', '.join(p['labels'])}  — {p.get('description', '')}", soft_wrap=True
+        )
 
 
 @app.command("demo")

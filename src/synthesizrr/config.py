@@ -39,13 +39,13 @@ class SeedSettings(StrictModel):
 class GenerationSettings(StrictModel):
     """Task inversion: prompts, the teacher and its budget."""
 
-    prompt: PromptSettings = PromptSettings()
+    prompt: PromptSettings = Field(default_factory=PromptSettings)
     per_label: int = Field(100, gt=0, description="generations requested per label")
     temperature: float = Field(0.95, ge=0.0, le=2.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
     min_words: int = Field(3, ge=1, description="parsed texts with fewer words are dropped")
-    llm: LLMSettings = LLMSettings()
-    budget: EngineSettings = EngineSettings()
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    budget: EngineSettings = Field(default_factory=EngineSettings)
 
 
 class EvaluationSettings(StrictModel):
@@ -59,8 +59,8 @@ class EvaluationSettings(StrictModel):
     label_field: str | None = Field(None, description="default: seeds.label_field")
     max_test: int | None = Field(None, gt=0, description="score on a seeded sample of the test set")
     gold: bool = Field(True, description="train the same student on as many real rows")
-    student: StudentSettings = StudentSettings()
-    metrics: MetricsSettings = MetricsSettings()
+    student: StudentSettings = Field(default_factory=StudentSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
 
 class RunConfig(StrictModel):
@@ -74,10 +74,10 @@ class RunConfig(StrictModel):
     task: TaskSettings
     seeds: SeedSettings
     corpus: CorpusSettings | None = None
-    retrieval: RetrievalSettings = RetrievalSettings()
-    generation: GenerationSettings = GenerationSettings()
-    refine: RefineSettings = RefineSettings()
-    evaluation: EvaluationSettings = EvaluationSettings()
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    refine: RefineSettings = Field(default_factory=RefineSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
 
     @model_validator(mode="after")
     def _needs_corpus(self) -> RunConfig:
@@ -113,7 +113,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise ConfigError(
                 f"duplicate key '{key}' at line {key_node.start_mark.line + 1} "
@@ -121,12 +121,12 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
                 fix="keep one entry per key (each label must appear once)",
             )
         seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node)  # type: ignore[no-untyped-call]
+    return loader.construct_mapping(node)
 
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -171,7 +171,9 @@ def format_validation_error(exc: ValidationError, source: str, model: type[Stric
     return " | ".join(lines)
 
 
-def config_from_dict(data: Any, *, source: str = "<config>", base_dir: Path | None = None) -> RunConfig:
+def config_from_dict(
+    data: Any, *, source: str = "<config>", base_dir: Path | None = None
+) -> RunConfig:
     if not isinstance(data, dict):
         raise ConfigError(
             f"{source}: the config must be a YAML mapping of sections, got {type(data).__name__}.",
@@ -201,7 +203,9 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{p}:{where}: invalid YAML: {problem}.", fix="fix the YAML syntax") from None
+        raise ConfigError(
+            f"{p}:{where}: invalid YAML: {problem}.", fix="fix the YAML syntax"
+        ) from None
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted, value)
     return config_from_dict(data, source=str(p), base_dir=p.parent)

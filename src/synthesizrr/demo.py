@@ -107,12 +107,12 @@ def demo_config(run_dir: Path, name: str = "demo") -> RunConfig:
             "max_new_tokens": 40,
         },
         "seeds": {"path": str(data["seeds.csv"]), "per_label": SEEDS_PER_LABEL},
-        "corpus": {"path": str(data["corpus.jsonl"]), "title_field": "title", "limit": 1500,
+        "corpus": {"path": str(data["corpus.jsonl"]), "title_field": "title", "sample_fraction": 0.4,
                    "max_tokens": 200},
-        "retrieval": {"top_k": 20},
+        "retrieval": {"top_k": 30, "sim_min": 0.3},
         "generation": {"per_label": 20, "prompt": {"mode": "retricl", "shots": 2,
                                                    "max_document_chars": 900}},
-        "refine": {"cartography": {"keep_fraction": 0.9}},
+        "refine": {"cartography": {"keep_fraction": 0.9}, "resample": "none"},
         "evaluation": {"test_path": str(data["test.csv"])},
     }  # fmt: skip
     return config_from_dict(raw, source="demo", base_dir=Path(run_dir))

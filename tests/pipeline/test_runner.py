@@ -121,6 +121,8 @@ def test_second_run_in_same_directory_is_refused(tmp_path: Path, toy: list[str])
 def test_run_directory_of_another_task_is_refused(tmp_path: Path, toy: list[str]) -> None:
     runner.execute(make_cfg(tmp_path))
     other = make_cfg(tmp_path, task={"labels": {"x": "about x", "y": "about y"}})
-    with pytest.raises(RunDirError, match=r"made by a config with another task \(labels \['a', 'b'\]\)"):
+    with pytest.raises(
+        RunDirError, match=r"made by a config with another task \(labels \['a', 'b'\]\)"
+    ):
         runner.execute(other)
     runner.execute(other, overwrite=True)

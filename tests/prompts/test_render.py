@@ -14,7 +14,10 @@ GOLDEN = Path(__file__).parent / "golden"
 TASK = TaskSettings(preset="ag_news")
 DOC = "Shares of Acme rose 5% on Tuesday after the company reported record profits."
 SHOTS_DOC = [
-    Shot(answer="Oil prices climb as supply worries grow.", document="Crude oil rose to $50 a barrel."),
+    Shot(
+        answer="Oil prices climb as supply worries grow.",
+        document="Crude oil rose to $50 a barrel.",
+    ),
     Shot(answer="Stocks fall on rate fears.", document="The Dow dropped 200 points on Friday."),
 ]
 SHOTS_PLAIN = [Shot(answer=s.answer) for s in SHOTS_DOC]
@@ -32,7 +35,9 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rendered_prompt_matches_golden(case: str) -> None:
     mode, k, doc, shots = CASES[case]
-    p = render(TASK, PromptSettings(mode=mode, shots=k), label="Business", document=doc, shots=shots)
+    p = render(
+        TASK, PromptSettings(mode=mode, shots=k), label="Business", document=doc, shots=shots
+    )
     got = {"text": p.text, "messages": [list(m) for m in p.messages]}
     path = GOLDEN / f"{case}.json"
     if os.environ.get("UPDATE_GOLDEN"):

@@ -75,8 +75,18 @@ def iter_documents(settings: CorpusSettings, *, base_dir: Path) -> Iterator[Docu
         for line_no, record in iter_records(path, fmt):
             if settings.limit is not None and seen >= settings.limit:
                 return
+            if settings.sample_fraction is not None and not _sampled(
+                path.name, line_no, settings.sample_fraction
+            ):
+                continue
             yield _document(record, path=path, fmt=fmt, line_no=line_no, settings=settings)
             seen += 1
+
+
+def _sampled(name: str, line_no: int, fraction: float) -> bool:
+    """Stable, seedless choice of a document from its file name and position."""
+    h = hashlib.blake2b(f"{name}:{line_no}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") < fraction * 2**64
 
 
 def _check_columns(path: Path, fmt: str, settings: CorpusSettings) -> None:

@@ -56,3 +56,10 @@ class CorpusSettings(StrictModel):
     limit: int | None = Field(
         default=None, ge=1, description="Read only the first N documents (for quick runs)."
     )
+    sample_fraction: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=1.0,
+        description="Keep this fraction of documents, chosen by a stable hash of their position "
+        "(streams; spreads a quick run over the whole corpus instead of its first N documents).",
+    )

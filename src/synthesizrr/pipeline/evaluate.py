@@ -63,7 +63,9 @@ def score_dataset(
                                     labels=labels_order, progress=ctx.progress)  # fmt: skip
         result["student"] = report.to_dict()
     if ev.gold:
-        gold_texts, gold_labels = sample_like(train_texts, train_labels, dict(Counter(labels)), cfg.seed)
+        gold_texts, gold_labels = sample_like(
+            train_texts, train_labels, dict(Counter(labels)), cfg.seed
+        )
         gold = train_and_evaluate(ev.student, gold_texts, gold_labels, test[0], test[1],
                                   labels=labels_order, progress=ctx.progress)  # fmt: skip
         result["gold"] = gold.to_dict()

@@ -79,8 +79,10 @@ def plan_rows(ctx: StageContext) -> list[PlannedRow]:
             for i in range(gen.per_label):
                 row_id = f"{label}:{i}"
                 chosen = _rng(cfg.seed, "shots", row_id).sample(pool, min(k, len(pool)))
-                shots = [Shot(answer=s["text"]) for s in chosen]
-                prompt = render(task, pset, label=label, document=None, shots=shots)
+                prompt = render(
+                    task, pset, label=label, document=None,
+                    shots=[Shot(answer=s["text"]) for s in chosen],
+                )  # fmt: skip
                 planned.append(PlannedRow(row_id, label, None, None, None, None, None,
                                           [s["seed_id"] for s in chosen], prompt, i))  # fmt: skip
         return planned
@@ -91,7 +93,9 @@ def plan_rows(ctx: StageContext) -> list[PlannedRow]:
     passages = read_parquet(ctx.input("corpus", "passages.parquet"))
     needed = sorted({p["passage_id"] for p in pairs})
     sub = passages.filter(pc.is_in(passages.column("passage_id"), value_set=_arr(needed)))
-    text_of = dict(zip(sub.column("passage_id").to_pylist(), sub.column("text").to_pylist(), strict=True))
+    text_of = dict(
+        zip(sub.column("passage_id").to_pylist(), sub.column("text").to_pylist(), strict=True)
+    )
 
     gen_rows: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     shot_doc: dict[str, dict[str, Any]] = {}
@@ -116,7 +120,9 @@ def plan_rows(ctx: StageContext) -> list[PlannedRow]:
                 cands = [s for s in others if s["seed_id"] in shot_doc]
                 for s in rng.sample(cands, min(pset.shots, len(cands))):
                     d = shot_doc[s["seed_id"]]
-                    shots.append(Shot(answer=seed_text[s["seed_id"]], document=text_of[d["passage_id"]]))
+                    shots.append(
+                        Shot(answer=seed_text[s["seed_id"]], document=text_of[d["passage_id"]])
+                    )
                     shot_ids.append(f"{s['seed_id']}|{d['passage_id']}")
             elif pset.mode is PromptMode.NON_RETRICL and pset.shots:
                 for s in rng.sample(others, min(pset.shots, len(others))):
@@ -147,7 +153,7 @@ def build_requests(ctx: StageContext, rows: list[PlannedRow], is_chat: bool) -> 
             stop=stops, seed=seed, sample_index=r.sample_index,
         )  # fmt: skip
         if is_chat:
-            msgs = tuple(Message(role=role, content=text) for role, text in r.prompt.messages)  # type: ignore[arg-type]
+            msgs = tuple(Message(role=role, content=text) for role, text in r.prompt.messages)
             out.append(LLMRequest(messages=msgs, **common))
         else:
             out.append(LLMRequest(prompt=r.prompt.text, **common))
@@ -197,7 +203,9 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
     echo += list(cfg.task.labels.values())
     kept: list[dict[str, Any]] = []
     dropped: list[dict[str, Any]] = []
-    tokens: dict[str, dict[str, int]] = defaultdict(lambda: {"prompt": 0, "completion": 0, "requests": 0})
+    tokens: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"prompt": 0, "completion": 0, "requests": 0}
+    )
     failed = 0
     for row, req, outcome in zip(rows, requests, outcomes, strict=False):
         base = {

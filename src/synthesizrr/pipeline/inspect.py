@@ -42,7 +42,9 @@ def show_seed(cfg: RunConfig, seed_id: str | None, *, limit: int, console: Any) 
     text_of = {
         pid: txt
         for pid, txt in zip(
-            passages.column("passage_id").to_pylist(), passages.column("text").to_pylist(), strict=True
+            passages.column("passage_id").to_pylist(),
+            passages.column("text").to_pylist(),
+            strict=True,
         )
         if pid in wanted
     }

@@ -19,7 +19,9 @@ def run_publish(ctx: StageContext, out: Path) -> dict[str, Any]:
     table = read_parquet(ctx.input("refine", "dataset.parquet"))
     ds = run / DATASET_DIR
     write_parquet(table, ds / "train.parquet")
-    lines = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in table.to_pylist())
+    lines = "".join(
+        json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in table.to_pylist()
+    )
     atomic_write_text(ds / "train.jsonl", lines)
     write_dataset_card(run, ds / "README.md")
     report = write_report(run, run / "report.html")

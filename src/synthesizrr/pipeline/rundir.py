@@ -140,6 +140,7 @@ class RunDir:
         fh.write(f"pid {os.getpid()} on {platform.node()} since {time.strftime('%H:%M:%S')}")
         fh.flush()
         self._lock_fh = fh
+        self._remove_debris()
         try:
             yield self
         finally:
@@ -148,6 +149,17 @@ class RunDir:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             fh.close()
             self._lock_fh = None
+
+    def _remove_debris(self) -> None:
+        """Delete what a killed run left behind: temporary files of atomic writes and
+        unfinished stage folders. Safe because we hold the lock; nothing reads them."""
+        for p in list(self.path.iterdir()):
+            if p.is_dir() and p.name.startswith(".") and p.name.endswith((".partial", ".old")):
+                shutil.rmtree(p, ignore_errors=True)
+        for p in list(self.path.rglob(".*.tmp")):
+            if p.is_file():
+                with contextlib.suppress(OSError):
+                    p.unlink()
 
     # -- manifest -------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:

@@ -37,7 +37,12 @@ def fingerprints(cfg: RunConfig) -> dict[str, str]:
             continue
         upstream = {d: fps[d] for d in stage.deps if d in fps}
         fps[stage.name] = digest(
-            {"stage": stage.name, "v": stage.version, "settings": stage.settings(cfg), "up": upstream}
+            {
+                "stage": stage.name,
+                "v": stage.version,
+                "settings": stage.settings(cfg),
+                "up": upstream,
+            }
         )
     return fps
 
@@ -100,7 +105,9 @@ def execute(
         stages_state: dict[str, Any] = manifest.setdefault("stages", {})
         atomic_write_text(rundir.path / "config.yaml", dump_config(cfg))
         rundir.write_manifest(manifest)
-        ctx = StageContext(cfg, rundir, progress=progress, dry_run=dry_run, retry_failed=retry_failed)
+        ctx = StageContext(
+            cfg, rundir, progress=progress, dry_run=dry_run, retry_failed=retry_failed
+        )
         if extras is not None:
             ctx.extras = extras
         forced = set(force)

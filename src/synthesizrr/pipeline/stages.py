@@ -70,7 +70,9 @@ def load_labeled(cfg: RunConfig, path: str, text_field: str, label_field: str, w
     """Read a labeled file and check its labels against the task."""
     from synthesizrr.corpus import read_labeled
 
-    table = read_labeled(path, base_dir=cfg.base_dir, text_field=text_field, label_field=label_field)
+    table = read_labeled(
+        path, base_dir=cfg.base_dir, text_field=text_field, label_field=label_field
+    )
     labels = set(cfg.task.label_names)
     found = table.column("label").to_pylist()
     unknown = sorted({str(x) for x in found} - labels)
