@@ -67,6 +67,14 @@ class Executor:
     def open_backend(self, llm_settings: Any) -> BackendHandle:
         return LocalBackendHandle(llm_settings)
 
+    def compute_metrics(
+        self, settings: Any, texts: Sequence[str], labels: Sequence[str], **inputs: Any
+    ) -> dict[str, Any]:
+        """:func:`synthesizrr.metrics.compute_metrics` with the same arguments."""
+        from synthesizrr.metrics import compute_metrics
+
+        return dict(compute_metrics(settings, texts, labels, **inputs))
+
     def close(self) -> None:
         """Release resources (a Ray connection)."""
 
