@@ -110,6 +110,11 @@ class DenseRetriever(Retriever):
             self._indexes.append(index)
             self._offsets.append(start)
 
+    def index_vectors(self) -> np.ndarray:
+        """All stored vectors in row order (flat indexes only)."""
+        parts = [index.reconstruct_n(0, index.ntotal) for index in self._indexes]
+        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
         return np.asarray(
             self._embedder().encode(list(queries), batch_size=self.settings.batch_size),
