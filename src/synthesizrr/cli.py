@@ -47,11 +47,10 @@ def _overrides(pairs: list[str] | None) -> dict[str, Any]:
 def _setup_logging(verbose: bool) -> None:
     from rich.logging import RichHandler
 
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    # The handler filters too: some libraries (bm25s) set their own loggers to DEBUG.
+    handler = RichHandler(console=err, show_path=False, show_time=False, level=level)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
 
 
 def _event(stage: str, status: str, summary: dict[str, Any]) -> None:
