@@ -238,3 +238,20 @@ def test_sigkill_resume_sends_nothing_twice(tmp_path: Path) -> None:
     lines = answered.read_text().split()
     assert sorted(lines) == sorted(f"p{i}" for i in range(12))  # each answered exactly once
     assert len(lines) == len(set(lines)) == 12
+
+
+def test_progress_bar_and_ledger_rows(tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+    out = run_requests(
+        FakeLLM(["one two three", "four five six"]),
+        [req("a"), req("b")],
+        cache_path=cache,
+        progress=True,
+    )
+    assert [o.response.text for o in out] == ["one two three", "four five six"]  # type: ignore[union-attr]
+    with RequestCache(cache) as c:
+        rows = list(c.rows())
+    assert [(r.status, r.attempts, r.error) for r in rows] == [("ok", 1, None)] * 2
+    assert {r.key for r in rows} == {o.key for o in out}
+    assert all(r.created_at <= r.updated_at for r in rows)
+    assert sorted(r.completion_tokens for r in rows) == [4, 4]

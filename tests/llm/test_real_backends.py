@@ -124,3 +124,16 @@ def test_openai_backend_errors_are_recorded(llama_server: str, tmp_path: Path) -
     assert out[0].response is None
     assert "failed after 2 attempts: APIConnectionError" in (out[0].error or "")
     backend.close()
+
+
+def test_gemma_base_model_is_completion() -> None:
+    from synthesizrr.errors import ModelNotAvailableError
+
+    try:
+        backend = get_backend(LLMSettings(model="gemma3-270m", n_ctx=256))
+    except ModelNotAvailableError as exc:
+        pytest.skip(str(exc))
+    assert backend.is_chat is False
+    assert backend.model_id == "llamacpp:gemma-3-270m-q4_k_m.gguf"
+    forced = get_backend(LLMSettings(model="gemma3-270m", n_ctx=256, chat=True))
+    assert forced.is_chat is True

@@ -136,8 +136,8 @@ class LlamaCppBackend(LLMBackend):
     def count_tokens(self, text: str) -> int:
         if not text:
             return 0
-        with self._lock:
-            return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        # Tokenizing reads the vocabulary only: no need to wait for a generation in flight.
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def describe(self) -> dict[str, Any]:
         return {
