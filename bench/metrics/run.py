@@ -6,6 +6,7 @@ Parts (default: selfbleu suite):
              against all 1,999 other texts; full NLTK time = per-hypothesis time x 2,000)
   nltk-full  NLTK on all 2,000 texts, complete (about 10-20 minutes on 2 cores)
   suite      ``compute_metrics`` with every metric on 2,000 texts, seconds per metric
+  md         only rewrite RESULTS.md from results.json
 
 Each part updates bench/metrics/results.json and rewrites RESULTS.md.
 
@@ -154,6 +155,7 @@ def write_md(out: dict) -> None:
     sb = out.get("self_bleu", {})
     full = out.get("self_bleu_full_nltk")
     suite = out.get("suite")
+    loads = ", ".join(f"{k} {v:.1f}" for k, v in out.get("load_average", {}).items()) or "?"
     lines = [
         "# Metrics benchmark",
         "",
@@ -161,8 +163,9 @@ def write_md(out: dict) -> None:
         "selfbleu suite` (and `nltk-full` for the complete NLTK run on 2,000 texts).",
         "",
         f"Machine: {out.get('machine', '?')}. The machine was shared with other jobs "
-        "during the run (load average above 4 on 2 cores), so absolute seconds are noisy; "
-        "every ratio below is measured side by side in one process on the same tokens.",
+        f"during the runs (1-minute load average at the end of each part: {loads}), so "
+        "absolute seconds are noisy and slower than on an idle machine; every ratio below "
+        "is measured side by side in one process on the same tokens.",
         "",
         "## Self-BLEU (n = 1..5) vs NLTK `sentence_bleu` (all other texts as references, "
         "smoothing method 1)",
@@ -202,6 +205,8 @@ def write_md(out: dict) -> None:
         "",
     ]
     if suite:
+        sec_of = suite["seconds_per_metric"]
+        rate = suite["embedded_texts"] / (sec_of["mauve"] + sec_of["label_preservation"])
         lines += [
             f"## All metrics on {suite['n_texts']} texts (`compute_metrics`, one shared "
             "embedding cache)",
@@ -221,6 +226,12 @@ def write_md(out: dict) -> None:
             f"{suite['embedded_texts']} distinct texts were embedded with MiniLM once and "
             "shared by mauve, label_preservation and cosine (the first of them pays).",
             "",
+            f"Speeds in this run: MiniLM about {rate:.1f} texts/s (embedding dominates mauve "
+            f"and label_preservation; about 33 texts/s on an idle machine, so about "
+            f"{suite['embedded_texts'] / 33:.0f} s there), spaCy NER "
+            f"{suite['n_texts'] / sec_of['entity_entropy']:.0f} texts/s (including the "
+            "pipeline load); the n-gram metrics and cosine take well under a second.",
+            "",
         ]
     (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
 
@@ -231,7 +242,9 @@ def main(argv: list[str]) -> None:
     out = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     out["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     for part in parts:
-        {"selfbleu": part_selfbleu, "nltk-full": part_nltk_full, "suite": part_suite}[part](out)
+        if part != "md":
+            {"selfbleu": part_selfbleu, "nltk-full": part_nltk_full, "suite": part_suite}[part](out)
+            out.setdefault("load_average", {})[part] = os.getloadavg()[0]
         RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
         write_md(out)
         print(f"{part} done", file=sys.stderr)  # noqa: T201 - a script, not the library
