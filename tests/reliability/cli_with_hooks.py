@@ -50,7 +50,7 @@ class SlowFake(FakeLLM):
         n = _state["sent"]
         key = request.cache_key(self.model_id)
         _log(f"start {key}")
-        if HANG == f"request:{n}":
+        if f"request:{n}" == HANG:
             _state["hanging"] = True
             if MARKER:
                 Path(MARKER).write_text(str(os.getpid()))
@@ -104,7 +104,9 @@ def _install_hooks() -> None:
 
     def write_table(table: Any, where: Any, *args: Any, **kwargs: Any) -> None:
         name = Path(str(where)).name
-        final = name[1:].rsplit(".", 2)[0] if name.startswith(".") and name.endswith(".tmp") else name
+        final = (
+            name[1:].rsplit(".", 2)[0] if name.startswith(".") and name.endswith(".tmp") else name
+        )
         if isinstance(where, str | os.PathLike) and _count_write(final):
             buf = io.BytesIO()
             real_write_table(table, buf, *args, **kwargs)
@@ -141,7 +143,7 @@ def _install_hooks() -> None:
 
     def commit_stage(self: rundir.RunDir, folder: str) -> Path:
         out = real_commit(self, folder)
-        if HANG == f"after-commit:{folder}":
+        if f"after-commit:{folder}" == HANG:
             _hang()
         return out
 

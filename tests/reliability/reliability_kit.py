@@ -94,7 +94,9 @@ def make_project(root: Path, cfg: dict[str, Any] | None = None) -> Path:
     return write_config(root, cfg if cfg is not None else base_config())
 
 
-def slowfake(delay_s: float = 0.0, log: Path | None = None, hang_at: int | None = None) -> dict[str, Any]:
+def slowfake(
+    delay_s: float = 0.0, log: Path | None = None, hang_at: int | None = None
+) -> dict[str, Any]:
     """``generation.llm`` for the test backend of ``cli_with_hooks.py``."""
     opts: dict[str, Any] = {"delay_s": delay_s}
     if log is not None:

@@ -85,7 +85,9 @@ def _finish(root: Path, cfg: Path, log: Path) -> subprocess.CompletedProcess[str
 def _assert_same_as_reference(run: Path, reference: Path, log: Path) -> None:
     assert dataset_rows(run) == dataset_rows(reference)
     for name in ("generations.parquet", "dropped.parquet"):
-        assert table_rows(run / "05_generate" / name) == table_rows(reference / "05_generate" / name)
+        assert table_rows(run / "05_generate" / name) == table_rows(
+            reference / "05_generate" / name
+        )
     assert table_rows(run / "04_retrieve" / "pairs.parquet") == table_rows(
         reference / "04_retrieve" / "pairs.parquet"
     )

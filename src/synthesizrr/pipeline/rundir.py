@@ -61,6 +61,34 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def as_run_dir_error(exc: BaseException, where: Path) -> RunDirError:
+    """The :class:`RunDirError` a user should see for a filesystem failure in the run
+    directory: a full disk, a read-only filesystem, missing permissions, or another OSError."""
+    import sqlite3
+
+    text = str(exc)
+    if (
+        (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT))
+        or (isinstance(exc, sqlite3.Error) and "disk is full" in text)
+        or "No space left on device" in text
+    ):
+        return RunDirError(
+            f"disk full while writing in '{where}'; finished work is kept.",
+            fix="free disk space and run the same command again",
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason = (exc.strerror or "permission denied").lower()
+        return RunDirError(
+            f"run directory '{where}' is not writable ({reason}).",
+            fix="choose a writable run_dir or fix the folder's permissions",
+        )
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else text
+    return RunDirError(
+        f"cannot write in run directory '{where}' ({reason}).",
+        fix="check the path (a file where the folder should be?) or choose another run_dir",
+    )
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
@@ -114,17 +142,12 @@ class RunDir:
             probe = self.path / ".write-probe"
             probe.write_bytes(b"")
             probe.unlink()
-        except PermissionError:
-            raise RunDirError(
-                f"run directory '{self.path}' is not writable.",
-                fix="choose a writable run_dir or fix the folder's permissions",
-            ) from None
         except OSError as exc:
-            raise RunDirError(
-                f"cannot write in run directory '{self.path}' ({exc.strerror}).",
-                fix="free disk space or choose another run_dir",
-            ) from None
-        fh = open(self.path / LOCK, "a+")  # noqa: SIM115 - held for the whole run
+            raise as_run_dir_error(exc, self.path) from None
+        try:
+            fh = open(self.path / LOCK, "a+")  # noqa: SIM115 - held for the whole run
+        except OSError as exc:
+            raise as_run_dir_error(exc, self.path) from None
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -135,10 +158,16 @@ class RunDir:
                 f"run directory '{self.path}' is in use by {holder}.",
                 fix="wait for that run to finish, or give this run another name",
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} on {platform.node()} since {time.strftime('%H:%M:%S')}")
-        fh.flush()
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} on {platform.node()} since {time.strftime('%H:%M:%S')}")
+            fh.flush()
+        except OSError as exc:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                fh.close()
+            raise as_run_dir_error(exc, self.path) from None
         self._lock_fh = fh
         self._remove_debris()
         try:

@@ -6,6 +6,7 @@ fingerprint of a stage includes its upstream stages' fingerprints), nothing upst
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +16,12 @@ from typing import Any
 from synthesizrr.config import RunConfig, dump_config
 from synthesizrr.errors import BudgetExceededError, ConfigError, RunDirError, SynthesizrrError
 from synthesizrr.pipeline.fingerprint import digest
-from synthesizrr.pipeline.rundir import RunDir, atomic_write_text, package_versions
+from synthesizrr.pipeline.rundir import (
+    RunDir,
+    as_run_dir_error,
+    atomic_write_text,
+    package_versions,
+)
 from synthesizrr.pipeline.stages import STAGE_LIST, STAGES, Stage, StageContext
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,24 @@ def _task_identity(cfg: RunConfig) -> dict[str, Any]:
     return {"labels": cfg.task.label_names}
 
 
+def _filesystem_error(exc: BaseException, rundir: RunDir) -> RunDirError | None:
+    """A full disk or read-only run directory met inside a stage, as a RunDirError."""
+    import errno
+    import sqlite3
+
+    full = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+    if (
+        (isinstance(exc, OSError) and exc.errno in full)
+        or (
+            isinstance(exc, sqlite3.OperationalError)
+            and ("disk is full" in str(exc) or "readonly" in str(exc))
+        )
+        or "No space left on device" in str(exc)
+    ):
+        return as_run_dir_error(exc, rundir.path)
+    return None
+
+
 def plan(cfg: RunConfig, until: str | None = None) -> list[Stage]:
     if until is not None and until not in STAGES:
         raise ConfigError(
@@ -84,6 +108,10 @@ def execute(
                 f"--force: unknown stage '{name}'; valid: {', '.join(STAGES)}.",
                 fix="name one of the stages",
             )
+    if any(s.name == "generate" for s in plan(cfg, until)):
+        from synthesizrr.llm.registry import backend_class
+
+        backend_class(cfg.generation.llm.backend)  # an unknown name fails before any stage runs
     rundir = RunDir(cfg.run_path)
     fps = fingerprints(cfg)
     with rundir.locked():
@@ -149,8 +177,14 @@ def execute(
                 rundir.write_manifest(manifest)
                 raise
             except BaseException as exc:
-                stages_state[stage.name].update(status="failed", error=repr(exc)[:500])
-                rundir.write_manifest(manifest)
+                disk = _filesystem_error(exc, rundir)
+                stages_state[stage.name].update(
+                    status="failed", error=str(disk) if disk else repr(exc)[:500]
+                )
+                with contextlib.suppress(RunDirError, OSError):  # the disk may be full
+                    rundir.write_manifest(manifest)
+                if disk is not None:
+                    raise disk from exc
                 raise
             rundir.commit_stage(stage.folder)
             status = "incomplete" if summary.pop("_incomplete", False) else "done"
