@@ -1,17 +1,20 @@
-"""The dense index built on Ray: one actor job per index shard, one model per actor.
+"""The dense index built on Ray: a batched map over corpus blocks, then one task per shard.
 
-The passages are split into ``retrieval.shards`` contiguous row ranges
-(:func:`synthesizrr.retrieval.dense.shard_bounds`, as locally). A pool of embedding
-actors, each holding one embedding model, takes the shards as they come (a batched map
-over corpus shards): the actor embeds its shard's texts and builds that shard's FAISS
-index with :class:`~synthesizrr.retrieval.dense.DenseRetriever` itself, and returns the
-serialized index. The driver writes ``shard-NNN.faiss`` files and the manifest into the
-same folder layout, with the same fingerprint, as the local build, so ``retrieve`` loads
-it unchanged and an index built by either executor is reused by the other.
+1. **Embed.** The passages are read in the same blocks the local build encodes
+   (:func:`~synthesizrr.retrieval.base.iter_passage_texts`), and each block goes to one of
+   a pool of embedding actors, each holding one model. Identical blocks give identical
+   vectors, so the index equals the local one. The vectors stay in Ray's object store
+   (spilled to disk when it fills); the driver holds references and reads texts only as
+   actors free up.
+2. **Index.** The passages are split into ``retrieval.shards`` contiguous row ranges
+   (:func:`~synthesizrr.retrieval.dense.shard_bounds`, as locally); one Ray task per shard
+   gathers its rows' vectors and builds its FAISS index with
+   :class:`~synthesizrr.retrieval.dense.DenseRetriever`'s own code, so one worker needs
+   memory for one shard only.
 
-Texts travel to the actors through Ray's object store and indexes come back the same
-way, so the nodes need no shared file system; the driver holds at most one shard's
-texts per actor at a time.
+The driver writes ``shard-NNN.faiss`` and the manifest into the same folder layout, with
+the same fingerprint, as the local build: ``retrieve`` loads it unchanged and an index
+built by either executor is reused by the other. The nodes need no shared file system.
 """
 
 from __future__ import annotations
@@ -30,53 +33,37 @@ log = logging.getLogger(__name__)
 
 
 class EmbedWorker:
-    """Actor body: one embedding model; builds index shards from texts."""
+    """Actor body: one embedding model, loaded once; embeds blocks of passages."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, model: str, backend: str, batch_size: int) -> None:
         from synthesizrr.embeddings import get_embedder
 
         logging.basicConfig(level=logging.WARNING)
-        self._settings = settings.model_copy(update={"shards": 1})
-        get_embedder(settings.model, settings.embed_backend)  # load once, per actor
+        self._embedder = get_embedder(model, backend)
+        self._batch_size = batch_size
 
-    def build_shard(self, shard: int, texts: list[str]) -> tuple[int, dict[str, Any], bytes]:
-        """Embed ``texts`` and index them; ``(shard, build info, index file bytes)``."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        from synthesizrr.retrieval.dense import DenseRetriever
-
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="synthesizrr-shard-") as tmp:
-            passages = Path(tmp) / "passages.parquet"
-            pq.write_table(pa.table({"text": pa.array(texts, type=pa.string())}), passages)
-            out = Path(tmp) / "index"
-            out.mkdir()
-            info = DenseRetriever(self._settings).build(passages, out)
-            data = (out / "shard-000.faiss").read_bytes()
-        info["seconds"] = round(time.perf_counter() - start, 3)
-        return shard, info, data
+    def embed(self, texts: list[str]) -> Any:
+        """float32 ``(len(texts), dim)``, L2-normalized (as the local build embeds them)."""
+        return self._embedder.encode(texts, batch_size=self._batch_size, show_progress=False)
 
 
-def read_rows(passages_path: Path, start: int, stop: int) -> list[str]:
-    """Texts of rows ``[start, stop)``, reading only the row groups that hold them."""
-    import pyarrow.parquet as pq
+def build_shard(settings: Any, shard: int, start: int, stop: int, block_starts: list[int],
+                *blocks: Any) -> tuple[dict[str, Any], bytes]:  # fmt: skip
+    """Ray task: FAISS index of rows ``[start, stop)`` from the embedded blocks that hold
+    them (``blocks[i]`` starts at row ``block_starts[i]``); ``(info, index file bytes)``."""
+    import numpy as np
 
-    pf = pq.ParquetFile(passages_path)
-    texts: list[str] = []
-    first = 0
-    for g in range(pf.num_row_groups):
-        rows = pf.metadata.row_group(g).num_rows
-        lo, hi = max(start, first), min(stop, first + rows)
-        if lo < hi:
-            col = pf.read_row_group(g, columns=["text"]).column(0)
-            texts += [
-                t if t is not None else "" for t in col.slice(lo - first, hi - lo).to_pylist()
-            ]
-        first += rows
-        if first >= stop:
-            break
-    return texts
+    from synthesizrr.errors import require
+    from synthesizrr.retrieval.dense import DenseRetriever
+
+    t0 = time.perf_counter()
+    faiss = require("faiss", "retrieval", "Dense retrieval")
+    vecs = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    vecs = vecs[start - block_starts[0] : stop - block_starts[0]]
+    with tempfile.TemporaryDirectory(prefix="synthesizrr-shard-") as tmp:
+        DenseRetriever(settings)._write_shard(faiss, vecs, Path(tmp), shard, int(vecs.shape[1]))
+        data = (Path(tmp) / f"shard-{shard:03d}.faiss").read_bytes()
+    return {"dim": int(vecs.shape[1]), "seconds": round(time.perf_counter() - t0, 3)}, data
 
 
 def build_index_on_ray(
@@ -155,20 +142,22 @@ def _build_shards(
     progress: bool,
 ) -> list[dict[str, Any]]:
     import ray
-    from ray.util import ActorPool
 
     from synthesizrr.executors.ray_llm import pool_size, raise_cause
+    from synthesizrr.retrieval.base import iter_passage_texts
 
     workers = pool_size(
         ray_settings.embed_workers, ray_settings.embed_num_cpus, ray_settings.embed_num_gpus
     )
-    workers = min(workers, len(bounds))
     actor_cls: Any = ray.remote(EmbedWorker).options(
         num_cpus=ray_settings.embed_num_cpus, num_gpus=ray_settings.embed_num_gpus
     )
-    actors: list[Any] = [actor_cls.remote(settings) for _ in range(workers)]
-    pool = ActorPool(actors)
-    infos: dict[int, dict[str, Any]] = {}
+    actors: list[Any] = [
+        actor_cls.remote(settings.model, settings.embed_backend, settings.batch_size)
+        for _ in range(workers)
+    ]
+    task: Any = ray.remote(build_shard).options(num_cpus=ray_settings.embed_num_cpus)
+    n = bounds[-1][1]
     bar: Any = None
     task_id: Any = None
     if progress:
@@ -176,20 +165,45 @@ def _build_shards(
 
         bar = Progress(transient=False)
         bar.start()
-        task_id = bar.add_task("Index shards on Ray", total=len(bounds))
+        task_id = bar.add_task("Embedding on Ray", total=n)
     try:
-
-        def submit(actor: Any, shard: int) -> Any:
-            lo, hi = bounds[shard]  # texts are read only when an actor is free
-            return actor.build_shard.remote(shard, read_rows(passages_path, lo, hi))
-
-        for shard, info, data in pool.map_unordered(submit, list(range(len(bounds)))):
+        # 1. Embed: the same blocks the local build encodes, spread over the actors; the
+        #    vectors stay in the object store (the driver holds references only).
+        starts: list[int] = []
+        refs: list[Any] = []
+        sizes: dict[Any, int] = {}
+        inflight: list[Any] = []
+        row = 0
+        for texts in iter_passage_texts(passages_path):
+            while len(inflight) >= 2 * workers:  # backpressure: texts are read as needed
+                done, inflight = ray.wait(inflight, num_returns=1, fetch_local=False)
+                _advance(bar, task_id, sum(sizes[r] for r in done))
+            ref = actors[len(refs) % workers].embed.remote(texts)
+            starts.append(row)
+            refs.append(ref)
+            sizes[ref] = len(texts)
+            inflight.append(ref)
+            row += len(texts)
+        while inflight:
+            done, inflight = ray.wait(inflight, num_returns=1, fetch_local=False)
+            _advance(bar, task_id, sum(sizes[r] for r in done))
+        for actor in actors:  # free their CPUs / GPUs for the index tasks
+            ray.kill(actor)
+        # 2. Index: one task per shard over the blocks that hold its rows.
+        shard_refs = []
+        for shard, (lo, hi) in enumerate(bounds):
+            idx = [i for i, b0 in enumerate(starts) if b0 < hi and b0 + sizes[refs[i]] > lo]
+            shard_refs.append(
+                task.remote(
+                    settings, shard, lo, hi, [starts[i] for i in idx], *[refs[i] for i in idx]
+                )  # fmt: skip
+            )
+        infos = []
+        for shard, ref in enumerate(shard_refs):
+            info, data = ray.get(ref)
             (tmp / f"shard-{shard:03d}.faiss").write_bytes(data)
-            infos[shard] = info
-            log.debug("index shard %d of %d done in %.1fs", shard + 1, len(bounds),
-                      info["seconds"])  # fmt: skip
-            if bar is not None:
-                bar.advance(task_id)
+            infos.append(info)
+        return infos
     except ray.exceptions.RayError as exc:
         raise_cause(exc, "building the dense index on Ray")
     finally:
@@ -197,4 +211,8 @@ def _build_shards(
             bar.stop()
         for actor in actors:
             ray.kill(actor)
-    return [infos[i] for i in range(len(bounds))]
+
+
+def _advance(bar: Any, task_id: Any, rows: int) -> None:
+    if bar is not None:
+        bar.advance(task_id, rows)
