@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from synthesizrr.errors import SynthesizrrError
 
@@ -57,13 +58,13 @@ def _event(stage: str, status: str, summary: dict[str, Any]) -> None:
     if status == "running":
         err.print(f"[bold]▶ {stage}[/] ...")
         return
-    mark = {"done": "[green]✓", "skipped": "[dim]↷", "incomplete": "[yellow]![/]",
-            "not needed": "[dim]·", "dry run": "[cyan]≈"}.get(status, "•")  # fmt: skip
+    mark = {"done": "[green]✓", "skipped": "[dim]↷", "incomplete": "[yellow]!",
+            "not needed": "[dim]·", "dry run": "[cyan]≈"}.get(status, "[bold]•")  # fmt: skip
     items = [f"{k}={v}" for k, v in summary.items() if not isinstance(v, dict | list)]
     detail = " ".join(items)
     if "seconds" in summary:
         detail = detail.replace(f"seconds={summary['seconds']}", f"({summary['seconds']}s)")
-    err.print(f"{mark} {stage}[/] {status}  {detail}", highlight=False)
+    err.print(f"{mark} {stage}[/] {status}  {escape(detail)}", highlight=False)
 
 
 def _run(config: Path, sets: list[str] | None, quiet: bool, verbose: bool, **kw: Any) -> Any:
@@ -264,7 +265,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SynthesizrrError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted; finished work is kept, run the same command to resume")
