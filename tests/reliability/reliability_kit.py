@@ -181,3 +181,61 @@ def table_rows(path: Path) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
     return list(pq.read_table(path).to_pylist())
+
+
+class OpenAIStub:
+    """A tiny OpenAI-compatible chat server on a free loopback port (a thread).
+
+    ``reply(body) -> (status, payload)`` decides each answer; the default writes a short
+    deterministic text. ``auth`` records every Authorization header received.
+    """
+
+    def __init__(self, reply: Any = None) -> None:
+        import http.server
+        import threading
+
+        self.auth: list[str] = []
+        self.bodies: list[dict[str, Any]] = []
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                stub.auth.append(self.headers.get("authorization", ""))
+                stub.bodies.append(body)
+                status, payload = (reply or stub.default_reply)(body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @staticmethod
+    def default_reply(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return 200, chat_completion("A short news story about " + str(len(body)) + " things.")
+
+    def __enter__(self) -> OpenAIStub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def chat_completion(text: str, model: str = "stub") -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18},
+    }  # fmt: skip

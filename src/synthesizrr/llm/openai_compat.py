@@ -127,14 +127,25 @@ class OpenAIBackend(LLMBackend):
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         client, limiter = self._for_loop()
         await limiter.acquire(self.count_request_tokens(request) + request.max_tokens)
-        return await with_retries(
-            lambda: self._once(client, request),
-            max_retries=self.max_retries,
-            base_s=self.options.backoff_base_s,
-            max_s=self.options.backoff_max_s,
-            what=f"request to {self.base_url or 'api.openai.com'} (model {self.model})",
-            rng=self._rng,
-        )
+        try:
+            return await with_retries(
+                lambda: self._once(client, request),
+                max_retries=self.max_retries,
+                base_s=self.options.backoff_base_s,
+                max_s=self.options.backoff_max_s,
+                what=f"request to {self.base_url or 'api.openai.com'} (model {self.model})",
+                rng=self._rng,
+            )
+        except Exception as exc:
+            # Servers may quote the key in an error; the message goes to the ledger and logs.
+            key = self._api_key
+            if key == _NO_KEY or len(key) < 8 or key not in str(exc):
+                raise
+            if isinstance(exc, BackendError):
+                message, fix = exc.message, exc.fix
+            else:
+                message, fix = f"{type(exc).__name__}: {exc}", None
+            raise BackendError(message.replace(key, "<redacted API key>"), fix=fix) from None
 
     async def _once(self, client: Any, req: LLMRequest) -> LLMResponse:
         import openai
