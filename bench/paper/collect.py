@@ -1,0 +1,226 @@
+"""Read the study's run directories into results.json entries and the RESULTS.md table.
+
+Only what the runs wrote is read (``Run.metrics``, ``Run.manifest``), so
+``run.py --report-only`` rebuilds both files without running anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from study import DATASETS, GOLD, METHODS
+
+#: results.json keys shown in the markdown table, with their column titles and formats.
+COLUMNS: list[tuple[str, str, str]] = [
+    ("method_title", "method", "{}"),
+    ("requested", "asked", "{}"),
+    ("generated", "parsed", "{}"),
+    ("rows_kept", "kept", "{}"),
+    ("self_bleu_4", "S-BLEU4 ↓", "{:.3f}"),
+    ("self_bleu_5", "S-BLEU5 ↓", "{:.3f}"),
+    ("distinct_2", "dist-2 ↑", "{:.3f}"),
+    ("entity_entropy", "ent. H ↑", "{:.2f}"),
+    ("mauve", "MAUVE ↑", "{:.3f}"),
+    ("label_preservation", "label pres. ↑", "{:.3f}"),
+    ("student_accuracy", "acc ↑", "{:.3f}"),
+    ("student_accuracy_std", "± acc", "{:.3f}"),
+    ("student_macro_f1", "macro-F1 ↑", "{:.3f}"),
+    ("gold_accuracy", "gold acc (same n)", "{:.3f}"),
+    ("tokens", "tokens", "{:,}"),
+    ("wall_seconds", "wall s", "{:.0f}"),
+]
+TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def _metric(metrics: dict[str, Any], name: str, key: str | None = None) -> float | None:
+    m = metrics.get("metrics", {}).get(name) or {}
+    if key is None:
+        return m.get("value")
+    value = (m.get("details") or {}).get(key)
+    return value if isinstance(value, int | float) else None
+
+
+def _stage(manifest: dict[str, Any], name: str) -> dict[str, Any]:
+    return dict(manifest.get("stages", {}).get(name) or {})
+
+
+def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
+    """One (dataset, method) entry from its run directory (None where it never started)."""
+    from synthesizrr.api import open_run
+
+    if not (path / "manifest.json").exists():
+        return None
+    run = open_run(path)
+    manifest, metrics = run.manifest, run.metrics
+    stages = manifest.get("stages", {})
+    gen = _stage(manifest, "generate").get("summary", {})
+    refine = _stage(manifest, "refine").get("summary", {})
+    student, gold = metrics.get("student", {}), metrics.get("gold", {})
+    error = path / "bench_error.txt"
+    status = "done" if _stage(manifest, "evaluate").get("status") == "done" else "incomplete"
+    if error.exists() and status != "done":
+        status = "failed: " + error.read_text("utf-8").strip()[:300]
+    cfg = manifest.get("config", {})
+    prompt = cfg.get("generation", {}).get("prompt", {})
+    return {
+        "dataset": dataset,
+        "method": method,
+        "method_title": METHODS[method].title if method in METHODS else method,
+        "status": status,
+        "mode": prompt.get("mode"),
+        "shots": prompt.get("shots"),
+        "teacher": gen.get("model"),
+        "requested": gen.get("planned"),
+        "generated": gen.get("kept"),
+        "parse_drops": gen.get("drop_reasons"),
+        "rows_kept": refine.get("kept"),
+        "kept_per_label": refine.get("kept_per_label"),
+        "self_bleu_4": _metric(metrics, "self_bleu", "4"),
+        "self_bleu_5": _metric(metrics, "self_bleu", "5"),
+        "distinct_2": _metric(metrics, "distinct_n", "2"),
+        "entity_entropy": _metric(metrics, "entity_entropy"),
+        "mauve": _metric(metrics, "mauve"),
+        "label_preservation": _metric(metrics, "label_preservation"),
+        "cosine_intra": _metric(metrics, "cosine", "intra_mean"),
+        "student_accuracy": student.get("accuracy_mean"),
+        "student_accuracy_std": student.get("accuracy_std"),
+        "student_macro_f1": student.get("macro_f1_mean"),
+        "student_macro_f1_std": student.get("macro_f1_std"),
+        "student_seeds": [s.get("seed") for s in student.get("per_seed", [])],
+        "n_test": student.get("n_test"),
+        "gold_accuracy": gold.get("accuracy_mean"),
+        "gold_n_train": gold.get("n_train"),
+        "prompt_tokens": gen.get("prompt_tokens"),
+        "completion_tokens": gen.get("completion_tokens"),
+        "tokens": (gen.get("prompt_tokens") or 0) + (gen.get("completion_tokens") or 0),
+        "generate_seconds": _stage(manifest, "generate").get("seconds"),
+        "wall_seconds": round(sum(float(s.get("seconds") or 0) for s in stages.values()), 1),
+        "stage_seconds": {k: s.get("seconds") for k, s in stages.items()},
+        "signatures": {k: v.get("signature") for k, v in metrics.get("metrics", {}).items()}
+        | {"student": student.get("signature")},
+    }
+
+
+def gold_entry(dataset: str, entries: list[dict[str, Any]], folder: Path) -> dict[str, Any] | None:
+    """The gold reference of a dataset: real train rows, as many as a run kept.
+
+    Student numbers come from a run's evaluate stage (the RETRICL 3-shot run where it is
+    done, else the first finished run); text metrics of those real rows come from
+    ``gold_metrics.json`` where run.py computed it.
+    """
+    done = [e for e in entries if e["status"] == "done" and e.get("gold_accuracy") is not None]
+    if not done:
+        return None
+    src = next((e for e in done if e["method"] == "retricl_3"), done[0])
+    path = folder / src["method"] / "metrics.json"
+    gold = json.loads(path.read_text("utf-8")).get("gold", {})
+    text: dict[str, Any] = {}
+    gm = folder / "gold_metrics.json"
+    if gm.exists():
+        text = json.loads(gm.read_text("utf-8"))
+    return {
+        "dataset": dataset,
+        "method": GOLD,
+        "method_title": f"gold (real train, n={gold.get('n_train')})",
+        "status": "done",
+        "gold_from_run": src["method"],
+        "requested": None,
+        "generated": None,
+        "rows_kept": gold.get("n_train"),
+        "self_bleu_4": text.get("self_bleu_4"),
+        "self_bleu_5": text.get("self_bleu_5"),
+        "distinct_2": text.get("distinct_2"),
+        "entity_entropy": text.get("entity_entropy"),
+        "mauve": text.get("mauve"),
+        "label_preservation": text.get("label_preservation"),
+        "student_accuracy": gold.get("accuracy_mean"),
+        "student_accuracy_std": gold.get("accuracy_std"),
+        "student_macro_f1": gold.get("macro_f1_mean"),
+        "student_macro_f1_std": gold.get("macro_f1_std"),
+        "n_test": gold.get("n_test"),
+        "gold_accuracy": gold.get("accuracy_mean"),
+        "tokens": 0,
+        "wall_seconds": None,
+    }
+
+
+def collect_dataset(folder: Path) -> list[dict[str, Any]]:
+    dataset = folder.name
+    entries = []
+    for method in METHODS:
+        entry = collect_run(dataset, method, folder / method)
+        if entry is not None:
+            entries.append(entry)
+    gold = gold_entry(dataset, entries, folder)
+    return entries + ([gold] if gold else [])
+
+
+def collect_all(run_dir: Path) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for dataset in DATASETS:
+        if (run_dir / dataset).is_dir():
+            out += collect_dataset(run_dir / dataset)
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _cell(entry: dict[str, Any], key: str, fmt: str) -> str:
+    value = entry.get(key)
+    if value is None:
+        return "–"
+    try:
+        return fmt.format(value)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def markdown_table(entries: list[dict[str, Any]]) -> str:
+    lines: list[str] = []
+    for dataset in dict.fromkeys(e["dataset"] for e in entries):
+        rows = [e for e in entries if e["dataset"] == dataset]
+        lines += [f"#### {dataset}", ""]
+        lines.append("| " + " | ".join(title for _, title, _ in COLUMNS) + " |")
+        lines.append("|" + "|".join("---" for _ in COLUMNS) + "|")
+        for e in rows:
+            cells = [_cell(e, k, f) for k, _, f in COLUMNS]
+            if e["status"] != "done":
+                cells[0] += f" ({e['status'][:40]})"
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_outputs(run_dir: Path, out: Path, markdown: Path, *, command: str | None) -> None:
+    """results.json (atomic) and the table section of RESULTS.md (the rest is kept)."""
+    entries = collect_all(run_dir)
+    log_file = run_dir / "commands.txt"
+    if command:
+        seen = log_file.read_text("utf-8").splitlines() if log_file.exists() else []
+        if command not in seen:
+            _atomic_write(log_file, "\n".join([*seen, command]) + "\n")
+    commands = log_file.read_text("utf-8").splitlines() if log_file.exists() else []
+    updated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for e in entries:
+        e["commands"] = commands
+    _atomic_write(out, json.dumps(entries, indent=1, ensure_ascii=False) + "\n")
+    table = f"{TABLE_START}\n_Generated by run.py from results.json ({updated})._\n\n"
+    table += markdown_table(entries) + f"\n{TABLE_END}"
+    text = markdown.read_text("utf-8") if markdown.exists() else ""
+    if TABLE_START in text and TABLE_END in text:
+        head, rest = text.split(TABLE_START, 1)
+        text = head + table + rest.split(TABLE_END, 1)[1]
+    else:
+        text = (text or "# Paper reproduction study\n\n## Results\n\n") + table + "\n"
+    _atomic_write(markdown, text)
