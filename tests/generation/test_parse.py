@@ -75,6 +75,16 @@ ECHO = (
             ParseResult(None, "truncated"),
         ),
         (
+            "The council met on Tuesday. Mr. Smith and the U.S. Senate agreed on the new",
+            {"finish_reason": "length"},
+            ParseResult("The council met on Tuesday.", None),
+        ),
+        (
+            "Dr. Jones met U.S. officials in the new",
+            {"finish_reason": "length"},
+            ParseResult(None, "truncated"),
+        ),
+        (
             "The council met on Tuesday.",
             {"finish_reason": "length"},
             ParseResult("The council met on Tuesday.", None),

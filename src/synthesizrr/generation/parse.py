@@ -70,6 +70,8 @@ _REFUSAL = re.compile(
 )
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»", "`": "`"}
 _SENTENCE_END = re.compile(r"[.!?…。][\"'”’)\]]*\s*$")
+# A sentence end followed by a space and the start of another sentence.
+_INNER_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?…。][\"'”’)\]]*(?=\s+[\"'“‘(]?[A-Z0-9])")
 _NOTE = re.compile(r"\n\s*\n\s*(?:\(?\s*note\b|\*\*note|i hope this|let me know)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
@@ -155,7 +157,11 @@ def parse_completion(
     if _REFUSAL.match(out):
         return ParseResult(None, DropReason.REFUSAL.value)
     if finish_reason == "length" and not _SENTENCE_END.search(out):
-        return ParseResult(None, DropReason.TRUNCATED.value)
+        # Cut mid-sentence by the length cap: keep the complete sentences, if any.
+        ends = list(_INNER_SENTENCE_END.finditer(out))
+        if not ends:
+            return ParseResult(None, DropReason.TRUNCATED.value)
+        out = out[: ends[-1].end()].rstrip()
     normed = _norm(out)
     for phrase in echo_phrases:
         p = _norm(phrase)
