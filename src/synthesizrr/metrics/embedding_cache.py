@@ -1,4 +1,4 @@
-"""Embeddings computed once per ``compute_metrics`` call and shared between metrics."""
+"""Embeddings shared between metrics, through the process-level embedding cache."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from synthesizrr.embeddings import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +17,11 @@ Encoder = Callable[[list[str]], np.ndarray]
 class EmbeddingCache:
     """Text -> vector memo in front of one embedder; each distinct text is encoded once.
 
-    ``encoder`` replaces the embedder (any ``list[str] -> (n, dim) float array``), for
-    tests and for users with their own features.
+    Without ``encoder`` the vectors come from ``get_embedder(model).encode(texts,
+    cache=True)``, i.e. the process-level :data:`synthesizrr.embeddings.VECTOR_CACHE`
+    that students and cartography share. ``encoder`` replaces the embedder (any
+    ``list[str] -> (n, dim) float array``), for tests and for users with their own
+    features; its vectors are kept in a cache of this object only.
     """
 
     def __init__(
@@ -25,37 +30,29 @@ class EmbeddingCache:
         self.model = model
         self.batch_size = batch_size
         self._encoder = encoder
-        self._rows: dict[str, int] = {}
-        self._blocks: list[np.ndarray] = []
-        self._matrix: np.ndarray | None = None
-        self.n_encoded = 0  # distinct texts sent to the encoder so far
+        self._own = VectorCache(max_texts=2**62) if encoder is not None else None
+        self.n_encoded = 0  # distinct texts sent to the encoder by this object so far
 
-    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+    def _encode_missing(self, texts: list[str], progress: bool) -> np.ndarray:
+        self.n_encoded += len(texts)
         if self._encoder is not None:
             return np.asarray(self._encoder(texts), dtype=np.float32)
         from synthesizrr.embeddings import get_embedder
 
-        embedder = get_embedder(self.model)
-        return embedder.encode(texts, batch_size=self.batch_size, show_progress=progress)
+        return get_embedder(self.model).encode(
+            texts, batch_size=self.batch_size, show_progress=progress
+        )
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Vectors of ``texts`` (float32, one row per text, in order)."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._rows))
-        if missing:
-            log.info("embedding %d new texts with %s", len(missing), self.model)
-            vecs = self._encode(missing, progress)
-            if vecs.shape[0] != len(missing):
-                raise ValueError(f"encoder returned {vecs.shape[0]} rows for {len(missing)} texts")
-            start = len(self._rows)
-            for i, text in enumerate(missing):
-                self._rows[text] = start + i
-            self._blocks.append(vecs)
-            self._matrix = None
-            self.n_encoded += len(missing)
-        if not self._blocks:
+        if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        if self._matrix is None:
-            self._matrix = np.concatenate(self._blocks, axis=0)
-            self._blocks = [self._matrix]
-        rows = np.fromiter((self._rows[t] for t in texts), np.int64, len(texts))
-        return self._matrix[rows]
+        if self._own is not None:
+            cache, namespace = self._own, ("encoder",)
+        else:
+            from synthesizrr.embeddings import VECTOR_CACHE
+
+            cache, namespace = VECTOR_CACHE, (self.model, "torch")
+        return cache.encode(
+            namespace, texts, lambda missing: self._encode_missing(missing, progress)
+        )

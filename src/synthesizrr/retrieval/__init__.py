@@ -11,7 +11,7 @@ FAISS; flat, IVF or HNSW; optionally sharded), ``bm25`` (bm25s) and ``random``. 
 libraries (faiss, bm25s, torch) are imported only when an index is built or loaded.
 """
 
-from synthesizrr.retrieval.assign import Pair, select_pairs
+from synthesizrr.retrieval.assign import Pair, PairArrays, select_pair_arrays, select_pairs
 from synthesizrr.retrieval.base import Retriever, fingerprint, passages_digest
 from synthesizrr.retrieval.settings import RetrievalSettings
 from synthesizrr.retrieval.stage import RETRIEVERS, build_index, load_retriever, retrieve
@@ -19,6 +19,7 @@ from synthesizrr.retrieval.stage import RETRIEVERS, build_index, load_retriever,
 __all__ = [
     "RETRIEVERS",
     "Pair",
+    "PairArrays",
     "RetrievalSettings",
     "Retriever",
     "build_index",
@@ -26,5 +27,6 @@ __all__ = [
     "load_retriever",
     "passages_digest",
     "retrieve",
+    "select_pair_arrays",
     "select_pairs",
 ]

@@ -11,7 +11,6 @@ its passage serves fewer than ``max_seeds_per_doc`` seeds.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,45 +27,101 @@ class Pair:
     role: str  #: "shot" | "gen"
 
 
-def _inside(score: float, lo: float | None, hi: float | None) -> bool:
-    return (lo is None or score >= lo) and (hi is None or score <= hi)
+@dataclass(frozen=True)
+class PairArrays:
+    """The kept pairs as parallel arrays (seed order, then rank), for large retrievals."""
+
+    seed: np.ndarray  #: int64
+    rank: np.ndarray  #: int64, 1-based
+    row: np.ndarray  #: int64
+    score: np.ndarray  #: float32
+    shot: np.ndarray  #: bool: True for "shot", False for "gen"
+
+    def pairs(self) -> list[Pair]:
+        return [
+            Pair(int(s), int(r), int(w), float(c), "shot" if h else "gen")
+            for s, r, w, c, h in zip(
+                self.seed.tolist(),
+                self.rank.tolist(),
+                self.row.tolist(),
+                self.score.tolist(),
+                self.shot.tolist(),
+                strict=True,
+            )
+        ]
+
+
+def _inside(score: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
+    ok = np.ones(score.shape, dtype=bool)
+    if lo is not None:
+        ok &= score >= lo
+    if hi is not None:
+        ok &= score <= hi
+    return ok
+
+
+def select_pair_arrays(
+    settings: RetrievalSettings, scores: np.ndarray, rows: np.ndarray
+) -> PairArrays:
+    """:func:`select_pairs` as arrays (vectorized; the same pairs in the same order)."""
+    s = settings
+    rows = np.asarray(rows, dtype=np.int64)
+    score64 = np.asarray(scores, dtype=np.float64)  # compare as Python floats would
+    q, k = rows.shape
+    rank = np.broadcast_to(np.arange(1, k + 1, dtype=np.int64), (q, k))
+    valid = rows >= 0
+    if s.shot_ranks:
+        in_shot_ranks = (rank >= s.shot_ranks[0]) & (rank <= s.shot_ranks[1])
+    else:
+        in_shot_ranks = np.zeros((q, k), dtype=bool)
+    shot = valid & in_shot_ranks
+    shot &= _inside(
+        score64,
+        s.shot_sim_min if s.band_applies("shot_sim_min") else None,
+        s.shot_sim_max if s.band_applies("shot_sim_max") else None,
+    )
+    gen = valid & ~in_shot_ranks & (rank >= s.gen_min_rank)
+    gen &= _inside(
+        score64,
+        s.sim_min if s.band_applies("sim_min") else None,
+        s.sim_max if s.band_applies("sim_max") else None,
+    )
+    seed_i, col = np.nonzero(shot | gen)  # row-major: seed order, then rank
+    kept = PairArrays(
+        seed=seed_i.astype(np.int64),
+        rank=col.astype(np.int64) + 1,
+        row=rows[seed_i, col],
+        score=np.asarray(scores, dtype=np.float32)[seed_i, col],
+        shot=shot[seed_i, col],
+    )
+    if s.max_seeds_per_doc is not None and len(kept.row):
+        keep = _cap(kept, s.max_seeds_per_doc, scored=s.retriever != "random")
+        kept = PairArrays(
+            *(a[keep] for a in (kept.seed, kept.rank, kept.row, kept.score, kept.shot))
+        )
+    return kept
 
 
 def select_pairs(settings: RetrievalSettings, scores: np.ndarray, rows: np.ndarray) -> list[Pair]:
     """The kept pairs, ordered by seed position, then rank."""
-    s = settings
-    lo = s.sim_min if s.band_applies("sim_min") else None
-    hi = s.sim_max if s.band_applies("sim_max") else None
-    shot_lo = s.shot_sim_min if s.band_applies("shot_sim_min") else None
-    shot_hi = s.shot_sim_max if s.band_applies("shot_sim_max") else None
-    candidates: list[Pair] = []
-    for seed in range(rows.shape[0]):
-        for j in range(rows.shape[1]):
-            row = int(rows[seed, j])
-            if row < 0:
-                continue
-            rank = j + 1
-            score = float(scores[seed, j])
-            if s.shot_ranks and s.shot_ranks[0] <= rank <= s.shot_ranks[1]:
-                if _inside(score, shot_lo, shot_hi):
-                    candidates.append(Pair(seed, rank, row, score, "shot"))
-                continue
-            if rank >= s.gen_min_rank and _inside(score, lo, hi):
-                candidates.append(Pair(seed, rank, row, score, "gen"))
-    if s.max_seeds_per_doc is not None:
-        candidates = _cap(candidates, s.max_seeds_per_doc, scored=s.retriever != "random")
-    return sorted(candidates, key=lambda p: (p.seed, p.rank))
+    return select_pair_arrays(settings, scores, rows).pairs()
 
 
-def _cap(pairs: list[Pair], cap: int, *, scored: bool) -> list[Pair]:
+def _cap(p: PairArrays, cap: int, *, scored: bool) -> np.ndarray:
+    """Mask of pairs kept when each row may serve ``cap`` pairs, taken greedily in order.
+
+    Greedy per row is independent of other rows: a pair is kept iff fewer than ``cap``
+    pairs of its row come before it in the order.
+    """
     if scored:
-        order = sorted(pairs, key=lambda p: (-p.score, p.seed, p.rank))
+        order = np.lexsort((p.rank, p.seed, -p.score.astype(np.float64)))
     else:
-        order = sorted(pairs, key=lambda p: (p.rank, p.seed))
-    used: Counter[int] = Counter()
-    kept: list[Pair] = []
-    for pair in order:
-        if used[pair.row] < cap:
-            used[pair.row] += 1
-            kept.append(pair)
-    return kept
+        order = np.lexsort((p.seed, p.rank))
+    by_row = order[np.argsort(p.row[order], kind="stable")]  # grouped by row, in order
+    sorted_rows = p.row[by_row]
+    first = np.r_[True, sorted_rows[1:] != sorted_rows[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(by_row)), 0))
+    occurrence = np.arange(len(by_row)) - group_start
+    keep = np.zeros(len(by_row), dtype=bool)
+    keep[by_row] = occurrence < cap
+    return keep

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from synthesizrr.embeddings import progress_bar
 from synthesizrr.errors import require
 from synthesizrr.retrieval.base import Retriever, count_passages, iter_passage_texts
 
@@ -68,22 +69,21 @@ class DenseRetriever(Retriever):
         pending: list[np.ndarray] = []
         shard = 0
         done = 0
-        for texts in iter_passage_texts(passages_path):
-            vecs = embedder.encode(
-                texts, batch_size=self.settings.batch_size, show_progress=progress
-            )
-            pending.append(vecs)
-            done += len(vecs)
-            # Flush every shard whose rows are all embedded.
-            while shard < len(bounds) and done >= bounds[shard][1]:
-                start, stop = bounds[shard]
-                block = np.concatenate(pending) if len(pending) > 1 else pending[0]
-                size = stop - start
-                self._write_shard(faiss, block[:size], folder, shard, dim)
-                rest = block[size:]
-                pending = [rest] if len(rest) else []
-                shard += 1
-            log.debug("embedded %d/%d passages", done, n)
+        with progress_bar(n, f"Embedding passages ({embedder.backend})", enabled=progress) as adv:
+            for texts in iter_passage_texts(passages_path):
+                vecs = embedder.encode(texts, batch_size=self.settings.batch_size, on_batch=adv)
+                pending.append(vecs)
+                done += len(vecs)
+                # Flush every shard whose rows are all embedded.
+                while shard < len(bounds) and done >= bounds[shard][1]:
+                    start, stop = bounds[shard]
+                    block = np.concatenate(pending) if len(pending) > 1 else pending[0]
+                    size = stop - start
+                    self._write_shard(faiss, block[:size], folder, shard, dim)
+                    rest = block[size:]
+                    pending = [rest] if len(rest) else []
+                    shard += 1
+                log.debug("embedded %d/%d passages", done, n)
         return {"dim": dim, "shards": [list(b) for b in bounds], "passages": n}
 
     def _write_shard(
@@ -116,10 +116,7 @@ class DenseRetriever(Retriever):
         return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
-        return np.asarray(
-            self._embedder().encode(list(queries), batch_size=self.settings.batch_size),
-            dtype=np.float32,
-        )
+        return self._embedder().encode(queries, batch_size=self.settings.batch_size)
 
     def search(
         self, queries: Sequence[str], k: int, *, seed: int = 0
@@ -128,15 +125,18 @@ class DenseRetriever(Retriever):
 
     def search_vectors(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` over all shards for already-embedded, normalized query vectors."""
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.dtype != np.float32 or not vectors.flags.c_contiguous:
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(self._indexes) == 1:
             scores, rows = self._indexes[0].search(vectors, k)
             return scores, rows
         all_scores, all_rows = [], []
         for index, offset in zip(self._indexes, self._offsets, strict=True):
             scores, rows = index.search(vectors, k)
+            if offset:
+                rows[rows >= 0] += offset
             all_scores.append(scores)
-            all_rows.append(np.where(rows >= 0, rows + offset, -1))
+            all_rows.append(rows)
         scores = np.concatenate(all_scores, axis=1)
         rows = np.concatenate(all_rows, axis=1)
         # Best first; ties by row; padding (-1) last.

@@ -12,8 +12,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from synthesizrr.errors import InputDataError
-from synthesizrr.retrieval.assign import select_pairs
+from synthesizrr.retrieval.assign import select_pair_arrays
 from synthesizrr.retrieval.base import (
     INDEX_FORMAT,
     MANIFEST,
@@ -161,21 +163,20 @@ def retrieve(
         settings.top_k,
         time.perf_counter() - start,
     )
-    pairs = select_pairs(settings, scores, rows)
+    kept = select_pair_arrays(settings, scores, rows)
     ids = pq.read_table(passages_path, columns=["passage_id", "doc_id"])
-    passage_ids = ids.column("passage_id")
-    doc_ids = ids.column("doc_id")
-    seed_ids = seeds.column("seed_id").to_pylist()
-    labels = seeds.column("label").to_pylist()
-    take = pa.array([p.row for p in pairs], type=pa.int64())
+    seed_ids = pa.array([str(i) for i in seeds.column("seed_id").to_pylist()], type=pa.string())
+    labels = pa.array([str(x) for x in seeds.column("label").to_pylist()], type=pa.string())
+    take_seed = pa.array(kept.seed, type=pa.int64())
+    take = pa.array(kept.row, type=pa.int64())
     return pa.table(
         {
-            "seed_id": pa.array([str(seed_ids[p.seed]) for p in pairs], type=pa.string()),
-            "label": pa.array([str(labels[p.seed]) for p in pairs], type=pa.string()),
-            "passage_id": passage_ids.take(take).combine_chunks(),
-            "doc_id": doc_ids.take(take).combine_chunks(),
-            "rank": pa.array([p.rank for p in pairs], type=pa.int32()),
-            "score": pa.array([p.score for p in pairs], type=pa.float32()),
-            "role": pa.array([p.role for p in pairs], type=pa.string()),
+            "seed_id": seed_ids.take(take_seed),
+            "label": labels.take(take_seed),
+            "passage_id": ids.column("passage_id").take(take).combine_chunks(),
+            "doc_id": ids.column("doc_id").take(take).combine_chunks(),
+            "rank": pa.array(kept.rank.astype(np.int32), type=pa.int32()),
+            "score": pa.array(kept.score, type=pa.float32()),
+            "role": pa.array(np.where(kept.shot, "shot", "gen").tolist(), type=pa.string()),
         }
     )
