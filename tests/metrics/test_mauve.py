@@ -53,7 +53,7 @@ def test_metric_overall_and_per_label_with_equal_sizes() -> None:
 
 def test_small_labels_are_listed_not_scored() -> None:
     cache = EmbeddingCache("minilm", encoder=gaussian_encoder)
-    result = get_metric("mauve", cache=cache).compute(
+    result = get_metric("mauve", MetricsSettings(mauve_min_samples=10), cache=cache).compute(
         [f"q-{i}" for i in range(25)],
         ["a"] * 20 + ["b"] * 5,
         real_texts=[f"p-{i}" for i in range(40)],
@@ -63,12 +63,24 @@ def test_small_labels_are_listed_not_scored() -> None:
     assert result.details["skipped_labels"] == {"b": "20 real, 5 synthetic texts"}
 
 
+def test_too_few_texts_overall_is_skipped_by_default() -> None:
+    cache = EmbeddingCache("minilm", encoder=gaussian_encoder)
+    result = get_metric("mauve", cache=cache).compute(
+        [f"q-{i}" for i in range(21)], ["a"] * 21,
+        real_texts=[f"p-{i}" for i in range(40)], real_labels=["a"] * 40,
+    )  # fmt: skip
+    assert result.value is None
+    assert "MAUVE needs >= 50 texts per side" in result.details["skipped"]
+
+
 def test_gpt2_features_offline_fail_with_model_not_available(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("transformers")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    metric = get_metric("mauve", MetricsSettings(mauve_features="gpt2-not-cached-anywhere"))
+    metric = get_metric(
+        "mauve", MetricsSettings(mauve_features="gpt2-not-cached-anywhere", mauve_min_samples=10)
+    )
     with pytest.raises(ModelNotAvailableError, match="gpt2-not-cached-anywhere"):
         metric.compute(["a text"] * 12, real_texts=["b text"] * 12)
 
@@ -96,7 +108,7 @@ def test_real_side_is_one_pool_of_max_samples() -> None:
         return gaussian_encoder(texts)
 
     cache = EmbeddingCache("minilm", encoder=counting)
-    settings = MetricsSettings(mauve_max_samples=40)
+    settings = MetricsSettings(mauve_max_samples=40, mauve_min_samples=10)
     result = get_metric("mauve", settings, cache=cache).compute(
         [f"q-{i}" for i in range(100)],
         ["a", "b"] * 50,
