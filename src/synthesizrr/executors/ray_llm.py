@@ -245,7 +245,11 @@ class RayBackendHandle(BackendHandle):
         cls = backend_class(llm_settings.backend)
         self._llm = llm_settings
         self._settings = settings
-        worker_settings = llm_settings.model_copy(update={"rpm": None, "tpm": None})
+        # Rate limits are applied by the driver; an in-process engine uses its actor's CPUs.
+        update: dict[str, Any] = {"rpm": None, "tpm": None}
+        if llm_settings.n_threads is None:
+            update["n_threads"] = max(1, int(settings.llm_num_cpus))
+        worker_settings = llm_settings.model_copy(update=update)
         n = pool_size(settings.llm_workers, settings.llm_num_cpus, settings.llm_num_gpus)
         actor_cls: Any = ray.remote(TeacherWorker).options(
             num_cpus=settings.llm_num_cpus,
