@@ -1,8 +1,9 @@
 """Ray executor throughput and overhead against the local executor, side by side.
 
 1. Embedding + index build (``Executor.build_index``, dense MiniLM, flat, 2 shards) over
-   the first N real news passages: local (torch, 2 threads), Ray 1 worker x 2 CPUs (same
-   threads as local: the pure overhead), Ray 1 worker x 1 CPU, Ray 2 workers x 1 CPU.
+   the first N real news passages: local (torch, 2 threads), Ray 1 worker x 2 CPUs (the
+   same single block and threads as local: the pure overhead), then Ray 1 worker x 1 CPU
+   and Ray 2 workers x 1 CPU over blocks of N/4 passages (``ray.embed_block_rows``).
 2. Generation through ``BackendHandle.run`` against ``python -m llama_cpp.server`` (the
    bundled SmolLM2 GGUF on 127.0.0.1, 1 thread, openai backend), the same requests (same
    seeds, 32 new tokens) with the same total number in flight: local, Ray 1 worker, Ray
@@ -119,14 +120,17 @@ def bench_embedding(passages: Path, n: int, rounds: int) -> dict[str, Any]:
 
         return go
 
+    block = max(1, n // 4)  # 4 blocks, so that 2 workers have work to share
     contenders = {
         "local": run(LocalExecutor()),
-        "ray_1worker_2cpu": run(
-            RayExecutor(settings=RaySettings(embed_workers=1, embed_num_cpus=2))
-        ),  # fmt: skip
-        "ray_1worker_1cpu": run(RayExecutor(settings=RaySettings(embed_workers=1))),
-        "ray_2workers_1cpu": run(RayExecutor(settings=RaySettings(embed_workers=2))),
-    }
+        # The same blocks as local (one call of n passages), the same 2 threads: overhead.
+        "ray_1worker_2cpu": run(RayExecutor(settings=RaySettings(embed_workers=1,
+                                                                 embed_num_cpus=2))),
+        "ray_1worker_1cpu": run(RayExecutor(settings=RaySettings(embed_workers=1,
+                                                                 embed_block_rows=block))),
+        "ray_2workers_1cpu": run(RayExecutor(settings=RaySettings(embed_workers=2,
+                                                                  embed_block_rows=block))),
+    }  # fmt: skip
     res = summarize(alternate(contenders, rounds), n, "passages")
     local = res["local"]["median_s"]
     return {

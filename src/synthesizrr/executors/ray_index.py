@@ -174,7 +174,12 @@ def _build_shards(
         sizes: dict[Any, int] = {}
         inflight: list[Any] = []
         row = 0
-        for texts in iter_passage_texts(passages_path):
+        blocks = (
+            iter_passage_texts(passages_path)
+            if ray_settings.embed_block_rows is None
+            else iter_passage_texts(passages_path, batch=ray_settings.embed_block_rows)
+        )
+        for texts in blocks:
             while len(inflight) >= 2 * workers:  # backpressure: texts are read as needed
                 done, inflight = ray.wait(inflight, num_returns=1, fetch_local=False)
                 _advance(bar, task_id, sum(sizes[r] for r in done))

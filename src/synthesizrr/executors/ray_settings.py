@@ -30,6 +30,13 @@ class RaySettings(StrictModel):
         ge=1,
         description="embedding actors, one model each; index shards are spread over them",
     )
+    embed_block_rows: int | None = Field(
+        default=None,
+        ge=1,
+        description="passages per embedding call on an actor; None: the local build's blocks "
+        "(4,096), so the vectors are bit-identical to the local executor's; smaller blocks "
+        "spread a small corpus over more actors (vectors then agree to ~1e-7)",
+    )
     embed_num_cpus: float = Field(default=1.0, gt=0, description="CPUs per embedding actor")
     embed_num_gpus: float = Field(default=0.0, ge=0, description="GPUs per embedding actor")
     llm_workers: int | None = Field(

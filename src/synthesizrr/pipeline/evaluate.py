@@ -35,13 +35,12 @@ def score_dataset(
 ) -> dict[str, Any]:
     """Metrics + student + gold for one dataset; shared by the stage and ``evaluate FILE``."""
     from synthesizrr.distill import sample_like, train_and_evaluate
-    from synthesizrr.metrics import compute_metrics
 
     cfg = ctx.cfg
     ev = cfg.evaluation
     test = real_test(ctx)
     train_texts, train_labels = real_train(ctx)
-    metrics = compute_metrics(
+    metrics = ctx.executor.compute_metrics(
         ev.metrics, texts, labels,
         real_texts=test[0] if test else None, real_labels=test[1] if test else None,
         train_texts=train_texts, train_labels=train_labels, doc_ids=doc_ids,
