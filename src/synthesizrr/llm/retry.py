@@ -79,7 +79,7 @@ async def with_retries(
                 if exc.retry_after is not None
                 else backoff_delay(attempt, base_s, max_s, rng)
             )
-            log.debug("%s: %s; retry %d in %.2fs", what, exc, attempt + 1, delay)
+            log.info("%s: %s; retry %d in %.2fs", what, exc, attempt + 1, delay)
             await sleep(delay)
             attempt += 1
 
