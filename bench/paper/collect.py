@@ -49,6 +49,14 @@ def _stage(manifest: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(manifest.get("stages", {}).get(name) or {})
 
 
+def _title(method: str, shots: int | None) -> str:
+    """The method's title with the shots it actually used (``--many-shots`` may lower 32)."""
+    m = METHODS[method]
+    if shots is None or shots == m.shots:
+        return m.title
+    return m.title.replace(f"{m.shots}-shot", f"{shots}-shot")
+
+
 def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
     """One (dataset, method) entry from its run directory (None where it never started)."""
     from synthesizrr.api import open_run
@@ -70,7 +78,7 @@ def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
     return {
         "dataset": dataset,
         "method": method,
-        "method_title": METHODS[method].title if method in METHODS else method,
+        "method_title": _title(method, prompt.get("shots")),
         "status": status,
         "mode": prompt.get("mode"),
         "shots": prompt.get("shots"),

@@ -84,6 +84,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="llama.cpp threads (1 is fastest on a shared, oversubscribed CPU)",
     )
+    ap.add_argument(
+        "--oracle",
+        choices=["embed_lr", "tfidf_lr"],
+        default="embed_lr",
+        help="label-preservation oracle; embed_lr re-embeds the whole real train "
+        "set in every run (minutes for 7k-15k rows on a shared CPU)",
+    )
     ap.add_argument("--no-cartography", action="store_true")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     ap.add_argument("--markdown", type=Path, default=HERE / "RESULTS.md")
@@ -104,7 +111,7 @@ def settings_from(args: argparse.Namespace) -> StudySettings:
         corpus_fraction=args.corpus_fraction, retriever=args.retriever,
         embed_backend=args.embed_backend, sim_min=args.sim_min, many_shots=args.many_shots,
         max_document_chars=args.max_document_chars, n_ctx=args.n_ctx,
-        llm_threads=args.llm_threads,
+        llm_threads=args.llm_threads, oracle=args.oracle,
         cartography=not args.no_cartography,
     )  # fmt: skip
 

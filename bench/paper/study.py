@@ -118,6 +118,7 @@ class StudySettings:
     max_document_chars: int = 800
     n_ctx: int = 4096
     llm_threads: int | None = 1
+    oracle: str = "embed_lr"
     cartography: bool = True
     seed: int = 0
 
@@ -184,6 +185,7 @@ def build_config(ds: Dataset, method: Method, s: StudySettings) -> dict[str, Any
             "text_field": ds.text_field,
             "label_field": ds.label_field,
             "max_test": s.max_test,
+            "metrics": {"oracle": s.oracle},
         },
     }
     if method.mode in ("retricl", "non_retricl"):
