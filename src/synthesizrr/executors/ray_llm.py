@@ -186,11 +186,11 @@ class ActorPoolBackend(LLMBackend):
         self._inflight[i] += 1
         try:
             response: LLMResponse = await self._actors[i].generate.remote(request)
-        except RayTaskError as exc:  # the backend's own error, raised in the actor
+        except RayTaskError as exc:  # the backend's own error: recorded as the local engine does
             cause = exc.cause
-            if isinstance(cause, SynthesizrrError):
+            if isinstance(cause, Exception):
                 raise cause from None
-            raise BackendError(f"teacher actor {i}: {type(cause).__name__}: {cause}") from None
+            raise BackendError(f"teacher actor {i}: {exc}") from None
         except RayActorError as exc:
             raise BackendError(
                 f"teacher actor {i} died ({type(exc).__name__}); the request is recorded as "
