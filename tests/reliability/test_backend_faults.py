@@ -1,0 +1,176 @@
+"""Backend faults: a fault-injecting proxy in front of the real llama.cpp server.
+
+``python -m llama_cpp.server`` serves the bundled SmolLM2 GGUF on a free loopback port;
+the proxy answers with 500s, 429s with Retry-After, connection resets, hangs past the
+client timeout and truncated bodies on a fixed schedule. The run completes, every retry
+stays within ``llm.max_retries``, and the counts reconcile exactly: requests seen by the
+proxy = answered + failed, and every failed attempt is logged with its cause. A backend
+that goes down stops the run after bounded retries with one clear line (exit 6) and
+keeps every finished response.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fault_proxy import FaultProxy
+from reliability_kit import base_config, error_line, ledger, make_project, run_cli, table_rows
+
+from synthesizrr.config import load_config
+from synthesizrr.pipeline import runner
+
+pytestmark = pytest.mark.slow  # a real model server; about a minute on an idle 2-core machine
+pytest.importorskip("llama_cpp")
+for _mod in ("uvicorn", "sse_starlette", "starlette_context", "pydantic_settings"):
+    pytest.importorskip(_mod)
+
+# One list of faults per distinct request, in arrival order of first attempts (12 requests).
+SCHEDULE = [[], ["500"], ["429"], ["reset"], ["truncated"], ["hang"], ["500", "429"], [],
+            ["reset", "truncated"], ["429", "500"], [], ["truncated"]]  # fmt: skip
+TIMEOUT_S = 10  # a legitimate request takes about a second; a hang costs this much
+CAUSE = {  # what the client logs for each injected fault
+    "500": r"HTTP 500: ", "429": r"HTTP 429: ", "reset": r"APIConnectionError: ",
+    "truncated": r"APIConnectionError: ", "hang": r"APITimeoutError: ",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[tuple[str, int]]:
+    from synthesizrr.errors import ModelNotAvailableError
+    from synthesizrr.models import resolve_llm_path
+
+    try:
+        gguf = resolve_llm_path("smollm2")
+    except ModelNotAvailableError as exc:
+        pytest.skip(str(exc))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", "2048", "--n_threads", str(os.cpu_count() or 1),
+           "--model_alias", "smollm2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {proc.returncode}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("llama_cpp.server did not start within 90 s")
+        yield ("127.0.0.1", port)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _config(root: Path, url: str, timeout_s: float, **budget: Any) -> Path:
+    cfg = base_config()
+    cfg["task"]["max_new_tokens"] = 8
+    cfg["generation"]["prompt"]["shots"] = 0  # short prompts: quick even on a loaded machine
+    cfg["generation"]["llm"] = {
+        "backend": "openai", "model": "smollm2", "base_url": url, "concurrency": 1,
+        "timeout_s": timeout_s, "max_retries": 5,
+        "openai": {"backoff_base_s": 0.05, "backoff_max_s": 2.0},
+    }  # fmt: skip
+    cfg["generation"]["budget"] = budget
+    return make_project(root, cfg)
+
+
+def test_faults_are_retried_within_bounds_and_counts_reconcile(
+    llama_server: tuple[str, int], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="synthesizrr.llm.retry")
+    with FaultProxy(
+        llama_server, schedule=SCHEDULE, retry_after=1.0, hang_s=TIMEOUT_S + 1
+    ) as proxy:
+        cfg = load_config(_config(tmp_path, proxy.url, TIMEOUT_S))
+        run = runner.execute(cfg, until="generate").path
+    # The run completed: every request answered, none failed.
+    summary = table_rows(run / "05_generate" / "generations.parquet")
+    rows = ledger(run)
+    assert len(rows) == 12 and {r["status"] for r in rows} == {"ok"}
+    assert len(summary) + len(table_rows(run / "05_generate" / "dropped.parquet")) == 12
+    # Counts reconcile: requests = succeeded + failed, per cause exactly as injected.
+    injected = Counter(f for plan in SCHEDULE for f in plan)
+    counts = proxy.counts()
+    gone = counts.pop("client_gone", 0)  # forwarded, but the client timed out first (load)
+    assert counts == {"ok": 12, **injected}
+    assert len(proxy.log) == 12 + sum(injected.values()) + gone
+    # Retries stay within bounds: at most max_retries + 1 attempts per request.
+    attempts = Counter(h.key for h in proxy.log)
+    assert len(attempts) == 12 and max(attempts.values()) <= cfg.generation.llm.max_retries + 1
+    if not gone:
+        assert sorted(attempts.values()) == sorted(len(p) + 1 for p in SCHEDULE)
+    # Every failed attempt is logged with its cause (llm.retry logs at INFO: `run -v`).
+    retries = [r.getMessage() for r in caplog.records if r.name == "synthesizrr.llm.retry"]
+    for fault, n in injected.items():
+        assert sum(bool(re.search(CAUSE[fault], m)) for m in retries) >= n, (fault, retries)
+    timeouts = sum("APITimeoutError" in m for m in retries)
+    if gone == 0:  # an idle machine: one log line per failed attempt, nothing else
+        assert len(retries) == sum(injected.values()) and timeouts == injected["hang"]
+    else:  # overloaded: client timeouts, some before the request even reached the proxy
+        assert len(retries) >= sum(injected.values()) + gone
+        assert timeouts >= injected["hang"] + gone
+    assert sum("HTTP 429" in m and m.endswith("in 1.00s") for m in retries) == injected["429"]
+    # Retry-After was honoured: the next attempt came at least 1 s after each 429.
+    by_key: dict[str, list[Any]] = {}
+    for hit in proxy.log:
+        by_key.setdefault(hit.key, []).append(hit)
+    for hits in by_key.values():
+        for a, b in zip(hits, hits[1:], strict=False):
+            if a.fault == "429":
+                assert b.at - a.at >= 0.95
+
+
+def test_backend_down_stops_cleanly_and_keeps_finished_work(
+    llama_server: tuple[str, int], tmp_path: Path
+) -> None:
+    with FaultProxy(llama_server) as proxy:
+        cfg = _config(tmp_path, proxy.url, 120, abort_after_failures=3)
+        first = run_cli("run", str(cfg), "-q", "--until", "generate", cwd=tmp_path, hooks=False,
+                        timeout=600)  # fmt: skip
+        assert first.returncode == 0, first.stderr
+        answered = {r["key"] for r in ledger(tmp_path / "runs" / "r")}
+        assert len(answered) == 12
+        # More generations wanted, and the backend is down.
+        proxy.set_down(True)
+        more = ["--set", "generation.per_label=9", "--set", "generation.llm.max_retries=2",
+                "--until", "generate"]  # fmt: skip
+        down = run_cli("run", str(cfg), "-q", *more, cwd=tmp_path, hooks=False)
+        line = error_line(down)
+        assert down.returncode == 6, line
+        assert "3 requests in a row failed (last error: request to " in line
+        assert "failed after 3 attempts: APIConnectionError: Connection error." in line
+        assert "Finished responses are kept in" in line
+        assert line.endswith("Fix: check the backend (server up? model name? key?) and rerun; "
+                             "finished responses are cached")  # fmt: skip
+        rows = {r["key"]: r for r in ledger(tmp_path / "runs" / "r")}
+        assert answered <= {k for k, r in rows.items() if r["status"] == "ok"}  # kept
+        failed = [r for r in rows.values() if r["status"] == "failed"]
+        assert len(failed) == 3  # the 3 in a row, each with its cause
+        assert all("APIConnectionError" in r["error"] for r in failed)
+        # Back up: the same command finishes and sends only what was missing.
+        proxy.set_down(False)
+        before = len(proxy.log)
+        again = run_cli("run", str(cfg), "-q", *more, cwd=tmp_path, hooks=False, timeout=600)
+        assert again.returncode == 0, again.stderr
+        sent = {h.key for h in proxy.log[before:]}
+        assert len(sent) == len(proxy.log[before:]) == 6  # 18 planned - 12 already answered
