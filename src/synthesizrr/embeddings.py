@@ -379,9 +379,16 @@ class VectorCache:
         encode_missing: Callable[[list[str]], np.ndarray],
     ) -> np.ndarray:
         keys = [(*namespace, hashlib.sha1(t.encode("utf-8")).digest()) for t in texts]
+        found: dict[tuple[Any, ...], np.ndarray] = {}
+        missing: dict[tuple[Any, ...], str] = {}  # in first-seen order
         with self._lock:
-            missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}
-        found = dict.fromkeys(keys)  # ordered, so missing texts keep their first order
+            for k, t in zip(keys, texts, strict=True):
+                vec = self._vectors.get(k)
+                if vec is not None:
+                    found[k] = vec
+                    self._vectors.move_to_end(k)
+                elif k not in missing:
+                    missing[k] = t
         if missing or not keys:
             if missing:
                 log.info(
@@ -395,18 +402,13 @@ class VectorCache:
                 raise ValueError(f"encoder returned {vecs.shape[0]} rows for {len(missing)} texts")
             if not keys:
                 return vecs.reshape(0, vecs.shape[1] if vecs.ndim == 2 else 0)
-            found.update(zip(missing, vecs, strict=True))
-        with self._lock:
-            for k in keys:
-                if k in missing:
-                    self._vectors[k] = found[k]  # type: ignore[assignment]
-                else:
-                    found[k] = self._vectors[k]
-                    self._vectors.move_to_end(k)
-            out = np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
-            while len(self._vectors) > self.max_texts:
-                self._vectors.popitem(last=False)
-        return out
+            new = {k: v.copy() for k, v in zip(missing, vecs, strict=True)}
+            found.update(new)
+            with self._lock:
+                self._vectors.update(new)
+                while len(self._vectors) > self.max_texts:
+                    self._vectors.popitem(last=False)
+        return np.stack([found[k] for k in keys])
 
 
 #: The process-level embedding cache behind ``encode(cache=True)`` and :func:`cached_encode`.
@@ -434,7 +436,14 @@ def cached_encode(
     batch_size: int = 64,
     progress: bool = False,
 ) -> np.ndarray:
-    """``get_embedder(model, backend).encode(texts, cache=True)``: each text embedded once."""
-    return get_embedder(model, backend).encode(
-        texts, batch_size=batch_size, show_progress=progress, cache=True
+    """Embeddings of ``texts`` through :data:`VECTOR_CACHE`: each text is embedded once.
+
+    The same as ``get_embedder(model, backend).encode(texts, cache=True)``; only the texts
+    not cached reach ``Embedder.encode``.
+    """
+    embedder = get_embedder(model, backend)
+    return VECTOR_CACHE.encode(
+        (model, backend),
+        texts,
+        lambda missing: embedder.encode(missing, batch_size=batch_size, show_progress=progress),
     )

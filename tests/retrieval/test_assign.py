@@ -77,3 +77,71 @@ def test_pair_is_value_object() -> None:
 def test_invalid_settings_rejected(kw: dict) -> None:
     with pytest.raises(ValidationError):
         RetrievalSettings(**kw)
+
+
+def _reference_pairs(s: RetrievalSettings, scores: np.ndarray, rows: np.ndarray) -> list[Pair]:
+    """The former pure-Python select_pairs, kept as the golden reference."""
+    from collections import Counter
+
+    def inside(score: float, lo: float | None, hi: float | None) -> bool:
+        return (lo is None or score >= lo) and (hi is None or score <= hi)
+
+    lo = s.sim_min if s.band_applies("sim_min") else None
+    hi = s.sim_max if s.band_applies("sim_max") else None
+    shot_lo = s.shot_sim_min if s.band_applies("shot_sim_min") else None
+    shot_hi = s.shot_sim_max if s.band_applies("shot_sim_max") else None
+    cands: list[Pair] = []
+    for seed in range(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            row, rank, score = int(rows[seed, j]), j + 1, float(scores[seed, j])
+            if row < 0:
+                continue
+            if s.shot_ranks and s.shot_ranks[0] <= rank <= s.shot_ranks[1]:
+                if inside(score, shot_lo, shot_hi):
+                    cands.append(Pair(seed, rank, row, score, "shot"))
+                continue
+            if rank >= s.gen_min_rank and inside(score, lo, hi):
+                cands.append(Pair(seed, rank, row, score, "gen"))
+    if s.max_seeds_per_doc is not None:
+        if s.retriever != "random":
+            order = sorted(cands, key=lambda p: (-p.score, p.seed, p.rank))
+        else:
+            order = sorted(cands, key=lambda p: (p.rank, p.seed))
+        used: Counter[int] = Counter()
+        kept = []
+        for p in order:
+            if used[p.row] < s.max_seeds_per_doc:
+                used[p.row] += 1
+                kept.append(p)
+        cands = kept
+    return sorted(cands, key=lambda p: (p.seed, p.rank))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"max_seeds_per_doc": 2},
+        {"max_seeds_per_doc": None, "shot_ranks": None, "gen_min_rank": 1},
+        {"retriever": "bm25", "sim_min": 0.3, "max_seeds_per_doc": 3},
+        {"retriever": "random"},
+        {"shot_ranks": (2, 4), "shot_sim_min": None, "sim_max": None},
+    ],
+)
+def test_vectorized_assignment_equals_reference(kw: dict[str, object]) -> None:
+    rng = np.random.default_rng(7)
+    # 300 seeds x top-20 over only 2,000 rows: many shared rows, tied scores, some padding.
+    scores = np.round(rng.uniform(0.2, 1.0, size=(300, 20)), 2).astype(np.float32)
+    scores = -np.sort(-scores, axis=1)
+    rows = rng.integers(0, 2000, size=(300, 20))
+    rows[rng.random((300, 20)) < 0.05] = -1
+    settings = RetrievalSettings(**kw)  # type: ignore[arg-type]
+    if settings.retriever == "random":
+        scores = np.full_like(scores, np.nan)
+    got = select_pairs(settings, scores, rows)
+    want = _reference_pairs(settings, scores, rows)
+    assert len(want) > 500
+    assert [(p.seed, p.rank, p.row, p.role) for p in got] == [
+        (p.seed, p.rank, p.row, p.role) for p in want
+    ]
+    np.testing.assert_array_equal([p.score for p in got], [p.score for p in want])

@@ -47,6 +47,7 @@ class EmbeddingCache:
         """Vectors of ``texts`` (float32, one row per text, in order)."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        namespace: tuple[str, ...]
         if self._own is not None:
             cache, namespace = self._own, ("encoder",)
         else:
