@@ -2,7 +2,8 @@
 
 * Backend ``slowfake``: the deterministic :class:`~synthesizrr.testing.FakeLLM` that sleeps
   ``SYNTH_DELAY_S`` seconds per request and appends ``start KEY`` / ``done KEY`` lines to
-  ``SYNTH_SEND_LOG``, so tests count what was sent across processes.
+  ``SYNTH_SEND_LOG``, so tests count what was sent across processes; while the file
+  ``SYNTH_PAUSE_FILE`` exists, requests wait before answering.
 * ``SYNTH_HANG=<point>``: at that point the process writes ``SYNTH_HANG_MARKER`` and sleeps
   until the test kills it with SIGKILL. Points:
 
@@ -32,6 +33,7 @@ HANG = os.environ.get("SYNTH_HANG", "")
 MARKER = os.environ.get("SYNTH_HANG_MARKER", "")
 SEND_LOG = os.environ.get("SYNTH_SEND_LOG", "")
 DELAY_S = float(os.environ.get("SYNTH_DELAY_S", "0"))
+PAUSE = os.environ.get("SYNTH_PAUSE_FILE", "")  # requests wait while this file exists
 _state = {"hanging": False, "sent": 0, "writes": {}}
 
 
@@ -57,6 +59,8 @@ class SlowFake(FakeLLM):
             await asyncio.sleep(3600)
         if DELAY_S:
             await asyncio.sleep(DELAY_S)
+        while PAUSE and Path(PAUSE).exists():
+            await asyncio.sleep(0.05)
         while _state["hanging"]:  # never answer once the kill point is reached
             await asyncio.sleep(3600)
         resp = await super().agenerate(request)

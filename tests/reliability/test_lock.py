@@ -20,10 +20,12 @@ from reliability_kit import (
 def test_second_concurrent_run_is_refused_and_first_finishes(tmp_path: Path) -> None:
     cfg = make_project(tmp_path, base_config(**slowfake()))
     log = tmp_path / "sends.log"
-    env = {"SYNTH_SEND_LOG": str(log), "SYNTH_DELAY_S": "1.0"}
+    pause = tmp_path / "pause"
+    pause.touch()  # the first run's requests wait until the checks below are done
+    env = {"SYNTH_SEND_LOG": str(log), "SYNTH_PAUSE_FILE": str(pause)}
     first = start_cli("run", str(cfg), "-q", cwd=tmp_path, env=env)
-    deadline = time.time() + 60
-    while not (log.exists() and "done" in log.read_text()) and time.time() < deadline:
+    deadline = time.time() + 120
+    while not (log.exists() and "start" in log.read_text()) and time.time() < deadline:
         assert first.poll() is None, first.communicate()
         time.sleep(0.05)
     # The first run is generating: a second one into the same directory is refused ...
@@ -37,6 +39,7 @@ def test_second_concurrent_run_is_refused_and_first_finishes(tmp_path: Path) -> 
     # ... and so is a single stage command.
     stage = run_cli("generate", str(cfg), "-q", cwd=tmp_path, env=env)
     assert stage.returncode == 8 and "is in use by pid" in error_line(stage)
+    pause.unlink()
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     # Nothing interleaved: each request was sent once, by the first run only.

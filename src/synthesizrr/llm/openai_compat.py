@@ -138,14 +138,20 @@ class OpenAIBackend(LLMBackend):
             )
         except Exception as exc:
             # Servers may quote the key in an error; the message goes to the ledger and logs.
-            key = self._api_key
-            if key == _NO_KEY or len(key) < 8 or key not in str(exc):
+            if self._redact(str(exc)) == str(exc):
                 raise
             if isinstance(exc, BackendError):
                 message, fix = exc.message, exc.fix
             else:
                 message, fix = f"{type(exc).__name__}: {exc}", None
-            raise BackendError(message.replace(key, "<redacted API key>"), fix=fix) from None
+            raise BackendError(self._redact(message), fix=fix) from None
+
+    def _redact(self, text: str) -> str:
+        """``text`` without the API key (servers may quote it in error messages)."""
+        key = self._api_key
+        if key == _NO_KEY or len(key) < 8:
+            return text
+        return text.replace(key, "<redacted API key>")
 
     async def _once(self, client: Any, req: LLMRequest) -> LLMResponse:
         import openai
@@ -171,17 +177,18 @@ class OpenAIBackend(LLMBackend):
                 text = choice.text or ""
         except openai.APIStatusError as exc:
             status = exc.status_code
+            message = self._redact(exc.message)
             if status in RETRY_STATUSES:
                 retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
-                raise RetryableError(f"HTTP {status}: {exc.message}", retry_after) from exc
+                raise RetryableError(f"HTTP {status}: {message}", retry_after) from exc
             raise BackendError(
                 f"{self.base_url or 'api.openai.com'} refused the request for model "
-                f"'{self.model}': HTTP {status}: {exc.message}",
+                f"'{self.model}': HTTP {status}: {message}",
                 fix="check llm.model (the server's model name), llm.api_key_env and the "
                 "request size (llm.n_ctx / max_new_tokens)",
             ) from exc
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise RetryableError(f"{type(exc).__name__}: {exc}") from exc
+            raise RetryableError(self._redact(f"{type(exc).__name__}: {exc}")) from exc
         usage = out.usage
         return LLMResponse(
             text=text,
