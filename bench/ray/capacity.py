@@ -1,6 +1,6 @@
-"""The capacity plan of docs/scaling.md, computed from bench/ray/results.json.
+"""The capacity plan of docs/scaling.md, computed from bench/ray/steady.json.
 
-Measured per-worker throughputs come from results.json; GPU speeds, tokens per example,
+Measured per-worker throughputs come from steady.json (``bench/ray/steady.py``); GPU speeds, tokens per example,
 prices and the scaling efficiency are ASSUMPTIONS, listed in ``ASSUMPTIONS`` below and
 printed with the table. Run: ``python bench/ray/capacity.py`` (prints Markdown).
 """
@@ -45,16 +45,17 @@ def rows(label: str, rate_per_worker: float, units: float, price_h: float) -> li
 
 
 def main() -> None:
-    r = json.loads((HERE / "results.json").read_text())
+    steady = json.loads((HERE / "steady.json").read_text())
     a = ASSUMPTIONS
-    emb = r["embedding"]["contenders"]["ray_1worker_1cpu"]["passages_per_s"]
-    gen = r["generation_inprocess"]["contenders"]["ray_1worker"]["new_tokens_per_s"]
+    emb = steady["embedding"]["passages_per_s"]
+    gen = steady["generation"]["new_tokens_per_s"]
     new_tokens = EXAMPLES * a["new_tokens_per_example"]
     a100_s_per_example = a["new_tokens_per_example"] / a["llama13b_a100_new_tokens_s"] + (
         a["prompt_tokens_per_example"] / a["llama13b_a100_prefill_tokens_s"]
     )
     lines = [
-        f"Measured here (bench/ray, one Ray worker of 1 CPU core, startup included): MiniLM "
+        f"Measured here (bench/ray/steady.py: one Ray worker of 1 CPU core, model loaded, on "
+        f"the shared 2-core machine at load {steady['load_average_1min_at_start']}): MiniLM "
         f"embedding **{emb} passages/s**; SmolLM2-135M (llama.cpp, 1 thread) "
         f"**{gen} new tokens/s**.",
         "",

@@ -234,6 +234,7 @@ def main() -> None:
         "python": platform.python_version(),
         "ray": ray.__version__,
         "ray_init_s": round(ray_init_s, 2),
+        "load_average_1min_at_start": round(os.getloadavg()[0], 1),
         "command": "python bench/ray/run.py " + " ".join(sys.argv[1:]),
     }
     try:
@@ -292,6 +293,7 @@ def main() -> None:
     if main_section:
         results["local_vs_ray_1worker_ratio"] = main_section["local_vs_ray_1worker_ratio"]
     results["wall_s"] = round(time.perf_counter() - started, 1)
+    results["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(render(results))
     print(json.dumps(results, indent=2))
@@ -303,7 +305,9 @@ def render(r: dict[str, Any]) -> str:
         "",
         f"Command: `{r['command']}` (wall time {r['wall_s']} s). Machine: {r['machine']}; "
         f"Python {r['python']}, Ray {r['ray']}. Starting the local Ray itself took "
-        f"{r['ray_init_s']} s (paid once per run, not included below).",
+        f"{r['ray_init_s']} s (paid once per run, not included below). 1-minute load "
+        f"average of the 2-core machine: {r['load_average_1min_at_start']} at the start, "
+        f"{r['load_average_1min_at_end']} at the end (other jobs were running).",
         "",
         "Each time includes starting the stage's actors and loading their models, with a "
         "fresh index folder or request cache. Contenders ran alternately in one process "
