@@ -17,6 +17,8 @@ actors (and loading their models): that is what a stage pays. Contenders alterna
 (A B C, then C B A) to cancel drift on a shared machine; the ratio of medians is reported.
 
     python bench/ray/run.py [--passages 200] [--requests 24] [--rounds 2]
+    python bench/ray/steady.py        # warm per-worker rates (steady.json), then
+    python bench/ray/run.py --render-only   # adds them to RESULTS.md
 """
 
 from __future__ import annotations
@@ -216,7 +218,11 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=24)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--skip", nargs="*", default=[], choices=["embedding", "server", "inprocess"])
+    ap.add_argument("--render-only", action="store_true", help="rewrite RESULTS.md only")
     args = ap.parse_args()
+    if args.render_only:
+        (HERE / "RESULTS.md").write_text(render(json.loads((HERE / "results.json").read_text())))
+        return
     os.environ["RAY_DISABLE_USAGE_STATS"] = "1"
     import ray
 
@@ -336,6 +342,32 @@ def render(r: dict[str, Any]) -> str:
             "",
             f"- local_vs_ray_1worker_ratio: **{sec['local_vs_ray_1worker_ratio']}**",
             f"- Ray 2 workers vs 1 worker speedup: **{sec['ray_2workers_vs_1worker_speedup']}**",
+            "",
+        ]
+    steady_path = HERE / "steady.json"
+    if steady_path.is_file():
+        st = json.loads(steady_path.read_text())
+        g = st["generation"]
+        lines += [
+            "## Steady state (warm actors): `steady.json`",
+            "",
+            f"Command: `{st['command']}` (load average {st['load_average_1min_at_start']}). "
+            "One Ray worker of 1 CPU with its model loaded: MiniLM embeds "
+            f"{st['embedding']['passages_per_s']} passages/s. In-process llama.cpp, handles "
+            f"open and warm, {g['requests']} requests ({g['completion_tokens']} new tokens):",
+            "",
+            "| contender | median s | new tokens/s | rounds (s) |",
+            "|---|---:|---:|---|",
+        ]
+        for name in ("local", "ray_1worker", "ray_2workers"):
+            c = g[name]
+            rounds = ", ".join(f"{x:.1f}" for x in c["seconds"])
+            lines.append(f"| {name} | {c['median_s']} | {c['new_tokens_per_s']} | {rounds} |")
+        lines += [
+            "",
+            f"- local_vs_ray_1worker_ratio (warm): **{g['local_vs_ray_1worker_ratio']}**",
+            "- Ray 2 workers vs 1 worker speedup (warm): "
+            f"**{round(g['ray_1worker']['median_s'] / g['ray_2workers']['median_s'], 3)}**",
             "",
         ]
     return "\n".join(lines)
