@@ -45,8 +45,12 @@ def main() -> None:
             t = time.perf_counter()
             run = make_fake_run(base, name=f"run_{n}", rows_per_label=n // 4, n_passages=n)
             build = time.perf_counter() - t
-            report = best_of(3, lambda run=run: write_report(run, run / "report.html", compare=[other]))
-            card = best_of(3, lambda run=run: write_dataset_card(run, run / "dataset" / "README.md"))
+            report = best_of(
+                3, lambda run=run: write_report(run, run / "report.html", compare=[other])
+            )
+            card = best_of(
+                3, lambda run=run: write_dataset_card(run, run / "dataset" / "README.md")
+            )
             cmp = best_of(3, lambda run=run: compare_runs([run, other]))
             size_kb = (run / "report.html").stat().st_size / 1024
             final = pq.read_metadata(run / "06_refine" / "dataset.parquet").num_rows
@@ -57,7 +61,9 @@ def main() -> None:
             print(results[-1], flush=True)
     meta = {"python": platform.python_version(), "machine": platform.machine(),
             "cpus": __import__("os").cpu_count(), "command": COMMAND}  # fmt: skip
-    (HERE / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    (HERE / "results.json").write_text(
+        json.dumps({"meta": meta, "results": results}, indent=2) + "\n"
+    )
     lines = [
         "# Report benchmark",
         "",

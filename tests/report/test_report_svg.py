@@ -34,6 +34,12 @@ def test_nice_max_and_colors() -> None:
         200.0,
     ]
     assert svg._mix("#000000", "#ffffff", 0.5) == "#808080"
+    assert [svg._fmt(v, 2) for v in (-0.0, -0.001, -0.5, 1.005)] == [
+        "0.00",
+        "0.00",
+        "-0.50",
+        "1.00",
+    ]
     assert svg._mix("#f7f7f7", "#1a7f37", 2.0) == "#1a7f37"
 
 

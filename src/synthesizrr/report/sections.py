@@ -116,7 +116,10 @@ def stages(run: RunData, settings: ReportSettings) -> str:
         brief = ", ".join(
             f"{k}={fmt(v, 3)}" for k, v in summ.items() if not isinstance(v, dict | list)
         )
-        rows.append((name, st.get("status", "n/a"), fmt(st.get("seconds"), 1),
+        status = st.get("status", "n/a")
+        if name == "report" and status == "running":
+            status = "running (writing this report)"
+        rows.append((name, status, fmt(st.get("seconds"), 1),
                      st.get("finished", ""), st.get("error") or brief))  # fmt: skip
     return table(["Stage", "Status", "Seconds", "Finished", "Summary"], rows)
 

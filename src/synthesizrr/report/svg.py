@@ -21,7 +21,8 @@ def _e(text: object) -> str:
 
 
 def _fmt(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}"
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
 
 
 def _nice_max(value: float) -> float:
