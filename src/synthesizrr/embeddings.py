@@ -35,6 +35,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -301,10 +302,19 @@ class OnnxEmbedder(BaseEmbedder):
 
     Texts are tokenized once, sorted by token count and cut into batches of at most
     ``batch_size`` rows and ``batch_size * 128`` tokens (padded), so no batch pays for
-    another batch's longest text.
+    another batch's longest text. Batches run one per core at once, each single-threaded.
     """
 
-    def __init__(self, name: str, backend: str = "onnx-int8") -> None:
+    def __init__(
+        self,
+        name: str,
+        backend: str = "onnx-int8",
+        *,
+        path: Path | None = None,
+        max_len: int | None = None,
+    ) -> None:
+        """``path``/``max_len`` override the derived file and the model's max_seq_length
+        (for benchmarks of other graphs of the same model)."""
         self.name = name
         self.backend = backend
         ort = require("onnxruntime", "fast-embed", "ONNX embeddings")
@@ -318,20 +328,26 @@ class OnnxEmbedder(BaseEmbedder):
                 fix="use the bundled 'minilm' or a downloaded sentence-transformers folder, "
                 "or embed_backend: torch",
             )
-        path = export_onnx(folder, onnx_dir(folder), int8=backend == "onnx-int8")
-        max_len = _max_seq_length(folder)
+        if path is None:
+            path = export_onnx(folder, onnx_dir(folder), int8=backend == "onnx-int8")
+        if max_len is None:
+            max_len = _max_seq_length(folder)
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_len)
         self._tokenizer.no_padding()
+        # One single-threaded run per core, on different batches at once: no thread
+        # barriers inside a run (which stall on a busy machine), no spinning between runs.
+        self.workers = max(1, len(os.sched_getaffinity(0)))
         options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, len(os.sched_getaffinity(0)))
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._pool: ThreadPoolExecutor | None = None
         self.dim = int(self._session.get_outputs()[0].shape[-1])
 
-    def _batches(self, texts: list[str], batch_size: int) -> Iterator[Batch]:
-        if not texts:
-            return
+    def _feeds(self, texts: list[str], batch_size: int) -> Iterator[tuple[np.ndarray, Any]]:
         ids = [e.ids for e in self._tokenizer.encode_batch(texts)]
         lengths = np.fromiter((len(i) for i in ids), np.int64, len(ids))
         order = np.argsort(-lengths, kind="stable")
@@ -348,8 +364,22 @@ class OnnxEmbedder(BaseEmbedder):
                 n = int(lengths[i])
                 tokens[r, :n] = ids[i]
                 mask[r, :n] = 1
-            feed = {"input_ids": tokens, "attention_mask": mask, "token_type_ids": mask * 0}
-            yield idx, self._session.run(None, feed)[0]
+            yield idx, {"input_ids": tokens, "attention_mask": mask, "token_type_ids": mask * 0}
+
+    def _run(self, item: tuple[np.ndarray, Any]) -> Batch:
+        idx, feed = item
+        return idx, self._session.run(None, feed)[0]
+
+    def _batches(self, texts: list[str], batch_size: int) -> Iterator[Batch]:
+        if not texts:
+            return
+        feeds = self._feeds(texts, batch_size)
+        if self.workers == 1 or len(texts) <= batch_size:
+            yield from map(self._run, feeds)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx-embed")
+        yield from self._pool.map(self._run, feeds)
 
 
 class VectorCache:

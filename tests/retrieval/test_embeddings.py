@@ -40,3 +40,13 @@ def test_onnx_backends_match_torch(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         "model.int8.onnx",
         "model.onnx",
     ]
+    # Batches run in parallel (one single-threaded run per core): same vectors as serially.
+    emb = get_embedder("minilm", "onnx-int8")
+    many = [f"{t} (variant {i}, {'more words ' * (i % 7)})" for i, t in enumerate(TEXTS * 40)]
+    parallel = emb.encode(many, batch_size=8)
+    workers, emb.workers = emb.workers, 1  # type: ignore[attr-defined]
+    try:
+        serial = emb.encode(many, batch_size=8)
+    finally:
+        emb.workers = workers  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(parallel, serial)
