@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -138,3 +139,28 @@ def test_embedding_dimension_old_and_new_sentence_transformers_names(
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert embeddings.Embedder("minilm").dim == dim
+
+
+def test_dense_build_draws_one_rich_bar(
+    fake: FakeEmbedder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthesizrr.retrieval import RetrievalSettings
+    from synthesizrr.retrieval.dense import DenseRetriever
+
+    texts = [f"passage {'a' * i} number {i}" for i in range(30)]
+    path = tmp_path / "passages.parquet"
+    pq.write_table(pa.table({"passage_id": [str(i) for i in range(30)], "text": texts}), path)
+    retriever = DenseRetriever(RetrievalSettings(batch_size=8, shards=2))
+    info = retriever.build(path, tmp_path, progress=True)
+    out = capsys.readouterr()
+    assert info == {"dim": 4, "shards": [[0, 15], [15, 30]], "passages": 30}
+    assert "Embedding passages (torch)" in out.out + out.err
+    assert "Batches" not in out.out + out.err
+    assert [len(b) for b in fake.batches] == [8, 8, 8, 6]
+    retriever.load(tmp_path, 30)
+    scores, rows = retriever.search(texts[:3], 2)
+    assert rows[:, 0].tolist() == [0, 1, 2] and rows.dtype == np.int64
+    np.testing.assert_allclose(scores[:, 0], 1.0, rtol=1e-5)

@@ -108,7 +108,7 @@ class Mauve(Metric):
         if name in EMBEDDED_EMBEDDERS:
             from synthesizrr.embeddings import get_embedder
 
-            return get_embedder(name).encode(texts, show_progress=progress)
+            return get_embedder(name).encode(texts, show_progress=progress, cache=True)
         return transformers_features(name, texts)
 
     def _pair(
