@@ -169,10 +169,13 @@ def collect_dataset(folder: Path) -> list[dict[str, Any]]:
 
 
 def collect_all(run_dir: Path) -> list[dict[str, Any]]:
+    """Every dataset folder: ``<dataset>`` or a size variant ``<dataset>-<tag>``."""
     out: list[dict[str, Any]] = []
+    folders = sorted(p for p in run_dir.iterdir() if p.is_dir()) if run_dir.is_dir() else []
     for dataset in DATASETS:
-        if (run_dir / dataset).is_dir():
-            out += collect_dataset(run_dir / dataset)
+        for folder in folders:
+            if folder.name == dataset or folder.name.startswith(dataset + "-"):
+                out += collect_dataset(folder)
     return out
 
 
