@@ -286,12 +286,11 @@ def export_onnx(folder: Path, out_dir: Path, *, int8: bool) -> Path:
     log.info("Deriving %s from %s (once)", target, folder)
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp_name:
         tmp = Path(tmp_name)
-        fp32 = out_dir / "model.onnx" if (out_dir / "model.onnx").exists() else None
-        if fp32 is None:
-            fp32 = _export_fp32(folder, tmp)
-            if not int8:
-                os.replace(fp32, target)
-                return target
+        fp32 = out_dir / "model.onnx"
+        if not fp32.exists():  # int8 is derived from float32; keep both
+            os.replace(_export_fp32(folder, tmp), fp32)
+        if not int8:
+            return target
         _quantize(fp32, tmp / name)
         os.replace(tmp / name, target)
     return target

@@ -164,3 +164,19 @@ def test_dense_build_draws_one_rich_bar(
     scores, rows = retriever.search(texts[:3], 2)
     assert rows[:, 0].tolist() == [0, 1, 2] and rows.dtype == np.int64
     np.testing.assert_allclose(scores[:, 0], 1.0, rtol=1e-5)
+
+
+def test_int8_index_embeds_queries_with_float32_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthesizrr.retrieval import RetrievalSettings
+    from synthesizrr.retrieval.dense import DenseRetriever
+
+    asked: list[str] = []
+
+    def fake_get(model: str = "minilm", backend: str = "torch") -> FakeEmbedder:
+        asked.append(backend)
+        return FakeEmbedder(model, backend)
+
+    monkeypatch.setattr(embeddings, "get_embedder", fake_get)
+    for backend in ("onnx-int8", "onnx", "torch"):
+        DenseRetriever(RetrievalSettings(embed_backend=backend)).embed_queries(["q"])
+    assert asked == ["onnx", "onnx", "torch"]
