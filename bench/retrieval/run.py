@@ -163,6 +163,7 @@ def write_markdown(res: dict) -> None:
         f"--recall-passages {a['recall_passages']} --recall-queries {a['recall_queries']} "
         f"--rounds {a['rounds']} --queries {a['queries']} --variants {a['variants']} "
         f"--fast {a['fast']}"
+        + (f" --model2vec-path {a['model2vec_path']}" if a.get("model2vec_path") else "")
     )
     ov = res["faiss_query_overhead"]
     rs = res["recall_setup"]
