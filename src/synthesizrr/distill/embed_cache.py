@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from synthesizrr.embeddings import MAX_CACHED_TEXTS, VECTOR_CACHE, cached_encode
+from synthesizrr import embeddings
+from synthesizrr.embeddings import MAX_CACHED_TEXTS
 
 __all__ = ["MAX_CACHED_TEXTS", "cache_size", "clear_cache", "embed_texts"]
 
@@ -21,14 +22,14 @@ def embed_texts(
     texts: Sequence[str], model: str = "minilm", *, progress: bool = False
 ) -> np.ndarray:
     """float32 (n, dim) L2-normalized embeddings; texts already seen are not re-encoded."""
-    return cached_encode(texts, model, progress=progress)
+    return embeddings.cached_encode(texts, model, progress=progress)
 
 
 def clear_cache() -> None:
     """Forget every cached embedding (of every model and backend)."""
-    VECTOR_CACHE.clear()
+    embeddings.VECTOR_CACHE.clear()
 
 
 def cache_size() -> int:
     """Number of (model, backend, text) entries in the shared cache."""
-    return len(VECTOR_CACHE)
+    return len(embeddings.VECTOR_CACHE)
