@@ -1,8 +1,8 @@
 """The Python API. The CLI is a thin layer over these calls.
 
-    >>> import synthesizrr
-    >>> run = synthesizrr.run("examples/ag_news.yaml")
-    >>> run.dataset.num_rows, run.metrics["student"]["accuracy_mean"]
+>>> import synthesizrr
+>>> run = synthesizrr.run("examples/ag_news.yaml")
+>>> run.dataset.num_rows, run.metrics["student"]["accuracy_mean"]
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ __all__ = ["Run", "load_config", "open_run", "run"]
 class Run:
     """A handle on a run directory: its manifest, dataset and metrics."""
 
-    def __init__(self, path: Path, config: RunConfig | None = None, extras: dict[str, Any] | None = None):
+    def __init__(
+        self, path: Path, config: RunConfig | None = None, extras: dict[str, Any] | None = None
+    ):
         self.path = Path(path)
         self.config = config
         self.extras = extras or {}

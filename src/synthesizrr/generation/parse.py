@@ -71,7 +71,9 @@ _REFUSAL = re.compile(
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»", "`": "`"}
 _SENTENCE_END = re.compile(r"[.!?…。][\"'”’)\]]*\s*$")
 # A sentence end followed by a space and the start of another sentence.
-_INNER_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?…。][\"'”’)\]]*(?=\s+[\"'“‘(]?[A-Z0-9])")
+_INNER_SENTENCE_END = re.compile(
+    r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?…。][\"'”’)\]]*(?=\s+[\"'“‘(]?[A-Z0-9])"
+)
 _NOTE = re.compile(r"\n\s*\n\s*(?:\(?\s*note\b|\*\*note|i hope this|let me know)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 

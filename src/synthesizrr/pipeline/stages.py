@@ -151,8 +151,11 @@ def run_index(ctx: StageContext, out: Path) -> dict[str, Any]:
     info = ctx.executor.build_index(
         ctx.cfg.retrieval, ctx.input("corpus", "passages.parquet"), out, progress=ctx.progress
     )
+    info.pop("path", None)  # the partial folder it was built in; the stage folder is the index
     atomic_write_json(out / "index_info.json", info)
-    return {k: v for k, v in info.items() if isinstance(v, int | float | str)}
+    return {
+        k: v for k, v in info.items() if isinstance(v, int | float | str) and k != "fingerprint"
+    }
 
 
 # -- retrieve ------------------------------------------------------------------------------------

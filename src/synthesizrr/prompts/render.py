@@ -40,7 +40,9 @@ class PromptMode(str, Enum):
 class PromptSettings(StrictModel):
     """How prompts are built."""
 
-    mode: PromptMode = Field(PromptMode.RETRICL, description="retricl | non_retricl | fewgen | zerogen")
+    mode: PromptMode = Field(
+        PromptMode.RETRICL, description="retricl | non_retricl | fewgen | zerogen"
+    )
     shots: int = Field(
         3, ge=0, le=64, description="in-context examples (retricl: 0 or 3; non_retricl/fewgen: 32)"
     )
@@ -108,9 +110,7 @@ def render(
             parts.append(f"{user}\n{prefix} {' '.join(shot.answer.split())}")
         final = _block(task, doc, instruction)
         parts.append(f"{final}\n{prefix}")
-        return RenderedPrompt(
-            messages=(*system, *turns, ("user", final)), text="\n\n".join(parts)
-        )
+        return RenderedPrompt(messages=(*system, *turns, ("user", final)), text="\n\n".join(parts))
 
     if mode is PromptMode.NON_RETRICL and shots:
         header = task.example_header_for(label)

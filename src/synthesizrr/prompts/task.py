@@ -42,7 +42,9 @@ def _check_template(value: str) -> str:
     try:
         fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
     except ValueError as exc:
-        raise ValueError(f"not a valid template ({exc}); write literal braces as {{{{ }}}}") from exc
+        raise ValueError(
+            f"not a valid template ({exc}); write literal braces as {{{{ }}}}"
+        ) from exc
     unknown = fields - PLACEHOLDERS
     if unknown:
         raise ValueError(
@@ -106,7 +108,9 @@ class TaskSettings(StrictModel):
         return list(self.labels)
 
     def instruction_for(self, label: str, *, with_document: bool = True) -> str:
-        template = self.instruction if with_document else (self.fewgen_instruction or self.instruction)
+        template = (
+            self.instruction if with_document else (self.fewgen_instruction or self.instruction)
+        )
         return template.format(label=label, label_description=self.labels[label])
 
     def example_header_for(self, label: str) -> str:
