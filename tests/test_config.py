@@ -125,3 +125,21 @@ def test_import_is_light() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_ray_section_is_validated(tmp_path: Path) -> None:
+    from synthesizrr.config import config_from_dict
+
+    raw = {
+        "name": "r",
+        "executor": "ray",
+        "ray": {"llm_workers": 3, "embed_workers": 2},
+        "task": {"preset": "ag_news"},
+        "seeds": {"path": "seeds.csv"},
+        "generation": {"prompt": {"mode": "fewgen"}},
+    }
+    cfg = config_from_dict(raw, base_dir=tmp_path)
+    assert (cfg.ray.llm_workers, cfg.ray.embed_workers) == (3, 2)
+    raw["ray"] = {"llm_worker": 3}
+    with pytest.raises(ConfigError, match=r"ray\.llm_worker"):
+        config_from_dict(raw, base_dir=tmp_path)

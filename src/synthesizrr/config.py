@@ -17,6 +17,7 @@ from synthesizrr._model import StrictModel
 from synthesizrr.corpus import CorpusSettings
 from synthesizrr.distill import StudentSettings
 from synthesizrr.errors import ConfigError
+from synthesizrr.executors.ray_settings import RaySettings
 from synthesizrr.generation.engine import EngineSettings
 from synthesizrr.llm import LLMSettings
 from synthesizrr.metrics import MetricsSettings
@@ -70,7 +71,10 @@ class RunConfig(StrictModel):
     run_dir: str = Field("runs", description="parent folder of runs/<name>/")
     seed: int = Field(0, description="every sampling step derives from this seed")
     executor: Literal["local", "ray"] = "local"
-    ray_address: str | None = None
+    ray_address: str | None = Field(
+        None, description="Ray cluster to join (executor: ray); None starts a local Ray"
+    )
+    ray: RaySettings = Field(default_factory=RaySettings, description="Ray executor sizing")
     task: TaskSettings
     seeds: SeedSettings
     corpus: CorpusSettings | None = None

@@ -58,7 +58,10 @@ def test_local_and_ray_give_the_same_dataset(
 ) -> None:
     local_cfg = make_cfg(shared_data, tmp_path / "local", "local")
     ray_cfg = make_cfg(shared_data, tmp_path / "ray", "ray")
-    assert isinstance(get_executor(ray_cfg), RayExecutor)
+    ray_cfg = ray_cfg.model_copy(update={"ray": ray_cfg.ray.model_copy(update={"llm_workers": 2})})
+    executor = get_executor(ray_cfg)
+    assert isinstance(executor, RayExecutor)
+    assert executor.settings.llm_workers == 2  # the config's ray: section sizes the executor
     local = runner.execute(local_cfg, until="generate")
     on_ray = runner.execute(ray_cfg, until="generate")
     index_info = (on_ray.path / "03_index" / "index_info.json").read_text()

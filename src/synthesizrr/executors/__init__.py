@@ -22,5 +22,5 @@ def get_executor(cfg: RunConfig) -> Executor:
     if cfg.executor == "ray":
         from synthesizrr.executors.ray import RayExecutor
 
-        return RayExecutor(address=cfg.ray_address)
+        return RayExecutor(address=cfg.ray_address, settings=cfg.ray)
     return LocalExecutor()

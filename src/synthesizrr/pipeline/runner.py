@@ -130,7 +130,7 @@ def execute(
             versions=package_versions(),
             config=cfg.model_dump(mode="json"),
         )
-        stages_state: dict[str, Any] = manifest.setdefault("stages", {})
+        manifest.setdefault("stages", {})
         atomic_write_text(rundir.path / "config.yaml", dump_config(cfg))
         rundir.write_manifest(manifest)
         ctx = StageContext(
@@ -138,68 +138,85 @@ def execute(
         )
         if extras is not None:
             ctx.extras = extras
-        forced = set(force)
-        ran: set[str] = set()
-        for stage in plan(cfg, until):
-            if not stage.needed(cfg):
-                stages_state.pop(stage.name, None)
-                emit(stage.name, "not needed", {})
-                continue
-            state = stages_state.get(stage.name, {})
-            fp = fps[stage.name]
-            out_dir = rundir.stage_dir(stage.folder)
-            if (
-                stage.name not in forced
-                and not (set(stage.deps) & ran)
-                and not (dry_run and stage.name == "generate")
-                and state.get("fingerprint") == fp
-                and state.get("status") == "done"
-                and out_dir.is_dir()
-            ):
-                emit(stage.name, "skipped", state.get("summary", {}))
-                continue
-            if dry_run and stage.name == "generate":
-                from synthesizrr.pipeline.generate import dry_run_estimate
-
-                estimate = dry_run_estimate(ctx)
-                emit(stage.name, "dry run", estimate)
-                ctx.extras["estimate"] = estimate
-                break
-            emit(stage.name, "running", {})
-            started = time.perf_counter()
-            stages_state[stage.name] = {"fingerprint": fp, "status": "running", "started": _now()}
-            rundir.write_manifest(manifest)
-            partial = rundir.partial_dir(stage.folder)
-            try:
-                summary = stage.run(ctx, partial)
-            except SynthesizrrError as exc:
-                stages_state[stage.name].update(status="failed", error=str(exc))
-                rundir.write_manifest(manifest)
-                raise
-            except BaseException as exc:
-                disk = _filesystem_error(exc, rundir)
-                stages_state[stage.name].update(
-                    status="failed", error=str(disk) if disk else repr(exc)[:500]
-                )
-                with contextlib.suppress(RunDirError, OSError):  # the disk may be full
-                    rundir.write_manifest(manifest)
-                if disk is not None:
-                    raise disk from exc
-                raise
-            rundir.commit_stage(stage.folder)
-            status = "incomplete" if summary.pop("_incomplete", False) else "done"
-            seconds = round(time.perf_counter() - started, 2)
-            stages_state[stage.name].update(
-                status=status, finished=_now(), seconds=seconds, summary=summary
-            )
-            manifest["updated"] = _now()
-            rundir.write_manifest(manifest)
-            ran.add(stage.name)
-            emit(stage.name, status, {**summary, "seconds": seconds})
-            if summary.get("stopped"):
-                # A budget stop: finished work is committed above; nothing downstream runs.
-                raise BudgetExceededError(
-                    f"stage {stage.name} stopped: {summary['stopped']}",
-                    fix="raise the budget (generation.budget) and run the same command again",
-                )
+        try:
+            _run_stages(ctx, manifest, fps, until, set(force), dry_run, emit)
+        finally:
+            if ctx._executor is not None:  # release Ray actors / a Ray started by this run
+                ctx._executor.close()
     return rundir
+
+
+def _run_stages(
+    ctx: StageContext,
+    manifest: dict[str, Any],
+    fps: dict[str, str],
+    until: str | None,
+    forced: set[str],
+    dry_run: bool,
+    emit: EventHook,
+) -> None:
+    cfg, rundir = ctx.cfg, ctx.run
+    stages_state: dict[str, Any] = manifest["stages"]
+    ran: set[str] = set()
+    for stage in plan(cfg, until):
+        if not stage.needed(cfg):
+            stages_state.pop(stage.name, None)
+            emit(stage.name, "not needed", {})
+            continue
+        state = stages_state.get(stage.name, {})
+        fp = fps[stage.name]
+        out_dir = rundir.stage_dir(stage.folder)
+        if (
+            stage.name not in forced
+            and not (set(stage.deps) & ran)
+            and not (dry_run and stage.name == "generate")
+            and state.get("fingerprint") == fp
+            and state.get("status") == "done"
+            and out_dir.is_dir()
+        ):
+            emit(stage.name, "skipped", state.get("summary", {}))
+            continue
+        if dry_run and stage.name == "generate":
+            from synthesizrr.pipeline.generate import dry_run_estimate
+
+            estimate = dry_run_estimate(ctx)
+            emit(stage.name, "dry run", estimate)
+            ctx.extras["estimate"] = estimate
+            break
+        emit(stage.name, "running", {})
+        started = time.perf_counter()
+        stages_state[stage.name] = {"fingerprint": fp, "status": "running", "started": _now()}
+        rundir.write_manifest(manifest)
+        partial = rundir.partial_dir(stage.folder)
+        try:
+            summary = stage.run(ctx, partial)
+        except SynthesizrrError as exc:
+            stages_state[stage.name].update(status="failed", error=str(exc))
+            rundir.write_manifest(manifest)
+            raise
+        except BaseException as exc:
+            disk = _filesystem_error(exc, rundir)
+            stages_state[stage.name].update(
+                status="failed", error=str(disk) if disk else repr(exc)[:500]
+            )
+            with contextlib.suppress(RunDirError, OSError):  # the disk may be full
+                rundir.write_manifest(manifest)
+            if disk is not None:
+                raise disk from exc
+            raise
+        rundir.commit_stage(stage.folder)
+        status = "incomplete" if summary.pop("_incomplete", False) else "done"
+        seconds = round(time.perf_counter() - started, 2)
+        stages_state[stage.name].update(
+            status=status, finished=_now(), seconds=seconds, summary=summary
+        )
+        manifest["updated"] = _now()
+        rundir.write_manifest(manifest)
+        ran.add(stage.name)
+        emit(stage.name, status, {**summary, "seconds": seconds})
+        if summary.get("stopped"):
+            # A budget stop: finished work is committed above; nothing downstream runs.
+            raise BudgetExceededError(
+                f"stage {stage.name} stopped: {summary['stopped']}",
+                fix="raise the budget (generation.budget) and run the same command again",
+            )
