@@ -61,7 +61,7 @@ def build_shard(settings: Any, shard: int, start: int, stop: int, block_starts: 
     vecs = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     vecs = vecs[start - block_starts[0] : stop - block_starts[0]]
     with tempfile.TemporaryDirectory(prefix="synthesizrr-shard-") as tmp:
-        DenseRetriever(settings)._write_shard(faiss, vecs, Path(tmp), shard, int(vecs.shape[1]))
+        DenseRetriever(settings).write_shard(faiss, vecs, Path(tmp), shard, int(vecs.shape[1]))
         data = (Path(tmp) / f"shard-{shard:03d}.faiss").read_bytes()
     return {"dim": int(vecs.shape[1]), "seconds": round(time.perf_counter() - t0, 3)}, data
 
@@ -89,7 +89,7 @@ def build_index_on_ray(
         read_manifest,
     )
     from synthesizrr.retrieval.dense import shard_bounds
-    from synthesizrr.retrieval.stage import _versions
+    from synthesizrr.retrieval.stage import index_versions
 
     passages_path = Path(passages_path)
     if settings.retriever != "dense":
@@ -117,7 +117,7 @@ def build_index_on_ray(
             "passages": n,
             "build_seconds": round(seconds, 3),
             "passages_per_second": round(n / seconds, 1) if seconds > 0 else None,
-            "versions": _versions(),
+            "versions": index_versions(),
             "dim": int(shard_infos[0]["dim"]),
             "shards": [list(b) for b in bounds],
             "executor": "ray",

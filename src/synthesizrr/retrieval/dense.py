@@ -79,14 +79,14 @@ class DenseRetriever(Retriever):
                     start, stop = bounds[shard]
                     block = np.concatenate(pending) if len(pending) > 1 else pending[0]
                     size = stop - start
-                    self._write_shard(faiss, block[:size], folder, shard, dim)
+                    self.write_shard(faiss, block[:size], folder, shard, dim)
                     rest = block[size:]
                     pending = [rest] if len(rest) else []
                     shard += 1
                 log.debug("embedded %d/%d passages", done, n)
         return {"dim": dim, "shards": [list(b) for b in bounds], "passages": n}
 
-    def _write_shard(
+    def write_shard(
         self, faiss: Any, vecs: np.ndarray, folder: Path, shard: int, dim: int
     ) -> None:
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)

@@ -41,7 +41,7 @@ RETRIEVERS: dict[str, type[Retriever]] = {
 SEED_COLUMNS = ("seed_id", "text", "label")
 
 
-def _versions() -> dict[str, str]:
+def index_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for dist in (
         "faiss-cpu",
@@ -95,7 +95,7 @@ def build_index(
             "passages": n,
             "build_seconds": round(seconds, 3),
             "passages_per_second": round(n / seconds, 1) if seconds > 0 else None,
-            "versions": _versions(),
+            "versions": index_versions(),
             **extra,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
