@@ -2,8 +2,10 @@
 
 One llama context per (path, n_ctx, threads, GPU layers) per process, loaded once and
 shared; calls into it are serialized by a lock and run in a worker thread so the event
-loop stays free. Chat models use the GGUF's chat template (``create_chat_completion``),
-base models raw completion. Sampling is seeded per request (the request's ``seed``, else
+loop stays free. Chat models use the GGUF's chat template, base models raw completion.
+Message contents and completion prompts are tokenized with ``special=False`` so a
+document that contains ``<|im_end|>`` stays text and cannot close a turn; only the
+template's own markup becomes special tokens. Sampling is seeded per request (the request's ``seed``, else
 one derived from its cache key), so a rerun of a request reproduces its text.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +30,10 @@ log = logging.getLogger(__name__)
 
 #: Embedded names that are base (completion) models, not chat models.
 BASE_MODELS = frozenset({"gemma3-270m", "gemma3"})
+
+#: Private-use markers that stand in for message contents while the template renders.
+_SLOT = "\ue000{}\ue001"
+_SLOT_RE = re.compile("\ue000(\\d+)\ue001")
 
 _LOAD_LOCK = threading.Lock()
 _MODELS: dict[tuple[Any, ...], tuple[Any, threading.Lock]] = {}
@@ -111,13 +118,14 @@ class LlamaCppBackend(LLMBackend):
         )
         try:
             with self._lock:
-                if req.messages is not None:
-                    msgs = [{"role": m.role, "content": m.content} for m in req.messages]
+                tokens = self.prompt_tokens(req)
+                if tokens is not None:
+                    out = self._llm.create_completion(prompt=tokens, **common)
+                    text = out["choices"][0]["text"] or ""
+                else:  # a chat_format named by the user: llama-cpp-python's own formatter
+                    msgs = [{"role": m.role, "content": m.content} for m in (req.messages or ())]
                     out = self._llm.create_chat_completion(messages=msgs, **common)
                     text = out["choices"][0]["message"].get("content") or ""
-                else:
-                    out = self._llm.create_completion(prompt=req.prompt, **common)
-                    text = out["choices"][0]["text"] or ""
         except ValueError as exc:  # llama-cpp-python: prompt longer than the context window
             raise BackendError(
                 f"llama.cpp rejected the request for {self.path.name}: {exc}",
@@ -132,6 +140,50 @@ class LlamaCppBackend(LLMBackend):
             completion_tokens=int(usage.get("completion_tokens", 0)),
             model=self.model_id,
         )
+
+    def prompt_tokens(self, req: LLMRequest) -> list[int] | None:
+        """The prompt as token ids, contents tokenized literally; None: let llama-cpp format.
+
+        llama-cpp-python tokenizes a whole rendered prompt with ``special=True``, which turns
+        an end-of-turn string inside a corpus document into a real end of turn. We render
+        the GGUF's chat template around placeholders instead, tokenize the template's
+        markup with ``special=True`` and each content with ``special=False``.
+        """
+        llm = self._llm
+        if req.messages is None:
+            bos = [llm.token_bos()] if llm._model.add_bos_token() and llm.token_bos() >= 0 else []
+            text = (req.prompt or "").encode("utf-8")
+            return bos + llm.tokenize(text, add_bos=False, special=False)
+        template = llm.metadata.get("tokenizer.chat_template")
+        if self.options.chat_format is not None or not template:
+            return None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        def token_text(token: int) -> str:
+            return (
+                "" if token < 0 else llm.detokenize([token], special=True).decode("utf-8", "ignore")
+            )
+
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=token_text(llm.token_eos()),
+            bos_token=token_text(llm.token_bos()),
+            add_generation_prompt=True,
+        )
+        slots = [{"role": m.role, "content": _SLOT.format(i)} for i, m in enumerate(req.messages)]
+        rendered = formatter(messages=slots).prompt  # type: ignore[arg-type]
+        parts = _SLOT_RE.split(rendered)  # markup, index, markup, index, ..., markup
+        order = [int(i) for i in parts[1::2]]
+        if order != list(range(len(req.messages))):  # a template that drops or repeats turns
+            return None
+        tokens: list[int] = []
+        for k, part in enumerate(parts):
+            if k % 2:
+                content = req.messages[int(part)].content
+                tokens += llm.tokenize(content.encode("utf-8"), add_bos=False, special=False)
+            elif part:
+                tokens += llm.tokenize(part.encode("utf-8"), add_bos=False, special=True)
+        return tokens
 
     def count_tokens(self, text: str) -> int:
         if not text:

@@ -86,9 +86,7 @@ class DenseRetriever(Retriever):
                 log.debug("embedded %d/%d passages", done, n)
         return {"dim": dim, "shards": [list(b) for b in bounds], "passages": n}
 
-    def write_shard(
-        self, faiss: Any, vecs: np.ndarray, folder: Path, shard: int, dim: int
-    ) -> None:
+    def write_shard(self, faiss: Any, vecs: np.ndarray, folder: Path, shard: int, dim: int) -> None:
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
         index = self._new_index(dim, len(vecs))
         if not index.is_trained:
