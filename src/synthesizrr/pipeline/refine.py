@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from synthesizrr.errors import StageError
 from synthesizrr.pipeline.rundir import atomic_write_json, read_parquet, write_parquet
 from synthesizrr.pipeline.stages import StageContext, load_labeled
 
@@ -29,6 +30,8 @@ def run_refine(ctx: StageContext, out: Path) -> dict[str, Any]:
 
     cfg = ctx.cfg
     table = read_parquet(ctx.input("generate", "generations.parquet"))
+    if table.num_rows == 0:
+        raise _nothing_generated(ctx)
     train_texts, train_labels = real_train(ctx)
     counts = Counter(train_labels)
     total = sum(counts.values())
@@ -56,3 +59,21 @@ def run_refine(ctx: StageContext, out: Path) -> dict[str, Any]:
     }
     atomic_write_json(out / "summary.json", summary)
     return summary
+
+
+def _nothing_generated(ctx: StageContext) -> StageError:
+    """Refining nothing would only hide the cause: name where the generations went."""
+    dropped_path = ctx.input("generate", "dropped.parquet")
+    reasons: Counter[str] = Counter()
+    if dropped_path.exists():
+        dropped = read_parquet(dropped_path)
+        # "request_failed: <error>" and "truncated: ..." count by their kind
+        reasons.update(str(r).split(":")[0] for r in dropped.column("reason").to_pylist())
+    top = ", ".join(f"{reason} x{n}" for reason, n in reasons.most_common(3)) or "none recorded"
+    return StageError(
+        f"the generate stage kept no rows ({sum(reasons.values())} dropped: {top}); "
+        f"see {dropped_path}",
+        fix="read the 'raw' and 'reason' columns there; a request_failed reason is retried by "
+        "`synthesizrr generate CONFIG --retry-failed`, a parse reason needs a larger "
+        "max_new_tokens, another prompt or another teacher",
+    )
