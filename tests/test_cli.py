@@ -70,3 +70,21 @@ def test_unknown_stage_for_until(tmp_path: Path) -> None:
     proc = cli("run", str(cfg), "--until", "generat")
     assert proc.returncode == 2
     assert "unknown stage 'generat'; valid: seeds, corpus, index" in proc.stderr
+
+
+@pytest.mark.parametrize("cmd", ["run", "index", "generate"])
+def test_ray_address_selects_the_ray_executor(cmd: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import synthesizrr.api
+
+    seen: list[object] = []
+
+    def fake_run(cfg: object, **kw: object) -> object:
+        seen.append(cfg)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(synthesizrr.api, "run", fake_run)
+    config = str(Path(__file__).parents[1] / "examples" / "ag_news_small.yaml")
+    result = runner.invoke(app, [cmd, config, "--ray-address", "ray://10.0.0.1:10001"])
+    assert result.exit_code == 0, result.output
+    cfg = seen[0]
+    assert (cfg.executor, cfg.ray_address) == ("ray", "ray://10.0.0.1:10001")  # type: ignore[attr-defined]

@@ -31,6 +31,13 @@ SetOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="log at INFO level")]
 ForceOpt = Annotated[bool, typer.Option(help="rerun this stage even if unchanged")]
+RayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="run on this Ray cluster (sets executor: ray), e.g. ray://HOST:10001 or auto",
+    ),
+]
 
 
 def _overrides(pairs: list[str] | None) -> dict[str, Any]:
@@ -67,12 +74,22 @@ def _event(stage: str, status: str, summary: dict[str, Any]) -> None:
     err.print(f"{mark} {stage}[/] {status}  {escape(detail)}", highlight=False)
 
 
-def _run(config: Path, sets: list[str] | None, quiet: bool, verbose: bool, **kw: Any) -> Any:
+def _run(
+    config: Path,
+    sets: list[str] | None,
+    quiet: bool,
+    verbose: bool,
+    ray_address: str | None = None,
+    **kw: Any,
+) -> Any:
     from synthesizrr.api import run
     from synthesizrr.config import load_config
 
     _setup_logging(verbose)
-    cfg = load_config(config, _overrides(sets))
+    overrides = _overrides(sets)
+    if ray_address:
+        overrides.update(executor="ray", ray_address=ray_address)
+    cfg = load_config(config, overrides)
     return run(cfg, progress=not quiet, on_event=_event, **kw)
 
 
@@ -96,11 +113,12 @@ def run_cmd(
     overwrite: Annotated[
         bool, typer.Option(help="reuse a run folder made for another task")
     ] = False,
+    ray_address: RayOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Run every stage, skipping those already finished with the same settings."""
-    handle = _run(config, sets, quiet, verbose, until=until, force=force or (),
+    handle = _run(config, sets, quiet, verbose, ray_address, until=until, force=force or (),
                   retry_failed=retry_failed, overwrite=overwrite)  # fmt: skip
     _print_result(handle)
 
@@ -110,10 +128,12 @@ def _stage_command(stage: str, doc: str) -> None:
         config: ConfigArg,
         sets: SetOpt = None,
         force: ForceOpt = False,
+        ray_address: RayOpt = None,
         quiet: QuietOpt = False,
         verbose: VerboseOpt = False,
     ) -> None:
-        handle = _run(config, sets, quiet, verbose, until=stage, force=[stage] if force else [])
+        handle = _run(config, sets, quiet, verbose, ray_address, until=stage,
+                      force=[stage] if force else [])  # fmt: skip
         out.print(f"run directory: {handle.path}")
 
     command.__doc__ = f"{doc} (runs the stages before it when needed)."
@@ -138,11 +158,12 @@ def generate_cmd(
     dry_run: Annotated[bool, typer.Option(help="estimate prompts, tokens and cost only")] = False,
     retry_failed: Annotated[bool, typer.Option(help="resend only requests that failed")] = False,
     force: ForceOpt = False,
+    ray_address: RayOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Prompt the teacher and parse its outputs (runs the stages before it when needed)."""
-    handle = _run(config, sets, quiet, verbose, until="generate", dry_run=dry_run,
+    handle = _run(config, sets, quiet, verbose, ray_address, until="generate", dry_run=dry_run,
                   retry_failed=retry_failed, force=["generate"] if force else [])  # fmt: skip
     if dry_run:
         out.print_json(json.dumps(handle.extras.get("estimate", {})))
