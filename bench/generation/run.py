@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,28 +40,6 @@ TOPICS = ["football", "rain", "a museum", "bread", "a bridge", "jazz", "a comet"
 
 def prompts(n: int) -> list[str]:
     return [f"Write one sentence about {TOPICS[i % len(TOPICS)]} (#{i})." for i in range(n)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(gguf: Path, threads: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", "1024", "--n_threads", str(threads),
-           "--model_alias", "smollm2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}/v1"
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("llama_cpp.server did not start")
 
 
 def engine_openai(base_url: str, texts: list[str], conc: int) -> tuple[float, int]:
@@ -220,7 +198,10 @@ def main() -> None:
 
     results["engine_overhead"] = overhead()
     print(f"overhead: {results['engine_overhead']}", file=sys.stderr)
-    proc, base_url = start_server(gguf, threads)
+    from synthesizrr.testing import llama_server
+
+    server = contextlib.ExitStack()
+    base_url = server.enter_context(llama_server(gguf, threads=threads))
     try:
         bare_openai(base_url, texts[:4], 4)  # warm-up
         engine_openai(base_url, texts[:4], 4)
@@ -273,8 +254,7 @@ def main() -> None:
             print(f"{name}: {frameworks[name]}", file=sys.stderr)
         results["frameworks"] = frameworks
     finally:
-        proc.terminate()
-        proc.wait(15)
+        server.close()
 
     results["embedded_vs_bare"] = embedded(texts[:16], args.rounds, threads)
     print(f"embedded: {results['embedded_vs_bare']}", file=sys.stderr)

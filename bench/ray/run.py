@@ -24,13 +24,12 @@ actors (and loading their models): that is what a stage pays. Contenders alterna
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,28 +56,6 @@ def write_passages(n: int, path: Path) -> None:
             if len(rows) == n:
                 break
     pq.write_table(pa.Table.from_pylist(rows), path)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(gguf: Path, threads: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", "1024", "--n_threads", str(threads),
-           "--model_alias", "smollm2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}/v1"
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("llama_cpp.server did not start")
 
 
 def alternate(contenders: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
@@ -252,7 +229,10 @@ def main() -> None:
                 results["embedding"] = bench_embedding(passages, args.passages, args.rounds)
         gguf = resolve_llm_path("smollm2")
         if "server" not in args.skip:
-            proc, url = start_server(gguf, threads=1)
+            from synthesizrr.testing import llama_server
+
+            server = contextlib.ExitStack()
+            url = server.enter_context(llama_server(gguf, threads=1, start_timeout_s=120))
             try:
                 base = dict(backend="openai", model="smollm2", base_url=url)
                 run_handle(LocalExecutor(), LLMSettings(**base), requests(2))  # warm-up
@@ -273,8 +253,7 @@ def main() -> None:
                     args.rounds,
                 )
             finally:
-                proc.kill()
-                proc.wait()
+                server.close()
         if "inprocess" not in args.skip:
             base = dict(backend="llamacpp", model="smollm2", n_ctx=1024, concurrency=1)
             print("generation with in-process llamacpp actors", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Public fakes for tests (yours and ours): :class:`FakeLLM`.
+"""Public test helpers (yours and ours): :class:`FakeLLM` and :func:`llama_server`.
 
     fake = FakeLLM(["first answer", "second answer"])   # queued responses, in order
     fake = FakeLLM(lambda req: req.text_for_counting().upper())
@@ -7,14 +7,24 @@
     assert len(fake.history) == 2                        # every request it received
 
 ``get_backend(LLMSettings(backend="fake"))`` builds the default one.
+
+    with llama_server() as url:                          # a real OpenAI-compatible server
+        LLMSettings(backend="openai", model="smollm2", base_url=url)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synthesizrr.errors import BackendError
@@ -127,3 +137,61 @@ class FakeLLM(LLMBackend):
 
     def close(self) -> None:
         self.closed = True
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def llama_server(
+    gguf: str | Path | None = None,
+    *,
+    n_ctx: int = 1024,
+    threads: int | None = None,
+    alias: str = "smollm2",
+    start_timeout_s: float = 90.0,
+) -> Iterator[str]:
+    """Run ``python -m llama_cpp.server`` on a free loopback port; yield its ``/v1`` URL.
+
+    ``gguf`` defaults to the embedded SmolLM2. The server answers under the model name
+    ``alias`` and is stopped (terminate, then kill) when the block ends. Needs the
+    ``server`` extra; raises :class:`BackendError` if the server exits or does not listen
+    within ``start_timeout_s``.
+    """
+    from synthesizrr.models import resolve_llm_path
+
+    path = Path(gguf) if gguf is not None else resolve_llm_path("smollm2")
+    port = free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path),
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
+           "--n_threads", str(threads or os.cpu_count() or 1), "--model_alias", alias]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise BackendError(
+                    f"llama_cpp.server exited with code {proc.returncode} before listening.",
+                    fix="pip install 'synthesizrr[server]' and check the GGUF path",
+                )
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    f"llama_cpp.server did not listen within {start_timeout_s:.0f} s.",
+                    fix="raise start_timeout_s on a loaded machine",
+                )
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

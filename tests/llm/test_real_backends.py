@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +10,8 @@ import pytest
 from synthesizrr.generation.cache import RequestCache
 from synthesizrr.generation.engine import EngineSettings, run_requests
 from synthesizrr.llm import LLMRequest, LLMSettings, Message, get_backend
+from synthesizrr.testing import free_port
+from synthesizrr.testing import llama_server as start_llama_server
 
 pytest.importorskip("llama_cpp")
 
@@ -81,12 +78,6 @@ def test_llamacpp_end_of_turn_inside_content_stays_text() -> None:
     assert im_end not in raw
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[str]:
     """``python -m llama_cpp.server`` with SmolLM2 on a free loopback port."""
@@ -94,30 +85,8 @@ def llama_server() -> Iterator[str]:
     pytest.importorskip("sse_starlette")
     pytest.importorskip("starlette_context")
     pytest.importorskip("pydantic_settings")
-    gguf = _gguf()
-    port = _free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", "1024", "--n_threads", str(os.cpu_count() or 1),
-           "--model_alias", "smollm2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
-        else:
-            pytest.fail("llama_cpp.server did not start within 60 s")
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with start_llama_server(_gguf(), n_ctx=1024, start_timeout_s=60) as url:
+        yield url
 
 
 def test_openai_backend_against_llama_server(llama_server: str, tmp_path: Path) -> None:
@@ -143,7 +112,7 @@ def test_openai_backend_against_llama_server(llama_server: str, tmp_path: Path) 
 
 def test_openai_backend_errors_are_recorded(llama_server: str, tmp_path: Path) -> None:
     # A dead port: connection errors are retried, then recorded as failed.
-    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    dead = f"http://127.0.0.1:{free_port()}/v1"
     backend = get_backend(
         LLMSettings(backend="openai", model="smollm2", base_url=dead, max_retries=1, timeout_s=5)
     )

@@ -12,12 +12,7 @@ keeps every finished response.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +24,7 @@ from reliability_kit import base_config, error_line, ledger, make_project, run_c
 
 from synthesizrr.config import load_config
 from synthesizrr.pipeline import runner
+from synthesizrr.testing import llama_server as start_llama_server
 
 pytestmark = pytest.mark.slow  # a real model server; about a minute on an idle 2-core machine
 pytest.importorskip("llama_cpp")
@@ -54,31 +50,10 @@ def llama_server() -> Iterator[tuple[str, int]]:
         gguf = resolve_llm_path("smollm2")
     except ModelNotAvailableError as exc:
         pytest.skip(str(exc))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", "2048", "--n_threads", str(os.cpu_count() or 1),
-           "--model_alias", "smollm2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
-        else:
-            pytest.fail("llama_cpp.server did not start within 90 s")
-        yield ("127.0.0.1", port)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with start_llama_server(gguf, n_ctx=2048) as url:
+        host_port = url.removeprefix("http://").removesuffix("/v1")
+        host, port = host_port.rsplit(":", 1)
+        yield (host, int(port))
 
 
 def _config(root: Path, url: str, timeout_s: float, **budget: Any) -> Path:
