@@ -47,7 +47,7 @@ def test_ag_news_end_to_end_on_embedded_teacher(shared_data: Path, tmp_path: Pat
                 __import__("pyarrow.parquet").parquet.read_table(
                     handle.stage_path("seeds", "seeds.parquet")).to_pylist()}  # fmt: skip
     for r in rows:
-        assert r["text"].strip() and r["model"].startswith("SmolLM2")
+        assert r["text"].strip() and r["model"] == "llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf"
         assert seed_ids[r["seed_id"]] == r["label"]  # the pair inherits the seed's label
         assert r["retrieval_rank"] >= 3 and 0.3 <= r["retrieval_score"] <= 0.9
         assert r["row_id"] == f"{r['seed_id']}|{r['passage_id']}"

@@ -19,9 +19,7 @@ built by either executor is reused by the other. The nodes need no shared file s
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -78,59 +76,27 @@ def build_index_on_ray(
     :func:`synthesizrr.retrieval.build_index`. Only dense indexes use the cluster; BM25 and
     random indexes are built by the driver."""
     from synthesizrr.retrieval import build_index
-    from synthesizrr.retrieval.base import (
-        INDEX_FORMAT,
-        MANIFEST,
-        count_passages,
-        fingerprint,
-        index_location,
-        passages_digest,
-        publish,
-        read_manifest,
-    )
     from synthesizrr.retrieval.dense import shard_bounds
-    from synthesizrr.retrieval.stage import index_versions
 
-    passages_path = Path(passages_path)
     if settings.retriever != "dense":
         return dict(build_index(settings, passages_path, index_dir, progress=progress))
-    fp = fingerprint(settings, passages_digest(passages_path))
-    folder = index_location(settings, Path(index_dir), fp)
-    manifest = read_manifest(folder)
-    if manifest is not None and manifest.get("fingerprint") == fp:
-        log.info("Reusing dense index at %s", folder)
-        return manifest | {"path": str(folder), "reused": True}
-    n = count_passages(passages_path)
-    if n == 0:  # the local build raises the same error with its message
-        return dict(build_index(settings, passages_path, index_dir, progress=progress))
-    bounds = shard_bounds(n, settings.shards)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    try:
-        start = time.perf_counter()
-        shard_infos = _build_shards(settings, passages_path, bounds, tmp, ray_settings, progress)
-        seconds = time.perf_counter() - start
-        manifest = {
-            "format": INDEX_FORMAT,
-            "fingerprint": fp,
-            "settings": settings.index_settings(),
-            "passages": n,
-            "build_seconds": round(seconds, 3),
-            "passages_per_second": round(n / seconds, 1) if seconds > 0 else None,
-            "versions": index_versions(),
-            "dim": int(shard_infos[0]["dim"]),
+
+    def build_on_ray(folder: Path, n: int) -> dict[str, Any]:
+        bounds = shard_bounds(n, settings.shards)
+        infos = _build_shards(settings, passages_path, bounds, folder, ray_settings, progress)
+        log.info("Built %d dense shards on Ray", len(bounds))
+        return {
+            "dim": int(infos[0]["dim"]),
             "shards": [list(b) for b in bounds],
             "executor": "ray",
-            "shard_seconds": [info["seconds"] for info in shard_infos],
+            "shard_seconds": [info["seconds"] for info in infos],
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        publish(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    log.info("Built dense index of %d passages in %d shards on Ray in %.1fs at %s",
-             n, len(bounds), seconds, folder)  # fmt: skip
-    return manifest | {"path": str(folder), "reused": False}
+
+    return dict(
+        build_index(
+            settings, Path(passages_path), index_dir, progress=progress, builder=build_on_ray
+        )
+    )
 
 
 def _build_shards(

@@ -8,6 +8,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -58,14 +59,25 @@ def index_versions() -> dict[str, str]:
     return out
 
 
+#: Writes an index's files into a fresh folder ``(folder, passage count) -> manifest extras``.
+IndexBuilder = Callable[[Path, int], dict[str, Any]]
+
+
 def build_index(
-    settings: RetrievalSettings, passages_path: Path, index_dir: Path, *, progress: bool = False
+    settings: RetrievalSettings,
+    passages_path: Path,
+    index_dir: Path,
+    *,
+    progress: bool = False,
+    builder: IndexBuilder | None = None,
 ) -> dict[str, Any]:
     """Build the index of ``passages_path`` unless an up-to-date one exists; return its info.
 
     The index goes to ``index_dir`` (a folder of its own; it is replaced when stale) or,
     where ``settings.index_cache`` is set, to ``<index_cache>/<retriever>-<fingerprint>``.
     The returned dict is the manifest (``index.json``) plus ``path`` and ``reused``.
+    ``builder`` replaces the local build of the files (the Ray executor passes its own);
+    reuse, the manifest and the atomic publish stay here, so both executors agree.
     """
     passages_path = Path(passages_path)
     fp = fingerprint(settings, passages_digest(passages_path))
@@ -84,9 +96,12 @@ def build_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
         start = time.perf_counter()
-        extra = RETRIEVERS[settings.retriever](settings).build(
-            passages_path, tmp, progress=progress
-        )
+        if builder is None:
+            extra = RETRIEVERS[settings.retriever](settings).build(
+                passages_path, tmp, progress=progress
+            )
+        else:
+            extra = builder(tmp, n)
         seconds = time.perf_counter() - start
         manifest = {
             "format": INDEX_FORMAT,
