@@ -20,6 +20,7 @@ Every request is recorded in ``log`` with its key, fault ("ok" when forwarded) a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import struct
@@ -67,8 +68,17 @@ class FaultProxy:
 
     def __exit__(self, *exc: object) -> None:
         self.set_down(True)
+        asyncio.run_coroutine_threadsafe(self._close_connections(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
+
+    async def _close_connections(self) -> None:
+        """Cancel the handlers of open keep-alive connections, so none outlives the loop."""
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def set_down(self, down: bool) -> None:
         """Close (down) or reopen the listening socket."""
@@ -154,7 +164,11 @@ class FaultProxy:
                 hit.fault = "client_gone"
                 writer.transport.abort()
                 return False
+            # Wait for the cancelled read to finish: a reader allows one waiter at a time,
+            # and the next request on this keep-alive connection reads from it.
             hangup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hangup
             status_line, headers, data = forward.result()
             if fault == "truncated":
                 writer.write(status_line + headers + b"\r\n" + data[: len(data) // 2])
