@@ -38,3 +38,13 @@ def test_demo_config_runs_the_full_method(tmp_path: Path) -> None:
     assert cfg.retrieval.retriever == "dense"
     assert cfg.task.label_names == ["us", "world"]
     assert cfg.evaluation.test_path and Path(cfg.evaluation.test_path).exists()
+
+
+def test_demo_config_with_a_relative_run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `synthesizrr demo` passes the relative default "runs" from any working directory.
+    monkeypatch.chdir(tmp_path)
+    cfg = demo_config(Path("runs"))
+    assert cfg.run_path == tmp_path / "runs" / "demo"
+    for path in (cfg.seeds.path, cfg.corpus.path, cfg.evaluation.test_path):
+        assert path and cfg.resolve(path) == tmp_path / "runs" / "_demo_data" / Path(path).name
+        assert cfg.resolve(path).is_file()

@@ -91,10 +91,11 @@ def prepare_demo_data(folder: Path) -> dict[str, Path]:
 
 
 def demo_config(run_dir: Path, name: str = "demo") -> RunConfig:
-    data = prepare_demo_data(Path(run_dir) / "_demo_data")
+    run_dir = Path(run_dir).resolve()  # data paths below are absolute, whatever the cwd
+    data = prepare_demo_data(run_dir / "_demo_data")
     raw: dict[str, Any] = {
         "name": name,
-        "run_dir": str(Path(run_dir).resolve()),
+        "run_dir": str(run_dir),
         "seed": 0,
         "task": {
             "name": "news_headline_topic",
@@ -118,4 +119,4 @@ def demo_config(run_dir: Path, name: str = "demo") -> RunConfig:
         "refine": {"cartography": {"keep_fraction": 0.9}, "resample": "none"},
         "evaluation": {"test_path": str(data["test.csv"])},
     }  # fmt: skip
-    return config_from_dict(raw, source="demo", base_dir=Path(run_dir))
+    return config_from_dict(raw, source="demo", base_dir=run_dir)
