@@ -40,7 +40,9 @@ def test_demo_config_runs_the_full_method(tmp_path: Path) -> None:
     assert cfg.evaluation.test_path and Path(cfg.evaluation.test_path).exists()
 
 
-def test_demo_config_with_a_relative_run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_config_with_a_relative_run_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # `synthesizrr demo` passes the relative default "runs" from any working directory.
     monkeypatch.chdir(tmp_path)
     cfg = demo_config(Path("runs"))
