@@ -275,8 +275,8 @@ def write_md(r: dict[str, Any], command: str) -> None:
         f"Command: `{command}` (from the repository root, venv active). Wall time "
         f"{r['wall_s']} s on {r['machine']['cpus']} CPUs (load average "
         f"{r['machine']['load_avg_start']:.1f} at start, {r['machine']['load_avg_end']:.1f} at end: "
-        "the machine was shared, so absolute numbers are noisy; ratios are measured side by "
-        "side, A-B-B-A).",
+        "absolute numbers on these shared machines are noisy; ratios are measured side "
+        "by side, A-B-B-A).",
         "",
         f"Workload: {w['requests']} chat requests to {w['model']}, max_tokens {w['max_tokens']}, "
         f"temperature {w['temperature']}, top-p {w['top_p']}, per-request seeds identical for "

@@ -213,7 +213,7 @@ def main() -> None:
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray_init_s = time.perf_counter() - t0
     results: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, shared with other jobs",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
         "ray": ray.__version__,
         "ray_init_s": round(ray_init_s, 2),
@@ -292,12 +292,12 @@ def render(r: dict[str, Any]) -> str:
         f"Python {r['python']}, Ray {r['ray']}. Starting the local Ray itself took "
         f"{r['ray_init_s']} s (paid once per run, not included below). 1-minute load "
         f"average of the 2-core machine: {r['load_average_1min_at_start']} at the start, "
-        f"{r['load_average_1min_at_end']} at the end (other jobs were running).",
+        f"{r['load_average_1min_at_end']} at the end (above 2: other jobs were running).",
         "",
         "Each time includes starting the stage's actors and loading their models, with a "
         "fresh index folder or request cache. Contenders ran alternately in one process "
-        "(A B C, then C B A); medians. The machine has 2 cores and was shared with other "
-        "jobs, so absolute numbers are noisy; the ratios are side by side.",
+        "(A B C, then C B A); medians. Absolute times on these shared machines are noisy; "
+        "the ratios are side by side.",
         "",
         "`local_vs_ray_1worker_ratio` = Ray 1-worker time / local time on the same work "
         "(1.0: no overhead; above 1: Ray is slower).",
