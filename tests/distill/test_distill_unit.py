@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -12,15 +11,10 @@ from synthesizrr.distill.evaluate import encode_labels, score
 from synthesizrr.errors import InputDataError
 
 
-def test_import_is_light() -> None:
-    code = (
-        "import sys, synthesizrr.distill, synthesizrr.refine\n"
-        "heavy = [m for m in ('torch','sklearn','transformers','datasketch','faiss','spacy',"
-        "'llama_cpp','sentence_transformers') if m in sys.modules]\n"
-        "print(','.join(heavy))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+def test_import_is_light(heavy_after_import: Callable[[list[str], set[str]], list[str]]) -> None:
+    heavy = {"torch", "sklearn", "transformers", "datasketch", "faiss", "spacy", "llama_cpp",
+             "sentence_transformers"}  # fmt: skip
+    assert heavy_after_import(["synthesizrr.distill", "synthesizrr.refine"], heavy) == []
 
 
 def test_settings_defaults_and_signature() -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 
 
-def test_ray_executor_modules_import_nothing_heavy() -> None:
-    code = (
-        "import sys, synthesizrr.executors.ray, synthesizrr.executors.ray_llm, "
-        "synthesizrr.executors.ray_index\n"
-        "print(sorted(m for m in ('ray', 'torch', 'faiss', 'llama_cpp', 'sentence_transformers')"
-        " if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+def test_ray_executor_modules_import_nothing_heavy(
+    heavy_after_import: Callable[[list[str], set[str]], list[str]],
+) -> None:
+    modules = ["synthesizrr.executors.ray", "synthesizrr.executors.ray_llm",
+               "synthesizrr.executors.ray_index"]  # fmt: skip
+    heavy = {"ray", "torch", "faiss", "llama_cpp", "sentence_transformers"}
+    assert heavy_after_import(modules, heavy) == []

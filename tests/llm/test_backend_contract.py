@@ -3,8 +3,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -246,13 +245,9 @@ def test_estimate_counts_and_prices(tmp_path: Path) -> None:
     assert (est2.prompts, est2.cached, est2.max_new_tokens, est2.est_cost) == (1, 1, 20, None)
 
 
-def test_import_stays_light() -> None:
-    code = (
-        "import sys, synthesizrr.llm, synthesizrr.generation.engine, synthesizrr.generation.parse,"
-        " synthesizrr.generation.estimate, synthesizrr.testing\n"
-        "heavy = {'torch','llama_cpp','faiss','spacy','ray','sklearn','transformers','openai',"
-        "'litellm','vllm'}\n"
-        "print(sorted(heavy & set(sys.modules)))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+def test_import_stays_light(heavy_after_import: Callable[[list[str], set[str]], list[str]]) -> None:
+    modules = ["synthesizrr.llm", "synthesizrr.generation.engine", "synthesizrr.generation.parse",
+               "synthesizrr.generation.estimate", "synthesizrr.testing"]  # fmt: skip
+    heavy = {"torch", "llama_cpp", "faiss", "spacy", "ray", "sklearn", "transformers", "openai",
+             "litellm", "vllm"}  # fmt: skip
+    assert heavy_after_import(modules, heavy) == []
