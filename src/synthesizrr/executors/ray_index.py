@@ -78,6 +78,7 @@ def build_index_on_ray(
     from synthesizrr.retrieval import build_index
     from synthesizrr.retrieval.dense import shard_bounds
 
+    passages_path = Path(passages_path)
     if settings.retriever != "dense":
         return dict(build_index(settings, passages_path, index_dir, progress=progress))
 
@@ -93,9 +94,7 @@ def build_index_on_ray(
         }
 
     return dict(
-        build_index(
-            settings, Path(passages_path), index_dir, progress=progress, builder=build_on_ray
-        )
+        build_index(settings, passages_path, index_dir, progress=progress, builder=build_on_ray)
     )
 
 
