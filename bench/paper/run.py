@@ -77,6 +77,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="shots of the 32-shot methods (FewGen 32, NON-RETRICL 32)",
     )
     ap.add_argument("--max-document-chars", type=int, default=800)
+    ap.add_argument(
+        "--max-shot-chars",
+        type=int,
+        default=None,
+        help="cut in-context seed texts to this many characters (32 long reviews or "
+        "articles do not fit a small teacher's context)",
+    )
+    ap.add_argument(
+        "--shot-sim-min",
+        type=float,
+        default=None,
+        help="retrieval.shot_sim_min: lowest similarity of a RETRICL shot document "
+        "(library default: the paper's 0.5)",
+    )
     ap.add_argument("--n-ctx", type=int, default=4096, help="context window of a local teacher")
     ap.add_argument(
         "--llm-threads",
@@ -110,7 +124,8 @@ def settings_from(args: argparse.Namespace) -> StudySettings:
         base_url=args.base_url, model=args.model, api_key_env=args.api_key_env,
         corpus_fraction=args.corpus_fraction, retriever=args.retriever,
         embed_backend=args.embed_backend, sim_min=args.sim_min, many_shots=args.many_shots,
-        max_document_chars=args.max_document_chars, n_ctx=args.n_ctx,
+        max_document_chars=args.max_document_chars, max_shot_chars=args.max_shot_chars,
+        shot_sim_min=args.shot_sim_min, n_ctx=args.n_ctx,
         llm_threads=args.llm_threads, oracle=args.oracle,
         cartography=not args.no_cartography,
     )  # fmt: skip

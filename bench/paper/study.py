@@ -116,6 +116,8 @@ class StudySettings:
     sim_min: float | None = 0.4
     many_shots: int = 32
     max_document_chars: int = 800
+    max_shot_chars: int | None = None
+    shot_sim_min: float | None = None
     n_ctx: int = 4096
     llm_threads: int | None = 1
     oracle: str = "embed_lr"
@@ -152,6 +154,8 @@ def build_config(ds: Dataset, method: Method, s: StudySettings) -> dict[str, Any
     }
     if s.retriever == "dense" and s.sim_min is not None:
         retrieval["sim_min"] = s.sim_min
+    if s.retriever == "dense" and s.shot_sim_min is not None:
+        retrieval["shot_sim_min"] = s.shot_sim_min
     corpus: dict[str, Any] = {
         "path": str(DATA / ds.corpus),
         "min_tokens": ds.corpus_min_tokens,
@@ -176,6 +180,7 @@ def build_config(ds: Dataset, method: Method, s: StudySettings) -> dict[str, Any
                 "mode": method.mode,
                 "shots": shots,
                 "max_document_chars": s.max_document_chars,
+                "max_shot_chars": s.max_shot_chars,
             },
             "llm": llm_section(s),
         },

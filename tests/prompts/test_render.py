@@ -67,3 +67,18 @@ def test_long_document_is_cut_at_a_word_boundary() -> None:
 def test_system_prompt_goes_first_for_chat() -> None:
     p = render(TASK, PromptSettings(system_prompt="Be brief."), label="World", document=DOC)
     assert p.messages[0] == ("system", "Be brief.")
+
+
+@pytest.mark.parametrize("mode", [PromptMode.FEWGEN, PromptMode.NON_RETRICL, PromptMode.RETRICL])
+def test_long_shot_answers_are_cut_at_a_word_boundary(mode: PromptMode) -> None:
+    long = Shot(answer=" ".join(["great"] * 100), document="A film.")
+    short = Shot(answer="Fine  film.", document="A film.")
+    settings = PromptSettings(mode=mode, shots=2, max_shot_chars=30)
+    p = render(TASK, settings, label="World", document=DOC, shots=[long, short])
+    cut = " ".join(["great"] * 5)  # 29 characters
+    assert f"{cut} great" not in p.text
+    assert p.text.count(f"Summary: {cut}\n") == 1  # the cut shot, then the next part
+    assert "Summary: Fine film." in p.text  # short texts are only whitespace-normalised
+    whole = render(TASK, PromptSettings(mode=mode, shots=2), label="World", document=DOC,
+                   shots=[long, short])  # fmt: skip
+    assert long.answer in whole.text  # null (the default) keeps shots whole

@@ -50,6 +50,13 @@ class PromptSettings(StrictModel):
     max_document_chars: int = Field(
         2500, gt=0, description="documents longer than this are cut (at a word boundary)"
     )
+    max_shot_chars: int | None = Field(
+        None,
+        gt=0,
+        description="in-context example texts (seed texts shown as answers) longer than "
+        "this are cut at a word boundary; null keeps them whole. 32 shots of long texts "
+        "(IMDb reviews, news articles) do not fit a small model's context otherwise.",
+    )
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,11 @@ def render(
     doc = _cut(document, limit) if document is not None and mode.uses_documents else None
     instruction = task.instruction_for(label, with_document=doc is not None)
     prefix = task.output_prefix
+    shot_limit = settings.max_shot_chars
+
+    def answer(shot: Shot) -> str:
+        return _cut(shot.answer, shot_limit) if shot_limit else " ".join(shot.answer.split())
+
     system = (("system", settings.system_prompt),) if settings.system_prompt else ()
 
     if mode is PromptMode.RETRICL or (mode is PromptMode.FEWGEN and shots):
@@ -106,15 +118,15 @@ def render(
         for shot in shots:
             shot_doc = _cut(shot.document, limit) if shot.document is not None else None
             user = _block(task, shot_doc, instruction)
-            turns += [("user", user), ("assistant", " ".join(shot.answer.split()))]
-            parts.append(f"{user}\n{prefix} {' '.join(shot.answer.split())}")
+            turns += [("user", user), ("assistant", answer(shot))]
+            parts.append(f"{user}\n{prefix} {answer(shot)}")
         final = _block(task, doc, instruction)
         parts.append(f"{final}\n{prefix}")
         return RenderedPrompt(messages=(*system, *turns, ("user", final)), text="\n\n".join(parts))
 
     if mode is PromptMode.NON_RETRICL and shots:
         header = task.example_header_for(label)
-        examples = "\n".join(f"{prefix} {' '.join(s.answer.split())}" for s in shots)
+        examples = "\n".join(f"{prefix} {answer(s)}" for s in shots)
         body = f"{header}\n{examples}\n\n{_block(task, doc, instruction)}"
         return RenderedPrompt(messages=(*system, ("user", body)), text=f"{body}\n{prefix}")
 
