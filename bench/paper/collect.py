@@ -57,6 +57,26 @@ def _title(method: str, shots: int | None) -> str:
     return m.title.replace(f"{m.shots}-shot", f"{shots}-shot")
 
 
+def _settings(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The sizes and switches a run used, read back from its saved config."""
+    gen, retrieval = cfg.get("generation", {}), cfg.get("retrieval", {})
+    prompt, corpus = gen.get("prompt", {}), cfg.get("corpus") or {}
+    return {
+        "per_label": gen.get("per_label"),
+        "seeds_per_label": cfg.get("seeds", {}).get("per_label"),
+        "max_test": cfg.get("evaluation", {}).get("max_test"),
+        "max_new_tokens": cfg.get("task", {}).get("max_new_tokens"),
+        "max_shot_chars": prompt.get("max_shot_chars"),
+        "max_document_chars": prompt.get("max_document_chars"),
+        "n_ctx": gen.get("llm", {}).get("n_ctx"),
+        "corpus_fraction": corpus.get("sample_fraction"),
+        "retriever": retrieval.get("retriever"),
+        "embed_backend": retrieval.get("embed_backend"),
+        "sim_min": retrieval.get("sim_min"),
+        "shot_sim_min": retrieval.get("shot_sim_min"),
+    }
+
+
 def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
     """One (dataset, method) entry from its run directory (None where it never started)."""
     from synthesizrr.api import open_run
@@ -109,6 +129,7 @@ def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
         "generate_seconds": _stage(manifest, "generate").get("seconds"),
         "wall_seconds": round(sum(float(s.get("seconds") or 0) for s in stages.values()), 1),
         "stage_seconds": {k: s.get("seconds") for k, s in stages.items()},
+        "settings": _settings(cfg),
         "signatures": {k: v.get("signature") for k, v in metrics.get("metrics", {}).items()}
         | {"student": student.get("signature")},
     }
