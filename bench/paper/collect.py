@@ -243,16 +243,23 @@ SUMMARY: list[tuple[str, str, str]] = [
 ]
 
 
-def summary_tables(entries: list[dict[str, Any]]) -> str:
-    """Each headline metric as a dataset x method grid, with the rows kept beside it."""
-    methods = [*METHODS, GOLD]
-    present = [m for m in methods if any(e["method"] == m for e in entries)]
-    titles = {m: (METHODS[m].title if m in METHODS else "gold (real rows)") for m in present}
-    for e in entries:  # the shots actually used ("--many-shots" may lower 32)
+def _grid(
+    entries: list[dict[str, Any]],
+) -> tuple[dict[tuple[str, str], dict[str, Any]], list[str], dict[str, str]]:
+    """Entries by (dataset, method), the datasets in order, and each method's title with
+    the shots it actually used (``--many-shots`` may lower 32)."""
+    titles = {GOLD: "gold (real rows)"}
+    for e in entries:
         if e["method"] in METHODS:
             titles[e["method"]] = _title(e["method"], e.get("shots"))
     by = {(e["dataset"], e["method"]): e for e in entries}
-    datasets = list(dict.fromkeys(e["dataset"] for e in entries))
+    return by, list(dict.fromkeys(e["dataset"] for e in entries)), titles
+
+
+def summary_tables(entries: list[dict[str, Any]]) -> str:
+    """Each headline metric as a dataset x method grid, with the rows kept beside it."""
+    by, datasets, titles = _grid(entries)
+    present = [m for m in [*METHODS, GOLD] if any(e["method"] == m for e in entries)]
     lines: list[str] = []
     for key, title, fmt in SUMMARY:
         lines += [f"#### {title}", ""]
@@ -291,8 +298,7 @@ CLAIM_METRICS: list[tuple[str, bool]] = [
 
 def claims_table(entries: list[dict[str, Any]]) -> str:
     """How many datasets show each claimed direction: wins / ties / losses per pair."""
-    by = {(e["dataset"], e["method"]): e for e in entries}
-    datasets = list(dict.fromkeys(e["dataset"] for e in entries))
+    by, datasets, titles = _grid(entries)
     lines = [
         "| ours vs baseline | " + " | ".join(k for k, _ in CLAIM_METRICS) + " |",
         "|---|" + "|".join("---" for _ in CLAIM_METRICS) + "|",
@@ -309,7 +315,7 @@ def claims_table(entries: list[dict[str, Any]]) -> str:
                 win, tie, loss = win + (diff > 0), tie + (diff == 0), loss + (diff < 0)
             cells.append(f"{win} / {tie} / {loss}")
         lines.append(
-            f"| {METHODS[ours].title} vs {METHODS[base].title} | " + " | ".join(cells) + " |"
+            f"| {titles.get(ours, ours)} vs {titles.get(base, base)} | " + " | ".join(cells) + " |"
         )
     lines.append("")
     lines.append(

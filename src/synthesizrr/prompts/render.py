@@ -75,9 +75,10 @@ class RenderedPrompt:
     text: str
 
 
-def _cut(text: str, limit: int) -> str:
+def _cut(text: str, limit: int | None) -> str:
+    """``text`` with whitespace normalised, cut at a word boundary to ``limit`` (None: whole)."""
     text = " ".join(text.split())
-    if len(text) <= limit:
+    if limit is None or len(text) <= limit:
         return text
     cut = text[:limit]
     space = cut.rfind(" ")
@@ -105,10 +106,6 @@ def render(
     instruction = task.instruction_for(label, with_document=doc is not None)
     prefix = task.output_prefix
     shot_limit = settings.max_shot_chars
-
-    def answer(shot: Shot) -> str:
-        return _cut(shot.answer, shot_limit) if shot_limit else " ".join(shot.answer.split())
-
     system = (("system", settings.system_prompt),) if settings.system_prompt else ()
 
     if mode is PromptMode.RETRICL or (mode is PromptMode.FEWGEN and shots):
@@ -118,15 +115,16 @@ def render(
         for shot in shots:
             shot_doc = _cut(shot.document, limit) if shot.document is not None else None
             user = _block(task, shot_doc, instruction)
-            turns += [("user", user), ("assistant", answer(shot))]
-            parts.append(f"{user}\n{prefix} {answer(shot)}")
+            answer = _cut(shot.answer, shot_limit)
+            turns += [("user", user), ("assistant", answer)]
+            parts.append(f"{user}\n{prefix} {answer}")
         final = _block(task, doc, instruction)
         parts.append(f"{final}\n{prefix}")
         return RenderedPrompt(messages=(*system, *turns, ("user", final)), text="\n\n".join(parts))
 
     if mode is PromptMode.NON_RETRICL and shots:
         header = task.example_header_for(label)
-        examples = "\n".join(f"{prefix} {answer(s)}" for s in shots)
+        examples = "\n".join(f"{prefix} {_cut(s.answer, shot_limit)}" for s in shots)
         body = f"{header}\n{examples}\n\n{_block(task, doc, instruction)}"
         return RenderedPrompt(messages=(*system, ("user", body)), text=f"{body}\n{prefix}")
 
