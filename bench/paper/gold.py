@@ -23,10 +23,7 @@ def gold_text_metrics(folder: Path) -> dict[str, Any] | None:
     from synthesizrr.config import config_from_dict
     from synthesizrr.distill import sample_like
     from synthesizrr.metrics import compute_metrics
-    from synthesizrr.pipeline.evaluate import real_test
-    from synthesizrr.pipeline.refine import real_train
-    from synthesizrr.pipeline.rundir import RunDir
-    from synthesizrr.pipeline.stages import StageContext
+    from synthesizrr.pipeline.data import real_test, real_train
 
     order = ["retricl_3", *[m for m in METHODS if m != "retricl_3"]]
     source = next(
@@ -44,10 +41,9 @@ def gold_text_metrics(folder: Path) -> dict[str, Any] | None:
         if old.get("source") == source and old.get("label_counts") == gold["train_label_counts"]:
             return dict(old)
     cfg = config_from_dict(run.manifest["config"], source=str(folder / source / "manifest.json"))
-    ctx = StageContext(cfg, RunDir(folder / source))
-    train_texts, train_labels = real_train(ctx)
+    train_texts, train_labels = real_train(cfg)
     texts, labels = sample_like(train_texts, train_labels, gold["train_label_counts"], cfg.seed)
-    test = real_test(ctx)
+    test = real_test(cfg)
     metrics = compute_metrics(
         cfg.evaluation.metrics, texts, labels,
         real_texts=test[0] if test else None, real_labels=test[1] if test else None,

@@ -21,6 +21,7 @@ sys.path.insert(0, str(HERE.parents[1] / "tests" / "report"))
 import pyarrow.parquet as pq  # noqa: E402
 from report_fakes import make_fake_run  # noqa: E402
 
+from synthesizrr import layout  # noqa: E402
 from synthesizrr.report import compare_runs, write_dataset_card, write_report  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)
@@ -49,11 +50,13 @@ def main() -> None:
                 3, lambda run=run: write_report(run, run / "report.html", compare=[other])
             )
             card = best_of(
-                3, lambda run=run: write_dataset_card(run, run / "dataset" / "README.md")
+                3, lambda run=run: write_dataset_card(run, run / layout.DATASET_DIR / layout.CARD)
             )
             cmp = best_of(3, lambda run=run: compare_runs([run, other]))
-            size_kb = (run / "report.html").stat().st_size / 1024
-            final = pq.read_metadata(run / "06_refine" / "dataset.parquet").num_rows
+            size_kb = (run / layout.REPORT).stat().st_size / 1024
+            final = pq.read_metadata(
+                layout.stage_file(run, "refine", layout.FINAL_DATASET)
+            ).num_rows
             results.append({"generations": n, "final_rows": final, "passages": n,
                             "report_s": round(report, 3), "card_s": round(card, 3),
                             "compare_s": round(cmp, 4), "report_kib": round(size_kb, 1),

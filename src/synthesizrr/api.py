@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from synthesizrr import layout
 from synthesizrr.config import RunConfig, load_config
-from synthesizrr.pipeline.rundir import RunDir, read_parquet
+from synthesizrr.fileio import read_parquet
+from synthesizrr.pipeline.rundir import RunDir
 from synthesizrr.pipeline.runner import EventHook, execute
-from synthesizrr.pipeline.stages import STAGES
 
 __all__ = ["Run", "load_config", "open_run", "run"]
 
@@ -24,44 +25,47 @@ class Run:
     """A handle on a run directory: its manifest, dataset and metrics."""
 
     def __init__(
-        self, path: Path, config: RunConfig | None = None, extras: dict[str, Any] | None = None
+        self,
+        path: Path,
+        config: RunConfig | None = None,
+        estimate: dict[str, Any] | None = None,
     ):
         self.path = Path(path)
         self.config = config
-        self.extras = extras or {}
+        self.estimate = estimate  # a dry run's requests, tokens and cost
 
     @property
     def manifest(self) -> dict[str, Any]:
         return RunDir(self.path).read_manifest()
 
     def stage_path(self, stage: str, filename: str = "") -> Path:
-        return self.path / STAGES[stage].folder / filename
+        return layout.stage_file(self.path, stage, filename)
 
     @property
     def dataset(self) -> Any:
         """The final dataset as a ``pyarrow.Table``."""
-        return read_parquet(self.stage_path("refine", "dataset.parquet"))
+        return read_parquet(self.stage_path("refine", layout.FINAL_DATASET))
 
     @property
     def generations(self) -> Any:
-        return read_parquet(self.stage_path("generate", "generations.parquet"))
+        return read_parquet(self.stage_path("generate", layout.GENERATIONS))
 
     @property
     def dropped(self) -> Any:
-        return read_parquet(self.stage_path("generate", "dropped.parquet"))
+        return read_parquet(self.stage_path("generate", layout.DROPPED))
 
     @property
     def metrics(self) -> dict[str, Any]:
-        p = self.path / "metrics.json"
+        p = self.path / layout.METRICS
         return json.loads(p.read_text("utf-8")) if p.exists() else {}
 
     @property
     def report_path(self) -> Path:
-        return self.path / "report.html"
+        return self.path / layout.REPORT
 
     @property
     def dataset_path(self) -> Path:
-        return self.path / "dataset"
+        return self.path / layout.DATASET_DIR
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"
@@ -80,12 +84,11 @@ def run(
 ) -> Run:
     """Run every stage of ``config`` (or up to ``until``), skipping finished ones."""
     cfg = config if isinstance(config, RunConfig) else load_config(config)
-    extras: dict[str, Any] = {}
-    rundir = execute(
+    done = execute(
         cfg, until=until, force=force, progress=progress, dry_run=dry_run,
-        retry_failed=retry_failed, overwrite=overwrite, on_event=on_event, extras=extras,
+        retry_failed=retry_failed, overwrite=overwrite, on_event=on_event,
     )  # fmt: skip
-    return Run(rundir.path, cfg, extras)
+    return Run(done.run_dir.path, cfg, done.estimate)
 
 
 def open_run(path: str | Path) -> Run:

@@ -166,7 +166,7 @@ def generate_cmd(
     handle = _run(config, sets, quiet, verbose, ray_address, until="generate", dry_run=dry_run,
                   retry_failed=retry_failed, force=["generate"] if force else [])  # fmt: skip
     if dry_run:
-        out.print_json(json.dumps(handle.extras.get("estimate", {})))
+        out.print_json(json.dumps(handle.estimate or {}))
     else:
         out.print(f"run directory: {handle.path}")
 
@@ -198,7 +198,7 @@ def evaluate_cmd(
     result = score_file(cfg, dataset, progress=not quiet)
     text = json.dumps(result, indent=2, default=str)
     if output:
-        from synthesizrr.pipeline.rundir import atomic_write_text
+        from synthesizrr.fileio import atomic_write_text
 
         atomic_write_text(output, text + "\n")
         out.print(f"scores: {output}")

@@ -13,17 +13,16 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from synthesizrr._model import StrictModel
 from synthesizrr.corpus import CorpusSettings
 from synthesizrr.distill import StudentSettings
 from synthesizrr.errors import ConfigError
 from synthesizrr.executors.ray_settings import RaySettings
-from synthesizrr.generation.engine import EngineSettings
-from synthesizrr.llm import LLMSettings
+from synthesizrr.generation.settings import GenerationSettings
 from synthesizrr.metrics import MetricsSettings
-from synthesizrr.prompts import PromptMode, PromptSettings, TaskSettings
+from synthesizrr.prompts import PromptMode, TaskSettings
 from synthesizrr.refine import RefineSettings
 from synthesizrr.retrieval import RetrievalSettings
+from synthesizrr.settings_base import StrictModel
 
 
 class SeedSettings(StrictModel):
@@ -35,18 +34,6 @@ class SeedSettings(StrictModel):
     per_label: int = Field(
         50, gt=0, description="seeds drawn per label with the run seed (paper: 50, binary 100)"
     )
-
-
-class GenerationSettings(StrictModel):
-    """Task inversion: prompts, the teacher and its budget."""
-
-    prompt: PromptSettings = Field(default_factory=PromptSettings)
-    per_label: int = Field(100, gt=0, description="generations requested per label")
-    temperature: float = Field(0.95, ge=0.0, le=2.0)
-    top_p: float = Field(0.9, gt=0.0, le=1.0)
-    min_words: int = Field(3, ge=1, description="parsed texts with fewer words are dropped")
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    budget: EngineSettings = Field(default_factory=EngineSettings)
 
 
 class EvaluationSettings(StrictModel):

@@ -22,8 +22,8 @@ from typing import Any
 
 from synthesizrr.config import RunConfig, config_from_dict
 from synthesizrr.errors import InputDataError
+from synthesizrr.fileio import atomic_write_text
 from synthesizrr.models import package_dir
-from synthesizrr.pipeline.rundir import atomic_write_text
 
 _WORLD = re.compile(
     r"cnn\.com/\d{4}/\d\d/\d\d/(europe|asia|middleeast|africa|world|americas|china)/"

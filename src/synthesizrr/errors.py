@@ -17,6 +17,9 @@ exits with ``error.exit_code``; users never see a traceback for their own mistak
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class SynthesizrrError(Exception):
     """Base class. ``exit_code`` is what the CLI exits with."""
@@ -54,10 +57,20 @@ class ModelNotAvailableError(SynthesizrrError):
 
 
 class BackendError(SynthesizrrError):
+    """``outcomes``: the requests answered (in order) before the backend gave up."""
+
     exit_code = 6
+
+    def __init__(
+        self, message: str, *, fix: str | None = None, outcomes: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message, fix=fix)
+        self.outcomes: list[Any] = list(outcomes)
 
 
 class BudgetExceededError(BackendError):
+    """``outcomes``: the prefix of requests answered before the budget stopped the run."""
+
     exit_code = 7
 
 

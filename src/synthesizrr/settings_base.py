@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -9,3 +11,17 @@ class StrictModel(BaseModel):
     """Settings value object: ``extra="forbid"``, validated on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+    #: Fields that do not change what a stage produces (transport limits, budgets): left
+    #: out of :meth:`fingerprint_dump`, so changing them reruns nothing.
+    not_fingerprinted: ClassVar[frozenset[str]] = frozenset()
+
+    def fingerprint_dump(self) -> dict[str, Any]:
+        """The settings as JSON, less ``not_fingerprinted`` fields (in nested settings too):
+        what a stage's fingerprint covers."""
+        out = self.model_dump(mode="json", exclude=set(self.not_fingerprinted))
+        for name in out:
+            value = getattr(self, name)
+            if isinstance(value, StrictModel):
+                out[name] = value.fingerprint_dump()
+        return out

@@ -11,7 +11,6 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from synthesizrr._model import StrictModel  # noqa: E402
 from synthesizrr.errors import BackendError, BudgetExceededError  # noqa: E402
 from synthesizrr.executors import LocalExecutor  # noqa: E402
 from synthesizrr.executors.ray import RayExecutor, RaySettings  # noqa: E402
@@ -21,6 +20,7 @@ from synthesizrr.generation.engine import EngineSettings  # noqa: E402
 from synthesizrr.llm import LLMRequest, LLMResponse, LLMSettings  # noqa: E402
 from synthesizrr.llm.base import LLMBackend  # noqa: E402
 from synthesizrr.llm.registry import register_backend  # noqa: E402
+from synthesizrr.settings_base import StrictModel  # noqa: E402
 
 # Classes of this module travel to the actors by value (workers cannot import tests/).
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -114,7 +114,7 @@ def test_budget_stops_like_local_and_resume_sends_the_rest(
     with ex.open_backend(logging_llm(log)) as teacher:
         with pytest.raises(BudgetExceededError) as err:
             teacher.run(reqs(prompts), cache_path=tmp_path / "c.sqlite", settings=budget)
-        outcomes = err.value.outcomes  # type: ignore[attr-defined]
+        outcomes = err.value.outcomes
         assert [o.response.text for o in outcomes] == [f"answer to {p}" for p in prompts[:4]]
         assert sorted(sent(log)) == sorted(prompts[:4])
         out = teacher.run(reqs(prompts), cache_path=tmp_path / "c.sqlite", settings=None)

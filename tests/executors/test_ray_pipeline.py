@@ -15,9 +15,9 @@ pytest.importorskip("faiss")
 from synthesizrr.config import RunConfig, config_from_dict  # noqa: E402
 from synthesizrr.executors import get_executor  # noqa: E402
 from synthesizrr.executors.ray import RayExecutor  # noqa: E402
+from synthesizrr.fileio import read_parquet  # noqa: E402
 from synthesizrr.metrics.settings import MetricsSettings  # noqa: E402
 from synthesizrr.pipeline import runner  # noqa: E402
-from synthesizrr.pipeline.rundir import read_parquet  # noqa: E402
 
 
 def make_cfg(shared: Path, run_dir: Path, executor: str) -> RunConfig:
@@ -63,7 +63,7 @@ def test_local_and_ray_give_the_same_dataset(
     assert isinstance(executor, RayExecutor)
     assert executor.settings.llm_workers == 2  # the config's ray: section sizes the executor
     local = runner.execute(local_cfg, until="generate")
-    on_ray = runner.execute(ray_cfg, until="generate")
+    on_ray = runner.execute(ray_cfg, until="generate").run_dir
     index_info = (on_ray.path / "03_index" / "index_info.json").read_text()
     assert '"executor": "ray"' in index_info
     for folder, name in [("02_corpus", "passages.parquet"), ("04_retrieve", "pairs.parquet"),

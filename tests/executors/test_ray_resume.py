@@ -24,7 +24,7 @@ _DRIVER = textwrap.dedent(
 
     import ray
 
-    from synthesizrr._model import StrictModel
+    from synthesizrr.settings_base import StrictModel
     from synthesizrr.executors.ray import RayExecutor, RaySettings
     from synthesizrr.llm import LLMRequest, LLMResponse, LLMSettings
     from synthesizrr.llm.base import LLMBackend

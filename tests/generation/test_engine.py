@@ -116,7 +116,7 @@ def test_max_requests_stops_cleanly_and_resumes(tmp_path: Path) -> None:
     with pytest.raises(BudgetExceededError) as info:
         run_requests(fake, reqs, cache_path=cache, settings=EngineSettings(max_requests=4))
     assert len(fake.history) == 4
-    outcomes = info.value.outcomes  # type: ignore[attr-defined]
+    outcomes = info.value.outcomes
     assert [o.response is not None for o in outcomes] == [True] * 4
     assert "max_requests=4 reached" in str(info.value)
     assert "2 distinct requests not sent" in str(info.value)
@@ -148,8 +148,8 @@ def test_max_cost_never_exceeded(tmp_path: Path) -> None:
         )
     # spent 10 per answer; a third would need 20 + 16 <= 40 ok, a fourth 30 + 16 > 40.
     assert len(fake.history) == 3
-    assert len(info.value.outcomes) == 3  # type: ignore[attr-defined]
-    assert usage(info.value.outcomes, prices) == {  # type: ignore[attr-defined]
+    assert len(info.value.outcomes) == 3
+    assert usage(info.value.outcomes, prices) == {
         "responses": 3,
         "prompt_tokens": 9,
         "completion_tokens": 30,
@@ -176,7 +176,7 @@ def test_abort_after_consecutive_failures(tmp_path: Path) -> None:
         )
     assert not isinstance(info.value, BudgetExceededError)
     assert len(fake.history) == 3
-    assert len(info.value.outcomes) == 3  # type: ignore[attr-defined]
+    assert len(info.value.outcomes) == 3
 
 
 def test_run_requests_inside_running_loop(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_fake_queue_runs_out_with_backend_error() -> None:
 
 
 def test_register_backend_and_plugin_options() -> None:
-    from synthesizrr._model import StrictModel
+    from synthesizrr.settings_base import StrictModel
 
     class EchoOptions(StrictModel):
         suffix: str = "!"

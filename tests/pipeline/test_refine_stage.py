@@ -9,9 +9,10 @@ import pytest
 from test_runner import make_cfg  # tests/pipeline is on sys.path (rootdir-relative)
 
 from synthesizrr.errors import StageError
-from synthesizrr.pipeline.refine import run_refine
-from synthesizrr.pipeline.rundir import RunDir, write_parquet
-from synthesizrr.pipeline.stages import StageContext
+from synthesizrr.fileio import write_parquet
+from synthesizrr.pipeline.rundir import RunDir
+from synthesizrr.pipeline.stage import StageContext
+from synthesizrr.pipeline.stages.refine import run as run_refine
 
 
 def test_no_kept_generations_points_at_the_dropped_table(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ import pytest
 
 from synthesizrr.config import RunConfig, config_from_dict
 from synthesizrr.errors import RunDirError, StageError
-from synthesizrr.pipeline import runner, stages
+from synthesizrr.pipeline import runner
 from synthesizrr.pipeline.rundir import RunDir
-from synthesizrr.pipeline.stages import Stage, StageContext
+from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
 
 
 def make_cfg(tmp_path: Path, **sections: Any) -> RunConfig:
@@ -33,12 +33,12 @@ def toy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
 
     def body(name: str):
-        def run(ctx: StageContext, out: Path) -> dict[str, Any]:
+        def run(ctx: StageContext, out: Path) -> StageResult:
             calls.append(name)
             if name == "b" and ctx.cfg.generation.min_words == 99:
                 raise StageError("b failed on purpose")
             (out / "out.txt").write_text(name)
-            return {"n": len(calls)}
+            return StageResult({"n": len(calls)})
 
         return run
 
@@ -50,7 +50,6 @@ def toy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     ]
     monkeypatch.setattr(runner, "STAGE_LIST", toy_stages)
     monkeypatch.setattr(runner, "STAGES", {s.name: s for s in toy_stages})
-    monkeypatch.setattr(stages, "STAGES", {s.name: s for s in toy_stages})
     return calls
 
 

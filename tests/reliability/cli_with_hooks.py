@@ -89,9 +89,10 @@ def _count_write(name: str) -> bool:
 def _install_hooks() -> None:
     import pyarrow.parquet as pq
 
+    from synthesizrr import fileio
     from synthesizrr.pipeline import rundir
 
-    real_bytes = rundir.atomic_write_bytes
+    real_bytes = fileio.atomic_write_bytes
 
     def atomic_write_bytes(path: Path, data: bytes) -> None:
         if _count_write(path.name):
@@ -102,7 +103,7 @@ def _install_hooks() -> None:
             _hang()
         real_bytes(path, data)
 
-    rundir.atomic_write_bytes = atomic_write_bytes  # type: ignore[assignment]
+    fileio.atomic_write_bytes = atomic_write_bytes  # type: ignore[assignment]
 
     real_write_table = pq.write_table
 

@@ -77,7 +77,7 @@ def test_faults_are_retried_within_bounds_and_counts_reconcile(
         llama_server, schedule=SCHEDULE, retry_after=1.0, hang_s=TIMEOUT_S + 1
     ) as proxy:
         cfg = load_config(_config(tmp_path, proxy.url, TIMEOUT_S))
-        run = runner.execute(cfg, until="generate").path
+        run = runner.execute(cfg, until="generate").run_dir.path
     # The run completed: every request answered, none failed.
     summary = table_rows(run / "05_generate" / "generations.parquet")
     rows = ledger(run)

@@ -249,7 +249,7 @@ def _restore(root: Path, snap: dict[str, tuple[bytes, int]]) -> None:
 
 def _assert_usable(root: Path) -> None:
     """The fixed project runs to the end in the same run directory (in-process: fast)."""
-    rundir = runner.execute(load_config(root / "cfg.yaml"))
+    rundir = runner.execute(load_config(root / "cfg.yaml")).run_dir
     manifest = json.loads((rundir.path / "manifest.json").read_text("utf-8"))
     assert {s["status"] for s in manifest["stages"].values()} == {"done"}
     assert (rundir.path / "dataset" / "train.jsonl").read_text().count("\n") == 12

@@ -56,7 +56,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[LL
     cfg_path = make_project(root, cfg)
     docs = [{"id": d["id"], "text": d["text"] + " " + HOSTILE} for d in corpus_docs()]
     write_corpus(root / "corpus.jsonl", docs)
-    rundir = runner.execute(load_config(cfg_path))
+    rundir = runner.execute(load_config(cfg_path)).run_dir
     assert Recorder.last is not None
     return rundir.path, list(Recorder.last.history)
 

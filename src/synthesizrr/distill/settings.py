@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from synthesizrr._model import StrictModel
+from synthesizrr.settings_base import StrictModel
 
 StudentKind = Literal["embed_lr", "tfidf_lr", "transformer"]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from synthesizrr._model import StrictModel
+from synthesizrr.settings_base import StrictModel
 
 
 class RaySettings(StrictModel):

@@ -15,62 +15,32 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_validator
-
-from synthesizrr._model import StrictModel
 from synthesizrr.errors import BackendError, BudgetExceededError, SynthesizrrError
 from synthesizrr.generation.cache import LedgerRow, RequestCache
+from synthesizrr.generation.settings import EngineSettings, Prices
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.types import LLMRequest, LLMResponse
 
 log = logging.getLogger(__name__)
 
+
+class StopReason(Enum):
+    """Why the engine stopped before answering every request."""
+
+    MAX_REQUESTS = "max_requests"  # a budget
+    MAX_COST = "max_cost"  # a budget
+    FAILURES = "failures"  # abort_after_failures requests in a row failed
+
+    @property
+    def is_budget(self) -> bool:
+        return self in (StopReason.MAX_REQUESTS, StopReason.MAX_COST)
+
+
 SKIPPED_RETRY_FAILED_ONLY = "skipped: retry_failed_only is set and this request was never sent"
-
-
-class Prices(StrictModel):
-    """Price table of the teacher, per 1,000 tokens (any currency)."""
-
-    prompt_per_1k: float = Field(..., ge=0, description="price of 1,000 prompt tokens")
-    completion_per_1k: float = Field(..., ge=0, description="price of 1,000 completion tokens")
-
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return prompt_tokens / 1000 * self.prompt_per_1k + (
-            completion_tokens / 1000 * self.completion_per_1k
-        )
-
-
-class EngineSettings(StrictModel):
-    """Budgets and retry policy of the generation requests."""
-
-    max_requests: int | None = Field(
-        default=None,
-        ge=0,
-        description="stop after this many distinct requests sent (cache included)",
-    )
-    max_cost: float | None = Field(
-        default=None, ge=0, description="stop before the cost could exceed this (needs prices)"
-    )
-    prices: Prices | None = Field(default=None, description="price table for cost and the dry run")
-    retry_failed_only: bool = Field(
-        default=False,
-        description="send only requests that failed before; never-sent ones are skipped",
-    )
-    abort_after_failures: int | None = Field(
-        default=10, ge=1, description="abort when this many requests in a row fail (None: never)"
-    )
-
-    @model_validator(mode="after")
-    def _cost_needs_prices(self) -> EngineSettings:
-        if self.max_cost is not None and self.prices is None:
-            raise ValueError(
-                f"max_cost={self.max_cost} needs a price table: set prices.prompt_per_1k and "
-                "prices.completion_per_1k"
-            )
-        return self
 
 
 @dataclass(frozen=True)
@@ -96,7 +66,8 @@ class _State:
     inflight_bound: float = 0.0
     next_item: int = 0
     stop_index: int | None = None
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None
+    stop_message: str = ""
     consecutive_failures: int = 0
     last_error: str | None = None
     sent: int = 0
@@ -191,20 +162,18 @@ async def arun_requests(
     limit = len(requests) if stop is None else stop
     outcomes = [results[k] for k in keys[:limit]]
     if state.stop_reason is not None:
-        exc_cls = BudgetExceededError if state.stop_reason.startswith("budget") else BackendError
+        exc_cls = BudgetExceededError if state.stop_reason.is_budget else BackendError
         not_sent = len({k for k in keys[limit:]} - set(results))
-        msg = state.stop_reason.split(":", 1)[1].strip()
-        exc = exc_cls(
-            f"{msg}; {len(outcomes)} of {len(requests)} requests answered in order, "
+        raise exc_cls(
+            f"{state.stop_message}; {len(outcomes)} of {len(requests)} requests answered in order, "
             f"{not_sent} distinct requests not sent. Finished responses are kept in {cache_path}.",
             fix="raise the budget in generation.budget (max_requests / max_cost) and rerun; "
             "cached responses are not sent again"
             if exc_cls is BudgetExceededError
             else "check the backend (server up? model name? key?) and rerun; finished "
             "responses are cached",
+            outcomes=outcomes,
         )
-        exc.outcomes = outcomes  # type: ignore[attr-defined]
-        raise exc
     return outcomes
 
 
@@ -223,6 +192,10 @@ def _ledger_cost(rows: Any, settings: EngineSettings) -> float:
     return total
 
 
+def _stop(state: _State, reason: StopReason, message: str) -> None:
+    state.stop_reason, state.stop_message = reason, message
+
+
 def _admit(state: _State, key: str) -> tuple[bool, float]:
     """Whether the budget lets ``key`` be sent now, and its cost upper bound."""
     s = state.settings
@@ -231,16 +204,18 @@ def _admit(state: _State, key: str) -> tuple[bool, float]:
         and key not in state.known
         and state.used_requests + 1 > s.max_requests
     ):
-        state.stop_reason = f"budget: max_requests={s.max_requests} reached"
+        _stop(state, StopReason.MAX_REQUESTS, f"max_requests={s.max_requests} reached")
         return False, 0.0
     bound = 0.0
     if s.prices is not None:
         req = state.requests[key]
         bound = s.prices.cost(state.backend.count_request_tokens(req), req.max_tokens)
         if s.max_cost is not None and state.spent + state.inflight_bound + bound > s.max_cost:
-            state.stop_reason = (
-                f"budget: max_cost={s.max_cost} would be exceeded (spent {state.spent:.6f}, "
-                f"next request up to {bound:.6f})"
+            _stop(
+                state,
+                StopReason.MAX_COST,
+                f"max_cost={s.max_cost} would be exceeded (spent {state.spent:.6f}, "
+                f"next request up to {bound:.6f})",
             )
             return False, 0.0
     return True, bound
@@ -292,8 +267,10 @@ async def _drain(state: _State, progress: bool) -> None:
                     and state.consecutive_failures >= limit
                     and (state.stop_reason is None)
                 ):
-                    state.stop_reason = (
-                        f"backend: {limit} requests in a row failed (last error: {err})"
+                    _stop(
+                        state,
+                        StopReason.FAILURES,
+                        f"{limit} requests in a row failed (last error: {err})",
                     )
                     state.stop_index = _next_index(state)
             else:

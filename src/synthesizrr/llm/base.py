@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from synthesizrr._model import StrictModel
 from synthesizrr.errors import ConfigError
 from synthesizrr.llm.settings import LLMSettings
 from synthesizrr.llm.types import LLMRequest, LLMResponse
+from synthesizrr.settings_base import StrictModel
 
 
 class NoOptions(StrictModel):

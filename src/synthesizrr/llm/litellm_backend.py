@@ -6,13 +6,13 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar
 
-from synthesizrr._model import StrictModel
 from synthesizrr.errors import BackendError, require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.openai_compat import RETRY_STATUSES, api_key_from_env
 from synthesizrr.llm.retry import RateLimiter, RetryableError, with_retries
 from synthesizrr.llm.settings import LiteLLMOptions, LLMSettings
 from synthesizrr.llm.types import LLMRequest, LLMResponse
+from synthesizrr.settings_base import StrictModel
 
 
 class LiteLLMBackend(LLMBackend):

@@ -19,12 +19,12 @@ import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
-from synthesizrr._model import StrictModel
 from synthesizrr.errors import BackendError, require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.settings import LlamaCppOptions, LLMSettings
 from synthesizrr.llm.types import LLMRequest, LLMResponse
 from synthesizrr.models import resolve_llm_path
+from synthesizrr.settings_base import StrictModel
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ import os
 import random
 from typing import Any, ClassVar
 
-from synthesizrr._model import StrictModel
 from synthesizrr.errors import BackendError, ConfigError, require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.retry import RateLimiter, RetryableError, parse_retry_after, with_retries
 from synthesizrr.llm.settings import LLMSettings, OpenAIOptions
 from synthesizrr.llm.types import LLMRequest, LLMResponse
+from synthesizrr.settings_base import StrictModel
 
 #: HTTP statuses worth another try.
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})

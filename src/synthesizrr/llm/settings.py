@@ -7,11 +7,11 @@ Each built-in backend declares its own options as a nested model (``llm.llamacpp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
-from synthesizrr._model import StrictModel
+from synthesizrr.settings_base import StrictModel
 
 
 class LlamaCppOptions(StrictModel):
@@ -79,6 +79,11 @@ class VLLMOptions(StrictModel):
 
 class LLMSettings(StrictModel):
     """The teacher LLM."""
+
+    # How fast and how patiently requests are sent, not what is generated.
+    not_fingerprinted: ClassVar[frozenset[str]] = frozenset(
+        {"concurrency", "timeout_s", "max_retries", "rpm", "tpm"}
+    )
 
     backend: str = Field(
         default="llamacpp",

@@ -10,11 +10,11 @@ import asyncio
 import threading
 from typing import Any, ClassVar
 
-from synthesizrr._model import StrictModel
 from synthesizrr.errors import ModelNotAvailableError, require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.settings import LLMSettings, TransformersOptions
 from synthesizrr.llm.types import LLMRequest, LLMResponse
+from synthesizrr.settings_base import StrictModel
 
 
 class TransformersBackend(LLMBackend):

@@ -11,11 +11,11 @@ import asyncio
 import threading
 from typing import Any, ClassVar
 
-from synthesizrr._model import StrictModel
 from synthesizrr.errors import require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.settings import LLMSettings, VLLMOptions
 from synthesizrr.llm.types import LLMRequest, LLMResponse
+from synthesizrr.settings_base import StrictModel
 
 _GATHER_S = 0.005
 

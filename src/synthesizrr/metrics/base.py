@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthesizrr import __version__
 from synthesizrr.errors import ConfigError, InputDataError
 from synthesizrr.metrics.settings import METRIC_NAMES, MetricsSettings
+from synthesizrr.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from synthesizrr.metrics.embedding_cache import EmbeddingCache

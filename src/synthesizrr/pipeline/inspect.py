@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from synthesizrr import layout
 from synthesizrr.config import RunConfig
 from synthesizrr.errors import StageError
-from synthesizrr.pipeline.rundir import read_parquet
-from synthesizrr.pipeline.stages import STAGES
+from synthesizrr.fileio import read_parquet
 
 
 def show_seed(cfg: RunConfig, seed_id: str | None, *, limit: int, console: Any) -> None:
     from rich.table import Table
 
     run = cfg.run_path
-    seeds_p = run / STAGES["seeds"].folder / "seeds.parquet"
-    pairs_p = run / STAGES["retrieve"].folder / "pairs.parquet"
+    seeds_p = layout.stage_file(run, "seeds", layout.SEEDS)
+    pairs_p = layout.stage_file(run, "retrieve", layout.PAIRS)
     if not pairs_p.exists() or not seeds_p.exists():
         raise StageError(
             f"run '{run}' has no retrieval results yet.",
@@ -37,7 +37,7 @@ def show_seed(cfg: RunConfig, seed_id: str | None, *, limit: int, console: Any) 
         )
     seed = by_id[seed_id]
     pairs = [p for p in read_parquet(pairs_p).to_pylist() if p["seed_id"] == seed_id][:limit]
-    passages = read_parquet(run / STAGES["corpus"].folder / "passages.parquet")
+    passages = read_parquet(layout.stage_file(run, "corpus", layout.PASSAGES))
     wanted = {p["passage_id"] for p in pairs}
     text_of = {
         pid: txt

@@ -1,13 +1,6 @@
-"""The run directory: atomic files, the manifest, and the lock.
+"""The run directory: the manifest, the lock and atomic stage folders.
 
-Layout of ``runs/<name>/``::
-
-    manifest.json        config, versions, seed, each stage's fingerprint and status
-    config.yaml          the resolved config of the last run
-    cache/requests.sqlite  request cache and ledger (survives stage reruns)
-    01_seeds/ 02_corpus/ 03_index/ 04_retrieve/ 05_generate/ 06_refine/ 07_evaluate/
-    dataset/             the published dataset (JSONL, Parquet, dataset card)
-    report.html, metrics.json
+The layout (stage folders, file names) is :mod:`synthesizrr.layout`.
 
 A stage writes into ``.<folder>.partial/`` and is renamed into place only when it
 finished, so a crash never leaves a half-written stage folder that a later run reads.
@@ -22,43 +15,14 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from synthesizrr import __version__
 from synthesizrr.errors import RunDirError
-
-MANIFEST = "manifest.json"
-LOCK = ".lock"
-_VERSIONED = (
-    "pydantic", "numpy", "pyarrow", "torch", "sentence-transformers", "faiss-cpu", "bm25s",
-    "llama_cpp_python", "openai", "scikit-learn", "spacy", "nltk", "mauve-text", "ray",
-)  # fmt: skip
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise RunDirError(
-                f"disk full while writing '{path}'; nothing was overwritten.",
-                fix="free disk space and run the same command again (finished work is kept)",
-            ) from None
-        raise
+from synthesizrr.fileio import atomic_write_json
+from synthesizrr.layout import LOCK, MANIFEST
 
 
 def as_run_dir_error(exc: BaseException, where: Path) -> RunDirError:
@@ -87,44 +51,6 @@ def as_run_dir_error(exc: BaseException, where: Path) -> RunDirError:
         f"cannot write in run directory '{where}' ({reason}).",
         fix="check the path (a file where the folder should be?) or choose another run_dir",
     )
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def write_parquet(table: Any, path: Path) -> None:
-    """Atomically write a pyarrow table as Parquet."""
-    import pyarrow.parquet as pq
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def read_parquet(path: Path) -> Any:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(path)
-
-
-def package_versions() -> dict[str, str]:
-    out = {"synthesizrr": __version__, "python": platform.python_version()}
-    for name in _VERSIONED:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[name] = metadata.version(name)
-    return out
 
 
 class RunDir:

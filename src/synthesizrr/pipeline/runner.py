@@ -10,25 +10,32 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from synthesizrr.config import RunConfig, dump_config
 from synthesizrr.errors import BudgetExceededError, ConfigError, RunDirError, SynthesizrrError
+from synthesizrr.fileio import atomic_write_text, package_versions
+from synthesizrr.layout import CONFIG
 from synthesizrr.pipeline.fingerprint import digest
-from synthesizrr.pipeline.rundir import (
-    RunDir,
-    as_run_dir_error,
-    atomic_write_text,
-    package_versions,
-)
-from synthesizrr.pipeline.stages import STAGE_LIST, STAGES, Stage, StageContext
+from synthesizrr.pipeline.rundir import RunDir, as_run_dir_error
+from synthesizrr.pipeline.stage import Stage, StageContext
+from synthesizrr.pipeline.stages import STAGE_LIST, STAGES
 
 log = logging.getLogger(__name__)
 
 #: ``on_event(stage, status, summary)``; status is "skipped", "running", "done",
-#: "incomplete" or "not needed".
+#: "incomplete", "not needed" or "dry run".
 EventHook = Callable[[str, str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What :func:`execute` did: the run directory, and a dry run's estimate."""
+
+    run_dir: RunDir
+    estimate: dict[str, Any] | None = None
 
 
 def _now() -> str:
@@ -41,7 +48,7 @@ def fingerprints(cfg: RunConfig) -> dict[str, str]:
     for stage in STAGE_LIST:
         if not stage.needed(cfg):
             continue
-        upstream = {d: fps[d] for d in stage.deps if d in fps}
+        upstream = {d: fps[d] for d in stage.inputs if d in fps}
         fps[stage.name] = digest(
             {
                 "stage": stage.name,
@@ -98,9 +105,11 @@ def execute(
     retry_failed: bool = False,
     overwrite: bool = False,
     on_event: EventHook | None = None,
-    extras: dict[str, Any] | None = None,
-) -> RunDir:
-    """Run (or skip) every stage up to ``until``; return the run directory."""
+) -> Execution:
+    """Run (or skip) every stage up to ``until``.
+
+    A dry run stops at the first stage with an ``estimate`` and returns that estimate.
+    """
     emit = on_event or (lambda *_: None)
     for name in force:
         if name not in STAGES:
@@ -108,10 +117,9 @@ def execute(
                 f"--force: unknown stage '{name}'; valid: {', '.join(STAGES)}.",
                 fix="name one of the stages",
             )
-    if any(s.name == "generate" for s in plan(cfg, until)):
-        from synthesizrr.llm.registry import backend_class
-
-        backend_class(cfg.generation.llm.backend)  # an unknown name fails before any stage runs
+    for stage in plan(cfg, until):
+        if stage.check is not None and stage.needed(cfg):
+            stage.check(cfg)  # e.g. an unknown backend name fails before any stage runs
     rundir = RunDir(cfg.run_path)
     fps = fingerprints(cfg)
     with rundir.locked():
@@ -131,19 +139,13 @@ def execute(
             config=cfg.model_dump(mode="json"),
         )
         manifest.setdefault("stages", {})
-        atomic_write_text(rundir.path / "config.yaml", dump_config(cfg))
+        atomic_write_text(rundir.path / CONFIG, dump_config(cfg))
         rundir.write_manifest(manifest)
-        ctx = StageContext(
+        with StageContext(
             cfg, rundir, progress=progress, dry_run=dry_run, retry_failed=retry_failed
-        )
-        if extras is not None:
-            ctx.extras = extras
-        try:
-            _run_stages(ctx, manifest, fps, until, set(force), dry_run, emit)
-        finally:
-            if ctx._executor is not None:  # release Ray actors / a Ray started by this run
-                ctx._executor.close()
-    return rundir
+        ) as ctx:  # closing it releases Ray actors / a Ray started by this run
+            estimate = _run_stages(ctx, manifest, fps, until, set(force), dry_run, emit)
+    return Execution(rundir, estimate)
 
 
 def _run_stages(
@@ -154,7 +156,8 @@ def _run_stages(
     forced: set[str],
     dry_run: bool,
     emit: EventHook,
-) -> None:
+) -> dict[str, Any] | None:
+    """Run or skip each planned stage; a dry run's estimate, else None."""
     cfg, rundir = ctx.cfg, ctx.run
     stages_state: dict[str, Any] = manifest["stages"]
     ran: set[str] = set()
@@ -166,30 +169,29 @@ def _run_stages(
         state = stages_state.get(stage.name, {})
         fp = fps[stage.name]
         out_dir = rundir.stage_dir(stage.folder)
+        estimating = dry_run and stage.estimate is not None
         if (
             stage.name not in forced
-            and not (set(stage.deps) & ran)
-            and not (dry_run and stage.name == "generate")
+            and not (set(stage.inputs) & ran)
+            and not estimating
             and state.get("fingerprint") == fp
             and state.get("status") == "done"
             and out_dir.is_dir()
         ):
             emit(stage.name, "skipped", state.get("summary", {}))
             continue
-        if dry_run and stage.name == "generate":
-            from synthesizrr.pipeline.generate import dry_run_estimate
-
-            estimate = dry_run_estimate(ctx)
+        if estimating:
+            assert stage.estimate is not None
+            estimate = stage.estimate(ctx)
             emit(stage.name, "dry run", estimate)
-            ctx.extras["estimate"] = estimate
-            break
+            return estimate
         emit(stage.name, "running", {})
         started = time.perf_counter()
         stages_state[stage.name] = {"fingerprint": fp, "status": "running", "started": _now()}
         rundir.write_manifest(manifest)
         partial = rundir.partial_dir(stage.folder)
         try:
-            summary = stage.run(ctx, partial)
+            result = stage.run(ctx, partial)
         except SynthesizrrError as exc:
             stages_state[stage.name].update(status="failed", error=str(exc))
             rundir.write_manifest(manifest)
@@ -205,7 +207,8 @@ def _run_stages(
                 raise disk from exc
             raise
         rundir.commit_stage(stage.folder)
-        status = "incomplete" if summary.pop("_incomplete", False) else "done"
+        summary = result.summary
+        status = "incomplete" if result.incomplete else "done"
         seconds = round(time.perf_counter() - started, 2)
         stages_state[stage.name].update(
             status=status, finished=_now(), seconds=seconds, summary=summary
@@ -214,9 +217,10 @@ def _run_stages(
         rundir.write_manifest(manifest)
         ran.add(stage.name)
         emit(stage.name, status, {**summary, "seconds": seconds})
-        if summary.get("stopped"):
+        if result.stopped:
             # A budget stop: finished work is committed above; nothing downstream runs.
             raise BudgetExceededError(
-                f"stage {stage.name} stopped: {summary['stopped']}",
+                f"stage {stage.name} stopped: {result.stopped}",
                 fix="raise the budget (generation.budget) and run the same command again",
             )
+    return None

@@ -6,16 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from synthesizrr.config import RunConfig
-from synthesizrr.pipeline.evaluate import score_dataset
+from synthesizrr.pipeline.data import load_labeled
 from synthesizrr.pipeline.rundir import RunDir
-from synthesizrr.pipeline.stages import StageContext, load_labeled
+from synthesizrr.pipeline.stage import StageContext
+from synthesizrr.pipeline.stages.evaluate import score_dataset
 
 
 def score_file(cfg: RunConfig, path: Path, *, progress: bool = False) -> dict[str, Any]:
     table = load_labeled(cfg, str(path.resolve()), "text", "label", "dataset")
     texts = [str(t) for t in table.column("text").to_pylist()]
     labels = [str(x) for x in table.column("label").to_pylist()]
-    ctx = StageContext(cfg, RunDir(cfg.run_path), progress=progress)
-    result = score_dataset(ctx, texts, labels, doc_ids=None)
+    with StageContext(cfg, RunDir(cfg.run_path), progress=progress) as ctx:
+        result = score_dataset(ctx, texts, labels, doc_ids=None)
     result["source"] = str(path)
     return result

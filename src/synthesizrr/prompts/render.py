@@ -22,8 +22,8 @@ from enum import Enum
 
 from pydantic import Field
 
-from synthesizrr._model import StrictModel
 from synthesizrr.prompts.task import TaskSettings
+from synthesizrr.settings_base import StrictModel
 
 
 class PromptMode(str, Enum):

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from synthesizrr._model import StrictModel
 from synthesizrr.errors import ConfigError
+from synthesizrr.settings_base import StrictModel
 
 #: Placeholders an instruction template may use; anything else in braces is an error.
 PLACEHOLDERS = frozenset({"label", "label_description"})

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from synthesizrr._model import StrictModel
+from synthesizrr.settings_base import StrictModel
 
 
 class CartographySettings(StrictModel):

@@ -214,7 +214,7 @@ def _refine_summary(run: RunData) -> str:
 
 def write_dataset_card(run_dir: Path, out: Path) -> Path:
     """Write the dataset card of ``run_dir`` to ``out`` (atomically); return ``out``."""
-    from synthesizrr.pipeline.rundir import atomic_write_text
+    from synthesizrr.fileio import atomic_write_text
 
     out = Path(out)
     atomic_write_text(out, render_card(run_dir))

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
-from synthesizrr import __version__
 from synthesizrr.report import sections
 from synthesizrr.report.compare import Comparison, run_row
 from synthesizrr.report.rundata import RunData
 from synthesizrr.report.settings import ReportSettings
+from synthesizrr.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def write_report(
     numbers are shown beside this run's. Missing pieces of any run show as
     "not available (reason)"; this never fails because of the run's contents.
     """
-    from synthesizrr.pipeline.rundir import atomic_write_text
+    from synthesizrr.fileio import atomic_write_text
 
     out = Path(out)
     atomic_write_text(out, render_report(run_dir, compare=compare, settings=settings))

@@ -14,19 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from synthesizrr import layout
+from synthesizrr.layout import STAGE_FOLDERS
 
-#: Stage name -> folder, as written by the pipeline (``synthesizrr.pipeline.stages``).
-FOLDERS: dict[str, str] = {
-    "seeds": "01_seeds",
-    "corpus": "02_corpus",
-    "index": "03_index",
-    "retrieve": "04_retrieve",
-    "generate": "05_generate",
-    "refine": "06_refine",
-    "evaluate": "07_evaluate",
-    "report": "08_report",
-}
+log = logging.getLogger(__name__)
 
 
 def number(value: Any) -> float | None:
@@ -74,11 +65,11 @@ class RunData:
         if not path.is_dir():
             run.problems.append(f"run directory '{path}' does not exist")
             return run
-        man = run._json(path / "manifest.json")
+        man = run._json(path / layout.MANIFEST)
         run.manifest = man if isinstance(man, dict) else {}
-        met = run._json(path / "metrics.json")
+        met = run._json(path / layout.METRICS)
         if met is None:
-            met = run._json(path / FOLDERS["evaluate"] / "metrics.json")
+            met = run._json(layout.stage_file(path, "evaluate", layout.STAGE_METRICS))
         run.metrics = met if isinstance(met, dict) else None
         return run
 
@@ -158,7 +149,7 @@ class RunData:
         return s if isinstance(s, dict) else {}
 
     def stage_file(self, stage: str, filename: str) -> Path:
-        return self.path / FOLDERS[stage] / filename
+        return self.path / STAGE_FOLDERS[stage] / filename
 
     def json_in(self, stage: str, filename: str, key: str | None = None) -> Any:
         data = self._json(self.stage_file(stage, filename))
@@ -180,7 +171,7 @@ class RunData:
         if status and status != "done":
             err = state.get("error")
             return Missing(f"the {stage} stage is {status}" + (f": {err}" if err else ""))
-        return Missing(f"{FOLDERS[stage]}/{filename} is missing")
+        return Missing(f"{STAGE_FOLDERS[stage]}/{filename} is missing")
 
     def table(self, stage: str, filename: str, columns: list[str] | None = None) -> Any:
         """A stage's Parquet file as a pyarrow Table, or :class:`Missing`."""
@@ -197,7 +188,9 @@ class RunData:
             return pq.read_table(p, columns=columns)
         except Exception as exc:  # noqa: BLE001 - any unreadable file becomes a reason
             log.warning("report: cannot read %s: %s", p, exc)
-            return Missing(f"{FOLDERS[stage]}/{filename} is unreadable ({exc.__class__.__name__})")
+            return Missing(
+                f"{STAGE_FOLDERS[stage]}/{filename} is unreadable ({exc.__class__.__name__})"
+            )
 
     # -- metrics --------------------------------------------------------------------------------
     def metrics_missing(self) -> Missing | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from synthesizrr._model import StrictModel
+from synthesizrr.settings_base import StrictModel
 
 
 class ReportSettings(StrictModel):

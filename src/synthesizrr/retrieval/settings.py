@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from synthesizrr._model import StrictModel
+from synthesizrr.settings_base import StrictModel
 
 #: Settings that change what an index holds; the index fingerprint covers exactly these.
 INDEX_FIELDS: dict[str, tuple[str, ...]] = {
@@ -115,6 +115,16 @@ class RetrievalSettings(StrictModel):
                     f"shot_ranks {self.shot_ranks} must be (first, last), 1 <= first <= last"
                 )
         return self
+
+    #: Settings that only steer the seed queries; the index stage's fingerprint leaves them out.
+    QUERY_FIELDS: ClassVar[tuple[str, ...]] = (
+        "top_k", "sim_min", "sim_max", "max_seeds_per_doc", "shot_ranks", "shot_sim_min",
+        "shot_sim_max", "gen_min_rank",
+    )  # fmt: skip
+
+    def index_stage_dump(self) -> dict[str, object]:
+        """What the index stage is fingerprinted on: every setting but the query ones."""
+        return self.model_dump(mode="json", exclude=set(self.QUERY_FIELDS))
 
     def index_settings(self) -> dict[str, object]:
         """The settings that determine the index's content (part of its fingerprint)."""

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from synthesizrr.errors import InputDataError
+from synthesizrr.fileio import package_versions
 from synthesizrr.retrieval.assign import select_pair_arrays
 from synthesizrr.retrieval.base import (
     INDEX_FORMAT,
@@ -40,23 +39,19 @@ RETRIEVERS: dict[str, type[Retriever]] = {
     cls.name: cls for cls in (DenseRetriever, BM25Retriever, RandomRetriever)
 }
 SEED_COLUMNS = ("seed_id", "text", "label")
+#: Distributions whose versions an index records.
+INDEX_PACKAGES = (
+    "faiss-cpu",
+    "bm25s",
+    "sentence-transformers",
+    "torch",
+    "onnxruntime",
+    "model2vec",
+)
 
 
 def index_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in (
-        "faiss-cpu",
-        "bm25s",
-        "sentence-transformers",
-        "torch",
-        "onnxruntime",
-        "model2vec",
-    ):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
+    return package_versions(INDEX_PACKAGES, own=False)
 
 
 #: Writes an index's files into a fresh folder ``(folder, passage count) -> manifest extras``.

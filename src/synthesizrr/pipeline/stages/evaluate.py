@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import logging
-import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from synthesizrr.pipeline.refine import real_train
-from synthesizrr.pipeline.rundir import atomic_write_json, read_parquet
-from synthesizrr.pipeline.stages import StageContext, load_labeled
+from synthesizrr import layout
+from synthesizrr.config import RunConfig
+from synthesizrr.fileio import atomic_write_json, read_parquet
+from synthesizrr.pipeline.data import real_test, real_train, train_signature
+from synthesizrr.pipeline.fingerprint import files_signature
+from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
 
 log = logging.getLogger(__name__)
 
 
-def real_test(ctx: StageContext) -> tuple[list[str], list[str]] | None:
-    cfg = ctx.cfg
+def settings(cfg: RunConfig) -> Any:
     ev = cfg.evaluation
-    if not ev.test_path:
-        return None
-    label_field = ev.label_field or cfg.seeds.label_field
-    table = load_labeled(cfg, ev.test_path, ev.text_field, label_field, "test set")
-    texts = [str(t) for t in table.column("text").to_pylist()]
-    labels = [str(x) for x in table.column("label").to_pylist()]
-    if ev.max_test and len(texts) > ev.max_test:
-        idx = sorted(random.Random(cfg.seed).sample(range(len(texts)), ev.max_test))
-        texts, labels = [texts[i] for i in idx], [labels[i] for i in idx]
-    return texts, labels
+    test = files_signature(cfg.resolve(ev.test_path)) if ev.test_path else None
+    return {"evaluation": ev.fingerprint_dump(), "test": test,
+            "train": train_signature(cfg), "seed": cfg.seed}  # fmt: skip
 
 
 def score_dataset(
@@ -38,8 +32,8 @@ def score_dataset(
 
     cfg = ctx.cfg
     ev = cfg.evaluation
-    test = real_test(ctx)
-    train_texts, train_labels = real_train(ctx)
+    test = real_test(cfg)
+    train_texts, train_labels = real_train(cfg)
     metrics = ctx.executor.compute_metrics(
         ev.metrics, texts, labels,
         real_texts=test[0] if test else None, real_labels=test[1] if test else None,
@@ -71,14 +65,14 @@ def score_dataset(
     return result
 
 
-def run_evaluate(ctx: StageContext, out: Path) -> dict[str, Any]:
-    table = read_parquet(ctx.input("refine", "dataset.parquet"))
+def run(ctx: StageContext, out: Path) -> StageResult:
+    table = read_parquet(ctx.input("refine", layout.FINAL_DATASET))
     texts = [str(t) for t in table.column("text").to_pylist()]
     labels = [str(x) for x in table.column("label").to_pylist()]
     doc_ids = table.column("doc_id").to_pylist() if "doc_id" in table.column_names else None
     result = score_dataset(ctx, texts, labels, doc_ids)
-    atomic_write_json(out / "metrics.json", result)
-    atomic_write_json(ctx.run.path / "metrics.json", result)
+    atomic_write_json(out / layout.STAGE_METRICS, result)
+    atomic_write_json(ctx.run.path / layout.METRICS, result)
     summary: dict[str, Any] = {"rows": len(texts)}
     student = result.get("student", {})
     if "accuracy_mean" in student:
@@ -89,4 +83,10 @@ def run_evaluate(ctx: StageContext, out: Path) -> dict[str, Any]:
         m = result["metrics"].get(name)
         if m and m.get("value") is not None:
             summary[name] = round(m["value"], 4)
-    return summary
+    return StageResult(summary)
+
+
+STAGE = Stage(
+    "evaluate", layout.STAGE_FOLDERS["evaluate"], ("refine",), settings, run,
+    description="metrics, student and gold reference on real data",
+)  # fmt: skip

@@ -8,194 +8,93 @@ work already done.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import random
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from synthesizrr import layout
+from synthesizrr.config import RunConfig
 from synthesizrr.errors import BudgetExceededError
-from synthesizrr.pipeline.rundir import atomic_write_json, read_parquet, write_parquet
-from synthesizrr.pipeline.stages import StageContext
-from synthesizrr.prompts import PromptMode, RenderedPrompt, Shot, render
+from synthesizrr.fileio import atomic_write_json, read_parquet, write_parquet
+from synthesizrr.generation.plan import PlannedRow, build_requests, plan_rows
+from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
 
 log = logging.getLogger(__name__)
 
-CACHE_FILE = Path("cache") / "requests.sqlite"
+
+def settings(cfg: RunConfig) -> Any:
+    return {
+        "generation": cfg.generation.fingerprint_dump(),
+        "task": cfg.task.model_dump(mode="json"),
+        "seed": cfg.seed,
+    }
 
 
-@dataclass
-class PlannedRow:
-    row_id: str
-    label: str
-    seed_id: str | None
-    passage_id: str | None
-    doc_id: str | None
-    rank: int | None
-    score: float | None
-    shot_ids: list[str]
-    prompt: RenderedPrompt
-    sample_index: int
+def check(cfg: RunConfig) -> None:
+    """An unknown backend name fails before any stage runs."""
+    from synthesizrr.llm.registry import backend_class
+
+    backend_class(cfg.generation.llm.backend)
 
 
-def _rng(seed: int, *parts: str) -> random.Random:
-    h = hashlib.sha256("\x1f".join([str(seed), *parts]).encode()).digest()
-    return random.Random(int.from_bytes(h[:8], "big"))
-
-
-def _interleave(by_seed: dict[str, list[dict[str, Any]]], order: list[str]) -> list[dict[str, Any]]:
-    """Round-robin over seeds (rank 3 of every seed, then rank 4 ...) so that documents
-    spread over all seeds of a label before any seed is used twice."""
-    out: list[dict[str, Any]] = []
-    depth = 0
-    while True:
-        added = False
-        for sid in order:
-            rows = by_seed.get(sid, [])
-            if depth < len(rows):
-                out.append(rows[depth])
-                added = True
-        if not added:
-            return out
-        depth += 1
-
-
-def plan_rows(ctx: StageContext) -> list[PlannedRow]:
+def planned_rows(ctx: StageContext) -> list[PlannedRow]:
+    """Read the seeds (and retrieved pairs with their passages) and plan the rows."""
     cfg = ctx.cfg
-    task, pset, gen = cfg.task, cfg.generation.prompt, cfg.generation
-    seeds = read_parquet(ctx.input("seeds", "seeds.parquet")).to_pylist()
-    seeds_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for s in seeds:
-        seeds_by_label[s["label"]].append(s)
-    seed_text = {s["seed_id"]: s["text"] for s in seeds}
-    planned: list[PlannedRow] = []
-
-    if not pset.mode.uses_documents:
-        k = 0 if pset.mode is PromptMode.ZEROGEN else pset.shots
-        for label in task.label_names:
-            pool = seeds_by_label[label]
-            for i in range(gen.per_label):
-                row_id = f"{label}:{i}"
-                chosen = _rng(cfg.seed, "shots", row_id).sample(pool, min(k, len(pool)))
-                prompt = render(
-                    task, pset, label=label, document=None,
-                    shots=[Shot(answer=s["text"]) for s in chosen],
-                )  # fmt: skip
-                planned.append(PlannedRow(row_id, label, None, None, None, None, None,
-                                          [s["seed_id"] for s in chosen], prompt, i))  # fmt: skip
-        return planned
-
+    seeds = read_parquet(ctx.input("seeds", layout.SEEDS)).to_pylist()
+    if not cfg.generation.prompt.mode.uses_documents:
+        return plan_rows(cfg.generation, cfg.task, cfg.seed, seeds)
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    pairs = read_parquet(ctx.input("retrieve", "pairs.parquet")).to_pylist()
-    passages = read_parquet(ctx.input("corpus", "passages.parquet"))
-    needed = sorted({p["passage_id"] for p in pairs})
-    sub = passages.filter(pc.is_in(passages.column("passage_id"), value_set=_arr(needed)))
+    pairs = read_parquet(ctx.input("retrieve", layout.PAIRS)).to_pylist()
+    passages = read_parquet(ctx.input("corpus", layout.PASSAGES))
+    needed = pa.array(sorted({p["passage_id"] for p in pairs}), type=pa.string())
+    sub = passages.filter(pc.is_in(passages.column("passage_id"), value_set=needed))
     text_of = dict(
         zip(sub.column("passage_id").to_pylist(), sub.column("text").to_pylist(), strict=True)
     )
-
-    gen_rows: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    shot_doc: dict[str, dict[str, Any]] = {}
-    for p in pairs:
-        if p["role"] == "gen":
-            gen_rows[p["label"]][p["seed_id"]].append(p)
-        elif p["role"] == "shot" and p["seed_id"] not in shot_doc:
-            shot_doc[p["seed_id"]] = p  # best-ranked shot document of that seed
-    for label in task.label_names:
-        order = [s["seed_id"] for s in seeds_by_label[label]]
-        chosen_pairs = _interleave(gen_rows[label], order)[: gen.per_label]
-        if len(chosen_pairs) < gen.per_label:
-            log.warning("label %s: only %d retrieved documents for %d requested generations",
-                        label, len(chosen_pairs), gen.per_label)  # fmt: skip
-        for p in chosen_pairs:
-            row_id = f"{p['seed_id']}|{p['passage_id']}"
-            rng = _rng(cfg.seed, "shots", row_id)
-            shots: list[Shot] = []
-            shot_ids: list[str] = []
-            others = [s for s in seeds_by_label[label] if s["seed_id"] != p["seed_id"]]
-            if pset.mode is PromptMode.RETRICL and pset.shots:
-                cands = [s for s in others if s["seed_id"] in shot_doc]
-                for s in rng.sample(cands, min(pset.shots, len(cands))):
-                    d = shot_doc[s["seed_id"]]
-                    shots.append(
-                        Shot(answer=seed_text[s["seed_id"]], document=text_of[d["passage_id"]])
-                    )
-                    shot_ids.append(f"{s['seed_id']}|{d['passage_id']}")
-            elif pset.mode is PromptMode.NON_RETRICL and pset.shots:
-                for s in rng.sample(others, min(pset.shots, len(others))):
-                    shots.append(Shot(answer=s["text"]))
-                    shot_ids.append(s["seed_id"])
-            prompt = render(task, pset, label=label, document=text_of[p["passage_id"]], shots=shots)
-            planned.append(PlannedRow(row_id, label, p["seed_id"], p["passage_id"], p["doc_id"],
-                                      int(p["rank"]), float(p["score"]), shot_ids, prompt, 0))  # fmt: skip
-    return planned
+    return plan_rows(cfg.generation, cfg.task, cfg.seed, seeds, pairs, text_of)
 
 
-def _arr(values: list[str]) -> Any:
-    import pyarrow as pa
-
-    return pa.array(values, type=pa.string())
-
-
-def build_requests(ctx: StageContext, rows: list[PlannedRow], is_chat: bool) -> list[Any]:
-    from synthesizrr.llm import LLMRequest, Message
-
-    cfg, gen = ctx.cfg, ctx.cfg.generation
-    stops: tuple[str, ...] = () if is_chat else ("\n\n", cfg.task.document_header)
-    out = []
-    for r in rows:
-        seed = int.from_bytes(hashlib.sha256(f"{cfg.seed}|{r.row_id}".encode()).digest()[:4], "big")
-        common: dict[str, Any] = dict(
-            max_tokens=cfg.task.max_new_tokens, temperature=gen.temperature, top_p=gen.top_p,
-            stop=stops, seed=seed, sample_index=r.sample_index,
-        )  # fmt: skip
-        if is_chat:
-            msgs = tuple(Message(role=role, content=text) for role, text in r.prompt.messages)
-            out.append(LLMRequest(messages=msgs, **common))
-        else:
-            out.append(LLMRequest(prompt=r.prompt.text, **common))
-    return out
-
-
-def dry_run_estimate(ctx: StageContext) -> dict[str, Any]:
-    from synthesizrr.generation.estimate import estimate
+def estimate(ctx: StageContext) -> dict[str, Any]:
+    """The dry run: requests, tokens and cost of this stage, nothing sent."""
+    from synthesizrr.generation.estimate import estimate as estimate_requests
     from synthesizrr.llm import get_backend
 
-    rows = plan_rows(ctx)
-    backend = get_backend(ctx.cfg.generation.llm)
+    cfg = ctx.cfg
+    rows = planned_rows(ctx)
+    backend = get_backend(cfg.generation.llm)
     try:
-        requests = build_requests(ctx, rows, backend.is_chat)
-        est = estimate(requests, backend=backend, prices=ctx.cfg.generation.budget.prices)
+        requests = build_requests(rows, cfg.generation, cfg.task, cfg.seed, is_chat=backend.is_chat)
+        est = estimate_requests(requests, backend=backend, prices=cfg.generation.budget.prices)
         return dict(est.to_dict())
     finally:
         backend.close()
 
 
-def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
+def run(ctx: StageContext, out: Path) -> StageResult:
     import pyarrow as pa
 
     from synthesizrr.generation.parse import parse_completion
 
     cfg = ctx.cfg
-    rows = plan_rows(ctx)
+    rows = planned_rows(ctx)
     budget = cfg.generation.budget
     if ctx.retry_failed:
         budget = budget.model_copy(update={"retry_failed_only": True})
     stopped: str | None = None
     with ctx.executor.open_backend(cfg.generation.llm) as teacher:
-        requests = build_requests(ctx, rows, teacher.is_chat)
+        requests = build_requests(rows, cfg.generation, cfg.task, cfg.seed, is_chat=teacher.is_chat)
         model_id = teacher.model_id
         try:
             outcomes = teacher.run(
-                requests, cache_path=ctx.run.path / CACHE_FILE, settings=budget,
+                requests, cache_path=ctx.run.path / layout.REQUEST_CACHE, settings=budget,
                 progress=ctx.progress,
             )  # fmt: skip
         except BudgetExceededError as exc:
             stopped = str(exc)
-            outcomes = list(getattr(exc, "outcomes", None) or [])
+            outcomes = exc.outcomes
             if not outcomes:
                 raise
 
@@ -236,8 +135,8 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
         else:
             kept.append({"text": parsed.text, **base})
     not_sent = len(rows) - len(outcomes)
-    _write_rows(kept, out / "generations.parquet", pa)
-    _write_rows(dropped, out / "dropped.parquet", pa)
+    _write_rows(kept, out / layout.GENERATIONS, pa)
+    _write_rows(dropped, out / layout.DROPPED, pa)
     reasons: dict[str, int] = defaultdict(int)
     for d in dropped:
         reasons[str(d["reason"]).split(":")[0]] += 1
@@ -250,16 +149,12 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
         "model": model_id,
     }  # fmt: skip
     if budget.prices is not None:
-        p = budget.prices
-        summary["cost"] = round(
-            summary["prompt_tokens"] / 1000 * p.prompt_per_1k
-            + summary["completion_tokens"] / 1000 * p.completion_per_1k, 6)  # fmt: skip
+        cost = budget.prices.cost(summary["prompt_tokens"], summary["completion_tokens"])
+        summary["cost"] = round(cost, 6)
     if stopped:
         summary["stopped"] = stopped
-    atomic_write_json(out / "summary.json", summary)
-    if failed or not_sent or stopped:
-        summary["_incomplete"] = True
-    return summary
+    atomic_write_json(out / layout.SUMMARY, summary)
+    return StageResult(summary, incomplete=bool(failed or not_sent or stopped), stopped=stopped)
 
 
 def _write_rows(rows: list[dict[str, Any]], path: Path, pa: Any) -> None:
@@ -267,3 +162,9 @@ def _write_rows(rows: list[dict[str, Any]], path: Path, pa: Any) -> None:
     if not rows:
         schema = pa.schema([("row_id", pa.string()), ("text", pa.string()), ("label", pa.string())])
     write_parquet(pa.Table.from_pylist(rows, schema=schema), path)
+
+
+STAGE = Stage(
+    "generate", layout.STAGE_FOLDERS["generate"], ("seeds", "retrieve"), settings, run,
+    check=check, estimate=estimate, description="prompt the teacher and parse its outputs",
+)  # fmt: skip

@@ -6,33 +6,27 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from synthesizrr import layout
+from synthesizrr.config import RunConfig
 from synthesizrr.errors import StageError
-from synthesizrr.pipeline.rundir import atomic_write_json, read_parquet, write_parquet
-from synthesizrr.pipeline.stages import StageContext, load_labeled
+from synthesizrr.fileio import atomic_write_json, read_parquet, write_parquet
+from synthesizrr.pipeline.data import real_train, train_signature
+from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
 
 
-def real_train(ctx: StageContext) -> tuple[list[str], list[str]]:
-    """The real train set (for the oracle, the gold student and the target distribution)."""
-    cfg = ctx.cfg
-    ev = cfg.evaluation
-    path = ev.train_path or cfg.seeds.path
-    label_field = ev.label_field or cfg.seeds.label_field
-    text_field = ev.text_field if ev.train_path else cfg.seeds.text_field
-    table = load_labeled(cfg, path, text_field, label_field, "train set")
-    return (
-        [str(t) for t in table.column("text").to_pylist()],
-        [str(x) for x in table.column("label").to_pylist()],
-    )
+def settings(cfg: RunConfig) -> Any:
+    return {"refine": cfg.refine.fingerprint_dump(), "seed": cfg.seed,
+            "train": train_signature(cfg)}  # fmt: skip
 
 
-def run_refine(ctx: StageContext, out: Path) -> dict[str, Any]:
+def run(ctx: StageContext, out: Path) -> StageResult:
     from synthesizrr.refine import refine
 
     cfg = ctx.cfg
-    table = read_parquet(ctx.input("generate", "generations.parquet"))
+    table = read_parquet(ctx.input("generate", layout.GENERATIONS))
     if table.num_rows == 0:
         raise _nothing_generated(ctx)
-    train_texts, train_labels = real_train(ctx)
+    train_texts, train_labels = real_train(cfg)
     counts = Counter(train_labels)
     total = sum(counts.values())
     target = {lab: counts.get(lab, 0) / total for lab in cfg.task.label_names}
@@ -45,10 +39,10 @@ def run_refine(ctx: StageContext, out: Path) -> dict[str, Any]:
         oracle_labels=train_labels if cfg.refine.label_filter else None,
         progress=ctx.progress,
     )
-    write_parquet(result.kept, out / "dataset.parquet")
-    write_parquet(result.removed, out / "removed.parquet")
+    write_parquet(result.kept, out / layout.FINAL_DATASET)
+    write_parquet(result.removed, out / layout.REMOVED)
     if result.datamap is not None:
-        write_parquet(result.datamap, out / "datamap.parquet")
+        write_parquet(result.datamap, out / layout.DATAMAP)
     kept_labels = Counter(result.kept.column("label").to_pylist()) if result.kept.num_rows else {}
     summary = {
         "input": table.num_rows,
@@ -57,13 +51,13 @@ def run_refine(ctx: StageContext, out: Path) -> dict[str, Any]:
         "kept_per_label": {lab: int(kept_labels.get(lab, 0)) for lab in cfg.task.label_names},
         "steps": result.stats,
     }
-    atomic_write_json(out / "summary.json", summary)
-    return summary
+    atomic_write_json(out / layout.SUMMARY, summary)
+    return StageResult(summary)
 
 
 def _nothing_generated(ctx: StageContext) -> StageError:
     """Refining nothing would only hide the cause: name where the generations went."""
-    dropped_path = ctx.input("generate", "dropped.parquet")
+    dropped_path = ctx.input("generate", layout.DROPPED)
     reasons: Counter[str] = Counter()
     if dropped_path.exists():
         dropped = read_parquet(dropped_path)
@@ -77,3 +71,9 @@ def _nothing_generated(ctx: StageContext) -> StageError:
         "`synthesizrr generate CONFIG --retry-failed`, a parse reason needs a larger "
         "max_new_tokens, another prompt or another teacher",
     )
+
+
+STAGE = Stage(
+    "refine", layout.STAGE_FOLDERS["refine"], ("generate",), settings, run,
+    description="deduplicate, cartography filter, resample",
+)  # fmt: skip

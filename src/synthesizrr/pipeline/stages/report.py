@@ -6,24 +6,34 @@ import json
 from pathlib import Path
 from typing import Any
 
-from synthesizrr.pipeline.rundir import atomic_write_text, read_parquet, write_parquet
-from synthesizrr.pipeline.stages import StageContext
+from synthesizrr import layout
+from synthesizrr.config import RunConfig
+from synthesizrr.fileio import atomic_write_text, read_parquet, write_parquet
+from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
 
-DATASET_DIR = "dataset"
+
+def settings(cfg: RunConfig) -> Any:
+    return {"v": 1}
 
 
-def run_publish(ctx: StageContext, out: Path) -> dict[str, Any]:
+def run(ctx: StageContext, out: Path) -> StageResult:
     from synthesizrr.report import write_dataset_card, write_report
 
     run = ctx.run.path
-    table = read_parquet(ctx.input("refine", "dataset.parquet"))
-    ds = run / DATASET_DIR
-    write_parquet(table, ds / "train.parquet")
+    table = read_parquet(ctx.input("refine", layout.FINAL_DATASET))
+    ds = run / layout.DATASET_DIR
+    write_parquet(table, ds / layout.TRAIN_PARQUET)
     lines = "".join(
         json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in table.to_pylist()
     )
-    atomic_write_text(ds / "train.jsonl", lines)
-    write_dataset_card(run, ds / "README.md")
-    report = write_report(run, run / "report.html")
-    atomic_write_text(out / "done.txt", f"{report}\n")
-    return {"dataset": str(ds), "report": str(report), "rows": table.num_rows}
+    atomic_write_text(ds / layout.TRAIN_JSONL, lines)
+    write_dataset_card(run, ds / layout.CARD)
+    report = write_report(run, run / layout.REPORT)
+    atomic_write_text(out / layout.DONE, f"{report}\n")
+    return StageResult({"dataset": str(ds), "report": str(report), "rows": table.num_rows})
+
+
+STAGE = Stage(
+    "report", layout.STAGE_FOLDERS["report"], ("refine", "evaluate"), settings, run,
+    description="dataset files, dataset card and report.html",
+)  # fmt: skip

@@ -1,0 +1,168 @@
+"""Plan the generate stage: one prompt per (document, label), and its LLM request.
+
+Plain functions of plain tables (lists of row dicts), so they are tested without a run
+directory: :func:`plan_rows` turns the seeds (and, in the retrieval modes, the retrieved
+pairs and their passage texts) into :class:`PlannedRow` s, :func:`build_requests` turns
+those into :class:`~synthesizrr.llm.LLMRequest` s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from synthesizrr.generation.settings import GenerationSettings
+from synthesizrr.llm.types import LLMRequest, Message
+from synthesizrr.prompts import PromptMode, RenderedPrompt, Shot, TaskSettings, render
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+
+@dataclass
+class PlannedRow:
+    row_id: str
+    label: str
+    seed_id: str | None
+    passage_id: str | None
+    doc_id: str | None
+    rank: int | None
+    score: float | None
+    shot_ids: list[str]
+    prompt: RenderedPrompt
+    sample_index: int
+
+
+def _rng(seed: int, *parts: str) -> random.Random:
+    h = hashlib.sha256("\x1f".join([str(seed), *parts]).encode()).digest()
+    return random.Random(int.from_bytes(h[:8], "big"))
+
+
+def _interleave(by_seed: dict[str, list[Row]], order: list[str]) -> list[Row]:
+    """Round-robin over seeds (rank 3 of every seed, then rank 4 ...) so that documents
+    spread over all seeds of a label before any seed is used twice."""
+    out: list[Row] = []
+    depth = 0
+    while True:
+        added = False
+        for sid in order:
+            rows = by_seed.get(sid, [])
+            if depth < len(rows):
+                out.append(rows[depth])
+                added = True
+        if not added:
+            return out
+        depth += 1
+
+
+def plan_rows(
+    gen: GenerationSettings,
+    task: TaskSettings,
+    seed: int,
+    seeds: Sequence[Row],
+    pairs: Sequence[Row] = (),
+    passage_text: Mapping[str, str] | None = None,
+) -> list[PlannedRow]:
+    """The rows to generate, in order.
+
+    ``seeds``: rows with ``seed_id``, ``text``, ``label``. In the retrieval modes,
+    ``pairs`` are the retrieved (seed, passage) rows (``seed_id``, ``passage_id``,
+    ``doc_id``, ``label``, ``rank``, ``score``, ``role`` "gen" or "shot") and
+    ``passage_text`` maps their ``passage_id`` to the passage text.
+    """
+    pset = gen.prompt
+    seeds_by_label: dict[str, list[Row]] = defaultdict(list)
+    for s in seeds:
+        seeds_by_label[s["label"]].append(s)
+    if not pset.mode.uses_documents:
+        return _plan_without_documents(gen, task, seed, seeds_by_label)
+    text_of = passage_text or {}
+    seed_text = {s["seed_id"]: s["text"] for s in seeds}
+    planned: list[PlannedRow] = []
+    gen_rows: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    shot_doc: dict[str, Row] = {}
+    for p in pairs:
+        if p["role"] == "gen":
+            gen_rows[p["label"]][p["seed_id"]].append(p)
+        elif p["role"] == "shot" and p["seed_id"] not in shot_doc:
+            shot_doc[p["seed_id"]] = p  # best-ranked shot document of that seed
+    for label in task.label_names:
+        order = [s["seed_id"] for s in seeds_by_label[label]]
+        chosen_pairs = _interleave(gen_rows[label], order)[: gen.per_label]
+        if len(chosen_pairs) < gen.per_label:
+            log.warning("label %s: only %d retrieved documents for %d requested generations",
+                        label, len(chosen_pairs), gen.per_label)  # fmt: skip
+        for p in chosen_pairs:
+            row_id = f"{p['seed_id']}|{p['passage_id']}"
+            rng = _rng(seed, "shots", row_id)
+            shots: list[Shot] = []
+            shot_ids: list[str] = []
+            others = [s for s in seeds_by_label[label] if s["seed_id"] != p["seed_id"]]
+            if pset.mode is PromptMode.RETRICL and pset.shots:
+                cands = [s for s in others if s["seed_id"] in shot_doc]
+                for s in rng.sample(cands, min(pset.shots, len(cands))):
+                    d = shot_doc[s["seed_id"]]
+                    shots.append(
+                        Shot(answer=seed_text[s["seed_id"]], document=text_of[d["passage_id"]])
+                    )
+                    shot_ids.append(f"{s['seed_id']}|{d['passage_id']}")
+            elif pset.mode is PromptMode.NON_RETRICL and pset.shots:
+                for s in rng.sample(others, min(pset.shots, len(others))):
+                    shots.append(Shot(answer=s["text"]))
+                    shot_ids.append(s["seed_id"])
+            prompt = render(task, pset, label=label, document=text_of[p["passage_id"]], shots=shots)
+            planned.append(PlannedRow(row_id, label, p["seed_id"], p["passage_id"], p["doc_id"],
+                                      int(p["rank"]), float(p["score"]), shot_ids, prompt, 0))  # fmt: skip
+    return planned
+
+
+def _plan_without_documents(
+    gen: GenerationSettings, task: TaskSettings, seed: int, seeds_by_label: dict[str, list[Row]]
+) -> list[PlannedRow]:
+    """FewGen / ZeroGen: ``per_label`` samples of one prompt per label, seeds as shots."""
+    pset = gen.prompt
+    k = 0 if pset.mode is PromptMode.ZEROGEN else pset.shots
+    planned: list[PlannedRow] = []
+    for label in task.label_names:
+        pool = seeds_by_label[label]
+        for i in range(gen.per_label):
+            row_id = f"{label}:{i}"
+            chosen = _rng(seed, "shots", row_id).sample(pool, min(k, len(pool)))
+            prompt = render(
+                task, pset, label=label, document=None,
+                shots=[Shot(answer=s["text"]) for s in chosen],
+            )  # fmt: skip
+            planned.append(PlannedRow(row_id, label, None, None, None, None, None,
+                                      [s["seed_id"] for s in chosen], prompt, i))  # fmt: skip
+    return planned
+
+
+def build_requests(
+    rows: Sequence[PlannedRow],
+    gen: GenerationSettings,
+    task: TaskSettings,
+    seed: int,
+    *,
+    is_chat: bool,
+) -> list[LLMRequest]:
+    """One request per planned row; its sampling seed derives from the run seed and row id."""
+    stops: tuple[str, ...] = () if is_chat else ("\n\n", task.document_header)
+    out = []
+    for r in rows:
+        row_seed = int.from_bytes(hashlib.sha256(f"{seed}|{r.row_id}".encode()).digest()[:4], "big")
+        common: dict[str, Any] = dict(
+            max_tokens=task.max_new_tokens, temperature=gen.temperature, top_p=gen.top_p,
+            stop=stops, seed=row_seed, sample_index=r.sample_index,
+        )  # fmt: skip
+        if is_chat:
+            msgs = tuple(Message(role=role, content=text) for role, text in r.prompt.messages)
+            out.append(LLMRequest(messages=msgs, **common))
+        else:
+            out.append(LLMRequest(prompt=r.prompt.text, **common))
+    return out

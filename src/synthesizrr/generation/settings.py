@@ -1,0 +1,68 @@
+"""Settings of the generate stage: prompts, sampling, the teacher and its budget."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from synthesizrr.llm.settings import LLMSettings
+from synthesizrr.prompts import PromptSettings
+from synthesizrr.settings_base import StrictModel
+
+
+class Prices(StrictModel):
+    """Price table of the teacher, per 1,000 tokens (any currency)."""
+
+    prompt_per_1k: float = Field(..., ge=0, description="price of 1,000 prompt tokens")
+    completion_per_1k: float = Field(..., ge=0, description="price of 1,000 completion tokens")
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return prompt_tokens / 1000 * self.prompt_per_1k + (
+            completion_tokens / 1000 * self.completion_per_1k
+        )
+
+
+class EngineSettings(StrictModel):
+    """Budgets and retry policy of the generation requests."""
+
+    max_requests: int | None = Field(
+        default=None,
+        ge=0,
+        description="stop after this many distinct requests sent (cache included)",
+    )
+    max_cost: float | None = Field(
+        default=None, ge=0, description="stop before the cost could exceed this (needs prices)"
+    )
+    prices: Prices | None = Field(default=None, description="price table for cost and the dry run")
+    retry_failed_only: bool = Field(
+        default=False,
+        description="send only requests that failed before; never-sent ones are skipped",
+    )
+    abort_after_failures: int | None = Field(
+        default=10, ge=1, description="abort when this many requests in a row fail (None: never)"
+    )
+
+    @model_validator(mode="after")
+    def _cost_needs_prices(self) -> EngineSettings:
+        if self.max_cost is not None and self.prices is None:
+            raise ValueError(
+                f"max_cost={self.max_cost} needs a price table: set prices.prompt_per_1k and "
+                "prices.completion_per_1k"
+            )
+        return self
+
+
+class GenerationSettings(StrictModel):
+    """Task inversion: prompts, the teacher and its budget."""
+
+    # Budgets decide when to stop, not what is generated.
+    not_fingerprinted: ClassVar[frozenset[str]] = frozenset({"budget"})
+
+    prompt: PromptSettings = Field(default_factory=PromptSettings)
+    per_label: int = Field(100, gt=0, description="generations requested per label")
+    temperature: float = Field(0.95, ge=0.0, le=2.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    min_words: int = Field(3, ge=1, description="parsed texts with fewer words are dropped")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    budget: EngineSettings = Field(default_factory=EngineSettings)
