@@ -1,0 +1,93 @@
+"""Generation planning on plain tables: which rows, which shots, which requests."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from synthesizrr.generation.plan import build_requests, plan_rows
+from synthesizrr.generation.settings import GenerationSettings
+from synthesizrr.prompts import TaskSettings
+
+TASK = TaskSettings(
+    labels={"a": "about a", "b": "about b"},
+    instruction="Write {label_description}.",
+    max_new_tokens=20,
+)
+SEEDS = [
+    {"seed_id": f"seed-{i}", "text": f"seed text {i}", "label": "a" if i < 3 else "b"}
+    for i in range(6)
+]
+
+
+def gen(**kw: object) -> GenerationSettings:
+    return GenerationSettings.model_validate(kw)
+
+
+def pair(seed: str, pid: str, label: str, rank: int, role: str = "gen") -> dict[str, object]:
+    return {"seed_id": seed, "passage_id": pid, "doc_id": pid.split("#")[0], "label": label,
+            "rank": rank, "score": 0.5, "role": role}  # fmt: skip
+
+
+def test_fewgen_plans_per_label_samples_with_same_label_shots() -> None:
+    rows = plan_rows(gen(per_label=3, prompt={"mode": "fewgen", "shots": 2}), TASK, 0, SEEDS)
+    assert [r.row_id for r in rows] == ["a:0", "a:1", "a:2", "b:0", "b:1", "b:2"]
+    assert [r.sample_index for r in rows] == [0, 1, 2, 0, 1, 2]
+    for r in rows:
+        assert len(r.shot_ids) == 2
+        assert {sid for sid in r.shot_ids} <= {s["seed_id"] for s in SEEDS if s["label"] == r.label}
+        assert (r.seed_id, r.passage_id, r.rank) == (None, None, None)
+    again = plan_rows(gen(per_label=3, prompt={"mode": "fewgen", "shots": 2}), TASK, 0, SEEDS)
+    assert [r.shot_ids for r in again] == [r.shot_ids for r in rows]  # seeded
+
+
+def test_zerogen_has_no_shots() -> None:
+    rows = plan_rows(gen(per_label=2, prompt={"mode": "zerogen"}), TASK, 0, SEEDS)
+    assert [(r.row_id, r.shot_ids) for r in rows] == [
+        ("a:0", []), ("a:1", []), ("b:0", []), ("b:1", [])
+    ]  # fmt: skip
+
+
+def test_retricl_interleaves_seeds_and_takes_shots_from_other_seeds() -> None:
+    pairs = [
+        pair("seed-0", "p1#0", "a", 3), pair("seed-0", "p2#0", "a", 4),
+        pair("seed-1", "p3#0", "a", 3), pair("seed-1", "p9#0", "a", 1, "shot"),
+        pair("seed-0", "p8#0", "a", 1, "shot"),
+    ]  # fmt: skip
+    text = {p["passage_id"]: f"text of {p['passage_id']}" for p in pairs}
+    rows = plan_rows(
+        gen(per_label=3, prompt={"mode": "retricl", "shots": 1}), TASK, 0, SEEDS[:3], pairs, text
+    )
+    # rank 3 of every seed before rank 4 of any
+    assert [r.row_id for r in rows] == ["seed-0|p1#0", "seed-1|p3#0", "seed-0|p2#0"]
+    assert [(r.rank, r.doc_id, r.sample_index) for r in rows] == [(3, "p1", 0), (3, "p3", 0),
+                                                                   (4, "p2", 0)]  # fmt: skip
+    # one shot: the best shot document of another seed of the label that has one
+    assert [r.shot_ids for r in rows] == [["seed-1|p9#0"], ["seed-0|p8#0"], ["seed-1|p9#0"]]
+    assert "text of p1#0" in rows[0].prompt.text and "text of p9#0" in rows[0].prompt.text
+
+
+def test_retricl_warns_when_fewer_documents_than_requested(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pairs = [pair("seed-0", "p1#0", "a", 3)]
+    with caplog.at_level(logging.WARNING, logger="synthesizrr.generation.plan"):
+        rows = plan_rows(gen(per_label=2, prompt={"mode": "retricl", "shots": 0}), TASK, 0,
+                         SEEDS[:3], pairs, {"p1#0": "t"})  # fmt: skip
+    assert [r.row_id for r in rows] == ["seed-0|p1#0"]
+    assert "label a: only 1 retrieved documents for 2 requested generations" in caplog.text
+    assert "label b: only 0 retrieved documents" in caplog.text
+
+
+def test_build_requests_for_completion_and_chat_models() -> None:
+    settings = gen(per_label=1, temperature=0.7, top_p=0.8, prompt={"mode": "zerogen"})
+    rows = plan_rows(settings, TASK, 5, SEEDS)
+    raw = build_requests(rows, settings, TASK, 5, is_chat=False)
+    chat = build_requests(rows, settings, TASK, 5, is_chat=True)
+    assert [r.prompt for r in raw] == [r.prompt.text for r in rows]
+    assert raw[0].stop == ("\n\n", TASK.document_header) and chat[0].stop == ()
+    assert chat[0].messages is not None and chat[0].messages[-1].role == "user"
+    assert (raw[0].max_tokens, raw[0].temperature, raw[0].top_p) == (20, 0.7, 0.8)
+    # per-row sampling seeds, derived from the run seed and the row id (pinned)
+    assert [r.seed for r in raw] == [r.seed for r in chat] == [3913173903, 3458598882]
