@@ -115,7 +115,8 @@ def part_nltk_full(out: dict) -> None:
 
 
 def part_suite(out: dict) -> None:
-    from synthesizrr.metrics import EmbeddingCache, MetricsSettings, compute_metrics
+    from synthesizrr.embeddings import CachedEmbedder
+    from synthesizrr.metrics import MetricsSettings, compute_metrics
 
     test_texts, test_labels = load("test.csv")
     train_texts, train_labels = load("train.csv")
@@ -123,7 +124,7 @@ def part_suite(out: dict) -> None:
     real_texts, real_labels = test_texts[N_TEXTS:], test_labels[N_TEXTS:]
     doc_ids = [f"doc{i % 1500}" for i in range(N_TEXTS)]
     settings = MetricsSettings()
-    cache = EmbeddingCache(settings.embedder)
+    cache = CachedEmbedder(settings.embedder, settings.embed_backend)
     seconds: dict[str, float] = {}
     values: dict[str, float | None] = {}
     start_all = time.perf_counter()

@@ -78,7 +78,7 @@ def build_variants(work: Path, names: list[str], m2v_path: str | None) -> dict:
     """Embedders for ``names`` (see VARIANTS); derived graphs go to ``work``."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from synthesizrr.embeddings import OnnxEmbedder, onnx_dir
+    from synthesizrr.embeddings.onnx_backend import OnnxEmbedder, onnx_dir
     from synthesizrr.models import resolve_embedder_path
 
     folder = Path(resolve_embedder_path("minilm"))

@@ -16,10 +16,20 @@ class StrictModel(BaseModel):
     #: out of :meth:`fingerprint_dump`, so changing them reruns nothing.
     not_fingerprinted: ClassVar[frozenset[str]] = frozenset()
 
+    #: Fields added after run directories existed: in the fingerprint only when set to
+    #: something other than their default, so old runs still resume (every stage skipped).
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset()
+
     def fingerprint_dump(self) -> dict[str, Any]:
-        """The settings as JSON, less ``not_fingerprinted`` fields (in nested settings too):
-        what a stage's fingerprint covers."""
-        out = self.model_dump(mode="json", exclude=set(self.not_fingerprinted))
+        """The settings as JSON, less ``not_fingerprinted`` fields and ``fingerprinted_when_set``
+        fields at their default (in nested settings too): what a stage's fingerprint covers."""
+        at_default = {
+            name
+            for name in self.fingerprinted_when_set
+            if getattr(self, name)
+            == type(self).model_fields[name].get_default(call_default_factory=True)
+        }
+        out = self.model_dump(mode="json", exclude=set(self.not_fingerprinted) | at_default)
         for name in out:
             value = getattr(self, name)
             if isinstance(value, StrictModel):

@@ -1,4 +1,5 @@
-"""Public test helpers (yours and ours): :class:`FakeLLM` and :func:`llama_server`.
+"""Public test helpers (yours and ours): :class:`FakeLLM`, :class:`FakeEmbedder`,
+:func:`fake_embeddings` and :func:`llama_server`.
 
     fake = FakeLLM(["first answer", "second answer"])   # queued responses, in order
     fake = FakeLLM(lambda req: req.text_for_counting().upper())
@@ -7,6 +8,10 @@
     assert len(fake.history) == 2                        # every request it received
 
 ``get_backend(LLMSettings(backend="fake"))`` builds the default one.
+
+    emb = FakeEmbedder()                                 # unit vectors from a text hash
+    emb.cached().encode(["a", "b", "a"])                  # through a cache of its own
+    with fake_embeddings() as emb: ...                   # every get_embedder() returns it
 
     with llama_server() as url:                          # a real OpenAI-compatible server
         LLMSettings(backend="openai", model="smollm2", base_url=url)
@@ -27,6 +32,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from synthesizrr.embeddings.base import Embedder
+from synthesizrr.embeddings.cache import CachedEmbedder, VectorCache
 from synthesizrr.errors import BackendError
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.types import LLMRequest, LLMResponse
@@ -137,6 +146,74 @@ class FakeLLM(LLMBackend):
 
     def close(self) -> None:
         self.closed = True
+
+
+class FakeEmbedder(Embedder):
+    """A deterministic embedder: the unit vector of a normal sample seeded by the text's
+    sha256 (or of ``features(text)``, ``dim`` numbers), no model. ``batches`` records
+    every batch encoded."""
+
+    def __init__(
+        self,
+        dim: int = 16,
+        *,
+        name: str = "fake",
+        backend: str = "fake",
+        features: Callable[[str], Sequence[float]] | None = None,
+    ) -> None:
+        self.name, self.backend = name, backend
+        self._features = features
+        self.dim = dim
+        self.batches: list[list[str]] = []
+
+    def vector(self, text: str) -> np.ndarray:
+        if self._features is not None:
+            return np.asarray(self._features(text), dtype=np.float64)
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        return np.random.default_rng(seed).normal(size=self.dim)
+
+    def cached(self) -> CachedEmbedder:
+        """This fake behind a cache of its own (the process cache never sees fake vectors)."""
+        return CachedEmbedder(self, cache=VectorCache())
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text encoded, in order."""
+        return [t for batch in self.batches for t in batch]
+
+    def _batches(
+        self, texts: list[str], batch_size: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for start in range(0, len(texts), batch_size):
+            chunk = texts[start : start + batch_size]
+            self.batches.append(chunk)
+            rows = np.asarray([self.vector(t) for t in chunk], dtype=np.float32)
+            yield np.arange(start, start + len(chunk)), rows.reshape(len(chunk), self.dim)
+
+
+@contextlib.contextmanager
+def fake_embeddings(embedder: FakeEmbedder | None = None) -> Iterator[FakeEmbedder]:
+    """Until exit, every ``get_embedder(model, backend)`` returns ``embedder`` (a new
+    :class:`FakeEmbedder` by default) and the process embedding cache starts empty, so no
+    fake vector outlives the block."""
+    from synthesizrr import embeddings
+    from synthesizrr.embeddings import backends, cache
+
+    fake = embedder if embedder is not None else FakeEmbedder()
+    real_get, real_cache = backends.get_embedder, cache.VECTOR_CACHE
+
+    def get_fake(model: str = "minilm", backend: str = "torch") -> Embedder:
+        return fake
+
+    for module in (embeddings, backends):  # the package re-exports it
+        setattr(module, "get_embedder", get_fake)  # noqa: B010
+    cache.VECTOR_CACHE = cache.VectorCache()
+    try:
+        yield fake
+    finally:
+        for module in (embeddings, backends):
+            setattr(module, "get_embedder", real_get)  # noqa: B010
+        cache.VECTOR_CACHE = real_cache
 
 
 def free_port() -> int:

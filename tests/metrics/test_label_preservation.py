@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from synthesizrr.metrics import EmbeddingCache, MetricsSettings, get_metric
-
-Encoder = Callable[[list[str]], np.ndarray]
+from synthesizrr.metrics import MetricsSettings, get_metric
+from synthesizrr.testing import FakeEmbedder
 
 
 def test_tfidf_oracle_on_real_ag_news(
@@ -32,17 +29,18 @@ def test_tfidf_oracle_on_real_ag_news(
     assert result.signature == "label_preservation|oracle:tfidf_lr|emb:none|seed:0|version:0.1.0"
 
 
-def test_embed_oracle_and_unknown_labels(hash_encoder: Encoder) -> None:
+def test_embed_oracle_and_unknown_labels() -> None:
     train = [f"train {i}" for i in range(40)]
     train_labels = ["x", "y"] * 20
-    cache = EmbeddingCache("minilm", encoder=hash_encoder)
+    cache = FakeEmbedder(name="minilm").cached()
+    fake = FakeEmbedder()
     synth = train[:6]  # the oracle has seen these, so it predicts their train labels
     result = get_metric("label_preservation", cache=cache).compute(
         synth, ["x", "y", "x", "z", "y", "x"], train_texts=train, train_labels=train_labels
     )
     clf = LogisticRegression(max_iter=2000, random_state=0)
-    clf.fit(hash_encoder(train), train_labels)
-    pred = clf.predict(hash_encoder(synth))
+    clf.fit(fake.encode(train), train_labels)
+    pred = clf.predict(fake.encode(synth))
     expected = np.mean(pred == np.array(["x", "y", "x", "z", "y", "x"]))
     assert result.value == pytest.approx(expected, abs=0)
     assert result.details["per_label"]["z"] == 0.0

@@ -9,17 +9,18 @@ import numpy as np
 import pytest
 
 from synthesizrr.errors import ModelNotAvailableError
-from synthesizrr.metrics import EmbeddingCache, MetricsSettings, get_metric, mauve_from_features
+from synthesizrr.metrics import MetricsSettings, get_metric, mauve_from_features
+from synthesizrr.testing import FakeEmbedder
 
 
-def gaussian_encoder(texts: list[str]) -> np.ndarray:
+def gaussian(text: str) -> np.ndarray:
     """'p...' and 'q...' texts: standard normal; 'far...' texts: mean shifted by 8."""
-    rows = []
-    for t in texts:
-        rng = np.random.default_rng(int(t.split("-")[1]) + (10_000 if t[0] == "q" else 0))
-        shift = 8.0 if t.startswith("far") else 0.0
-        rows.append(rng.normal(size=12) + shift)
-    return np.asarray(rows, dtype=np.float32)
+    rng = np.random.default_rng(int(text.split("-")[1]) + (10_000 if text[0] == "q" else 0))
+    return rng.normal(size=12) + (8.0 if text.startswith("far") else 0.0)
+
+
+def gaussian_embedder() -> FakeEmbedder:
+    return FakeEmbedder(12, name="minilm", features=gaussian)
 
 
 def test_identical_distributions_score_high_disjoint_low() -> None:
@@ -36,7 +37,7 @@ def test_metric_overall_and_per_label_with_equal_sizes() -> None:
     real_labels = ["a", "b"] * 100
     synth = [f"q-{i}" for i in range(60)] + [f"far-{i}" for i in range(60)]
     labels = ["a"] * 60 + ["b"] * 60
-    cache = EmbeddingCache("minilm", encoder=gaussian_encoder)
+    cache = gaussian_embedder().cached()
     result = get_metric("mauve", MetricsSettings(seed=1), cache=cache).compute(
         synth, labels, real_texts=real, real_labels=real_labels
     )
@@ -52,7 +53,7 @@ def test_metric_overall_and_per_label_with_equal_sizes() -> None:
 
 
 def test_small_labels_are_listed_not_scored() -> None:
-    cache = EmbeddingCache("minilm", encoder=gaussian_encoder)
+    cache = gaussian_embedder().cached()
     result = get_metric("mauve", MetricsSettings(mauve_min_samples=10), cache=cache).compute(
         [f"q-{i}" for i in range(25)],
         ["a"] * 20 + ["b"] * 5,
@@ -64,7 +65,7 @@ def test_small_labels_are_listed_not_scored() -> None:
 
 
 def test_too_few_texts_overall_is_skipped_by_default() -> None:
-    cache = EmbeddingCache("minilm", encoder=gaussian_encoder)
+    cache = gaussian_embedder().cached()
     result = get_metric("mauve", cache=cache).compute(
         [f"q-{i}" for i in range(21)], ["a"] * 21,
         real_texts=[f"p-{i}" for i in range(40)], real_labels=["a"] * 40,
@@ -101,13 +102,8 @@ def test_real_minilm_news_vs_news_and_reviews(shared_data: Path) -> None:
 
 
 def test_real_side_is_one_pool_of_max_samples() -> None:
-    sent: list[str] = []
-
-    def counting(texts: list[str]) -> np.ndarray:
-        sent.extend(texts)
-        return gaussian_encoder(texts)
-
-    cache = EmbeddingCache("minilm", encoder=counting)
+    fake = gaussian_embedder()
+    cache = fake.cached()
     settings = MetricsSettings(mauve_max_samples=40, mauve_min_samples=10)
     result = get_metric("mauve", settings, cache=cache).compute(
         [f"q-{i}" for i in range(100)],
@@ -115,7 +111,7 @@ def test_real_side_is_one_pool_of_max_samples() -> None:
         real_texts=[f"p-{i}" for i in range(500)],
         real_labels=["a", "b"] * 250,
     )
-    real_sent = [t for t in sent if t.startswith("p-")]
+    real_sent = [t for t in fake.texts if t.startswith("p-")]
     assert len(real_sent) == len(set(real_sent)) == 40
     assert result.details["real_pool"] == 40
     assert result.details["n_samples"] == 40

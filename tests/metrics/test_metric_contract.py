@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -10,14 +9,12 @@ from synthesizrr.errors import ConfigError, InputDataError
 from synthesizrr.metrics import (
     METRIC_NAMES,
     METRICS,
-    EmbeddingCache,
     MetricResult,
     MetricsSettings,
     compute_metrics,
     get_metric,
 )
-
-Encoder = Callable[[list[str]], np.ndarray]
+from synthesizrr.testing import FakeEmbedder
 
 SIGNATURES = {
     "self_bleu": "self_bleu|n:1-5|smooth:method1|tok:ws-lower|sample:all|version:0.1.0",
@@ -63,20 +60,13 @@ def test_input_errors_name_the_argument() -> None:
         metric.compute(["a"], doc_ids=[3])  # type: ignore[list-item]
 
 
-def test_compute_metrics_skips_missing_inputs_and_shares_embeddings(
-    hash_encoder: Encoder,
-) -> None:
-    sent: list[str] = []
-
-    def counting(texts: list[str]) -> np.ndarray:
-        sent.extend(texts)
-        return hash_encoder(texts)
-
+def test_compute_metrics_skips_missing_inputs_and_shares_embeddings() -> None:
     texts = [f"synthetic text number {i}" for i in range(30)]
     labels = ["a", "b", "c"] * 10
     train = [f"real train text {i}" for i in range(30)]
     settings = MetricsSettings(metrics=["cosine", "label_preservation", "mauve", "doc_reuse"])
-    cache = EmbeddingCache("minilm", encoder=counting)
+    fake = FakeEmbedder(name="minilm")
+    cache = fake.cached()
     results = compute_metrics(
         settings, texts, labels, train_texts=train, train_labels=labels, cache=cache
     )
@@ -86,7 +76,7 @@ def test_compute_metrics_skips_missing_inputs_and_shares_embeddings(
     assert results["doc_reuse"].details == {"skipped": "no doc_ids given"}
     assert results["cosine"].value is not None
     assert results["label_preservation"].value is not None
-    assert sorted(sent) == sorted(texts + train)  # every text embedded exactly once
+    assert sorted(fake.texts) == sorted(texts + train)  # every text embedded exactly once
     assert cache.n_encoded == 60
 
 

@@ -1,20 +1,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from synthesizrr.metrics import (
-    EmbeddingCache,
     MetricsSettings,
     get_metric,
     mean_cross_cosine,
     mean_pairwise_cosine,
 )
-
-Encoder = Callable[[list[str]], np.ndarray]
+from synthesizrr.testing import FakeEmbedder
 
 
 def test_distinct_n_exact() -> None:
@@ -52,12 +49,12 @@ def test_cosine_helpers_equal_brute_force_numpy() -> None:
     assert mean_cross_cosine(x[:0], y) is None
 
 
-def test_cosine_metric_per_label_exact(hash_encoder: Encoder) -> None:
+def test_cosine_metric_per_label_exact() -> None:
     texts = [f"text {i}" for i in range(9)]
     labels = ["a", "b", "c"] * 3
-    cache = EmbeddingCache("fake", encoder=hash_encoder)
+    cache = FakeEmbedder().cached()
     result = get_metric("cosine", cache=cache).compute(texts, labels)
-    v = hash_encoder(texts).astype(np.float64)
+    v = FakeEmbedder().encode(texts).astype(np.float64)
     sim = v @ v.T
     lab = np.array(labels)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -12,26 +12,26 @@ import pytest
 from synthesizrr.errors import ConfigError, InputDataError
 from synthesizrr.refine import CartographySettings, RefineSettings, refine
 from synthesizrr.refine import cartography as carto
+from synthesizrr.testing import FakeEmbedder, fake_embeddings
 
 LABELS = ["sports", "business"]
 SPORTS = {"team", "goal", "match", "coach", "league"}
 BUSINESS = {"stock", "market", "shares", "profit", "bank"}
 
 
-def fake_embed(texts: Sequence[str], model: str = "minilm", *, progress: bool = False):
-    """Two topic axes plus a little per-text noise; L2-normalized like MiniLM."""
-    out = np.zeros((len(texts), 8), dtype=np.float32)
-    for i, text in enumerate(texts):
-        words = text.lower().split()
-        out[i, 0] = sum(w in SPORTS for w in words)
-        out[i, 1] = sum(w in BUSINESS for w in words)
-        out[i, 2 + (sum(map(ord, text)) % 6)] = 0.3
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+def topics(text: str) -> list[float]:
+    """Two topic axes plus a little per-text noise (normalized by the embedder)."""
+    words = text.lower().split()
+    out = [float(sum(w in SPORTS for w in words)), float(sum(w in BUSINESS for w in words))]
+    out += [0.0] * 6
+    out[2 + (sum(map(ord, text)) % 6)] = 0.3
+    return out
 
 
 @pytest.fixture
-def no_minilm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(carto, "embed_texts", fake_embed)
+def no_minilm() -> Iterator[None]:
+    with fake_embeddings(FakeEmbedder(8, features=topics)):
+        yield
 
 
 def sports(i: int) -> str:

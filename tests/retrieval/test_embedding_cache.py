@@ -1,4 +1,5 @@
-"""The one embedding cache (synthesizrr.embeddings.VECTOR_CACHE) and the batching base class."""
+"""The one door to the embedding cache (CachedEmbedder over VECTOR_CACHE), the batching
+base class and the shipped fake embedder."""
 
 from __future__ import annotations
 
@@ -9,24 +10,13 @@ import numpy as np
 import pytest
 
 from synthesizrr import embeddings
-from synthesizrr.embeddings import BaseEmbedder, VectorCache
+from synthesizrr.embeddings import CachedEmbedder, VectorCache, cache, torch_backend
+from synthesizrr.testing import FakeEmbedder, fake_embeddings
 
 
-class FakeEmbedder(BaseEmbedder):
-    """Vector of a text: (len, count of 'a', 1, 0), before normalization; records batches."""
-
-    def __init__(self, name: str = "fake", backend: str = "torch") -> None:
-        self.name, self.backend, self.dim = name, backend, 4
-        self.batches: list[list[str]] = []
-
-    def _batches(
-        self, texts: list[str], batch_size: int
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for start in range(0, len(texts), batch_size):
-            idx = np.arange(start, min(start + batch_size, len(texts)))
-            chunk = [texts[i] for i in idx]
-            self.batches.append(chunk)
-            yield idx, np.array([[len(t), t.count("a"), 1, 0] for t in chunk], dtype=np.float32)
+def counts(text: str) -> list[float]:
+    """Vector of a text before normalization: (len, count of 'a', 1, 0)."""
+    return [len(text), text.count("a"), 1, 0]
 
 
 def unit(rows: list[list[float]]) -> np.ndarray:
@@ -35,15 +25,13 @@ def unit(rows: list[list[float]]) -> np.ndarray:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
-    emb = FakeEmbedder()
-    monkeypatch.setattr(embeddings, "get_embedder", lambda model="minilm", backend="torch": emb)
-    monkeypatch.setattr(embeddings, "VECTOR_CACHE", VectorCache(max_texts=100))
-    return emb
+def fake() -> Iterator[FakeEmbedder]:
+    with fake_embeddings(FakeEmbedder(4, name="fake", backend="torch", features=counts)) as emb:
+        yield emb
 
 
 def test_encode_batches_normalizes_and_reports_progress() -> None:
-    emb = FakeEmbedder()
+    emb = FakeEmbedder(4, features=counts)
     seen: list[int] = []
     out = emb.encode(["aa", "b", "aaa"], batch_size=2, on_batch=seen.append)
     assert out.dtype == np.float32 and out.shape == (3, 4)
@@ -53,12 +41,31 @@ def test_encode_batches_normalizes_and_reports_progress() -> None:
 
 
 def test_cache_encodes_each_distinct_text_once(fake: FakeEmbedder) -> None:
-    first = fake.encode(["a", "bb", "a"], cache=True)
-    second = embeddings.cached_encode(["bb", "ccc", "a"], "fake")
+    first = CachedEmbedder(fake).encode(["a", "bb", "a"])
+    second = embeddings.embed(["bb", "ccc", "a"], "fake")
     assert fake.batches == [["a", "bb"], ["ccc"]]  # duplicates and cached texts skipped
     np.testing.assert_array_equal(first[0], first[2])
     np.testing.assert_array_equal(second[[0, 2]], first[[1, 0]])
-    assert len(embeddings.VECTOR_CACHE) == 3
+    assert len(cache.VECTOR_CACHE) == 3
+
+
+def test_encode_itself_never_caches() -> None:
+    emb = FakeEmbedder(4, features=counts)
+    emb.encode(["a", "a"])
+    emb.encode(["a"])
+    assert emb.batches == [["a", "a"], ["a"]]
+
+
+def test_fake_embeddings_leave_no_fake_vector_behind() -> None:
+    before = cache.VECTOR_CACHE
+    with fake_embeddings() as emb:
+        assert embeddings.get_embedder("minilm", "onnx") is emb
+        vecs = embeddings.embed(["x", "y"])
+        assert len(cache.VECTOR_CACHE) == 2 and cache.VECTOR_CACHE is not before
+    assert cache.VECTOR_CACHE is before and "x" not in emb.texts[2:]
+    assert vecs.shape == (2, 16)
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(vecs, FakeEmbedder().encode(["x", "y"]))  # deterministic
 
 
 def test_cache_keys_include_model_and_backend() -> None:
@@ -97,17 +104,24 @@ def test_cache_rejects_wrong_row_count() -> None:
         VectorCache().encode(("m",), ["a", "b"], lambda t: np.zeros((1, 2), dtype=np.float32))
 
 
-def test_distill_and_metrics_share_the_cache(fake: FakeEmbedder) -> None:
-    from synthesizrr.distill.embed_cache import cache_size, clear_cache, embed_texts
-    from synthesizrr.metrics import EmbeddingCache
+def test_students_and_metrics_share_the_cache(fake: FakeEmbedder) -> None:
+    from synthesizrr.metrics import MetricsSettings, get_metric
 
-    clear_cache()
-    students = embed_texts(["x", "yy"], "fake")
-    metrics = EmbeddingCache("fake")
-    vecs = metrics.encode(["yy", "x", "zzz"])
+    students = embeddings.embed(["x", "yy"], "fake")  # what students and cartography call
+    metric = get_metric("cosine", MetricsSettings(embedder="fake"))
+    vecs = metric.cache.encode(["yy", "x", "zzz"])
     assert fake.batches == [["x", "yy"], ["zzz"]]
-    assert metrics.n_encoded == 1 and cache_size() == 3
+    assert metric.cache.n_encoded == 1 and len(cache.VECTOR_CACHE) == 3
     np.testing.assert_array_equal(vecs[:2], students[::-1])
+
+
+def test_metrics_embed_with_the_configured_backend(fake: FakeEmbedder) -> None:
+    from synthesizrr.metrics import MetricsSettings, get_metric
+
+    metric = get_metric("cosine", MetricsSettings(embedder="fake", embed_backend="onnx-int8"))
+    metric.cache.encode(["x"])
+    assert (metric.cache.model, metric.cache.backend) == ("fake", "onnx-int8")
+    assert list(cache.VECTOR_CACHE._vectors)[0][:2] == ("fake", "onnx-int8")
 
 
 def test_embedding_dimension_old_and_new_sentence_transformers_names(
@@ -135,10 +149,10 @@ def test_embedding_dimension_old_and_new_sentence_transformers_names(
 
     for cls, dim in ((New, 7), (Old, 5)):
         st = types.SimpleNamespace(SentenceTransformer=cls)
-        monkeypatch.setattr(embeddings, "require", lambda *a, st=st: st)
+        monkeypatch.setattr(torch_backend, "require", lambda *a, st=st: st)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            assert embeddings.Embedder("minilm").dim == dim
+            assert torch_backend.TorchEmbedder("minilm").dim == dim
 
 
 def test_dense_build_draws_one_rich_bar(
@@ -174,7 +188,7 @@ def test_int8_index_embeds_queries_with_float32_graph(monkeypatch: pytest.Monkey
 
     def fake_get(model: str = "minilm", backend: str = "torch") -> FakeEmbedder:
         asked.append(backend)
-        return FakeEmbedder(model, backend)
+        return FakeEmbedder(4, name=model, backend=backend, features=counts)
 
     monkeypatch.setattr(embeddings, "get_embedder", fake_get)
     for backend in ("onnx-int8", "onnx", "torch"):

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from synthesizrr.distill.embed_cache import embed_texts
 from synthesizrr.distill.settings import StudentSettings
+from synthesizrr.embeddings import embed
 from synthesizrr.errors import require
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class EmbedLRStudent(_LogRegStudent):
         self.progress = progress
 
     def _features(self, texts: Sequence[str], *, fit: bool) -> Any:
-        return embed_texts(texts, self.settings.model, progress=self.progress)
+        return embed(texts, self.settings.model, progress=self.progress)
 
 
 def _transformer(settings: StudentSettings, n_labels: int, progress: bool) -> Student:

@@ -1,13 +1,5 @@
-"""Sentence embeddings shared by retrieval, metrics, refine and students.
+"""The ``onnx`` and ``onnx-int8`` backends: the model exported to ONNX, run by ONNX Runtime.
 
-One contract: ``get_embedder(model, backend).encode(texts) -> float32 (n, dim)``, rows
-L2-normalized so inner product is cosine similarity. ``model="minilm"`` is the bundled
-all-MiniLM-L6-v2 (no network); any other name goes to sentence-transformers, which loads it
-from a hub where one is reachable and fails with a clear message here.
-
-Backends (same vectors up to numeric error, different speed on CPU; see bench/retrieval):
-
-- ``torch``: sentence-transformers on PyTorch (the reference).
 - ``onnx``: the transformer + mean pooling exported to ONNX and fused by ONNX Runtime's
   transformer optimizer (float32; same vectors as torch to ~1e-6).
 - ``onnx-int8``: the same graph with int8 weights (dynamic quantization of the matrix
@@ -17,162 +9,28 @@ Backends (same vectors up to numeric error, different speed on CPU; see bench/re
 ONNX files are derived locally from the model folder on first use (needs torch,
 transformers, onnx and onnxruntime; no network) and cached under ``$SYNTHESIZRR_CACHE``
 (default ``~/.cache/synthesizrr``)/``onnx/``, never in the repository.
-
-One process-level cache serves every caller that embeds the same texts more than once
-(metrics, cartography, students): ``encode(texts, cache=True)`` or :func:`cached_encode`
-look each text up in :data:`VECTOR_CACHE`, a bounded LRU keyed by (model, backend, text).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
-import threading
 import warnings
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from synthesizrr.errors import ConfigError, ModelNotAvailableError, require
-from synthesizrr.models import EMBEDDED_EMBEDDERS, resolve_embedder_path
+from synthesizrr.embeddings.base import Batch, Embedder, cache_dir, quiet_transformers
+from synthesizrr.errors import ModelNotAvailableError, require
+from synthesizrr.models import resolve_embedder_path
 
 log = logging.getLogger(__name__)
-
-BACKENDS = ("torch", "onnx", "onnx-int8")
-#: Most texts kept in :data:`VECTOR_CACHE` (~1.5 KB each for a 384-dim model).
-MAX_CACHED_TEXTS = 200_000
-
-Batch = tuple[np.ndarray, np.ndarray]  # (positions in the input, their vectors)
-
-
-def cache_dir() -> Path:
-    """Folder for derived artifacts: ``$SYNTHESIZRR_CACHE`` or ``~/.cache/synthesizrr``."""
-    return Path(os.path.expanduser(os.environ.get("SYNTHESIZRR_CACHE", "~/.cache/synthesizrr")))
-
-
-@contextlib.contextmanager
-def progress_bar(total: int, description: str, *, enabled: bool) -> Iterator[Callable[[int], Any]]:
-    """A rich progress bar over ``total`` items; yields ``advance(n)`` (a no-op if disabled)."""
-    if not enabled:
-        yield lambda n: None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=False) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
-
-
-class BaseEmbedder:
-    """What every backend shares: batching, progress, normalization and the cache."""
-
-    name: str
-    backend: str
-    dim: int
-
-    def _batches(self, texts: list[str], batch_size: int) -> Iterator[Batch]:
-        """Yield ``(positions, vectors)`` until every text is embedded (any order)."""
-        raise NotImplementedError
-
-    def encode(
-        self,
-        texts: Sequence[str],
-        *,
-        batch_size: int = 64,
-        show_progress: bool = False,
-        cache: bool = False,
-        on_batch: Callable[[int], Any] | None = None,
-    ) -> np.ndarray:
-        """float32 ``(len(texts), dim)``, rows L2-normalized.
-
-        ``cache=True`` looks texts up in :data:`VECTOR_CACHE` first and encodes only the
-        rest. ``show_progress`` draws a rich bar over the texts; ``on_batch(n)`` is called
-        after every ``n`` texts embedded (for a caller's own bar).
-        """
-        if cache:
-            return VECTOR_CACHE.encode(
-                (self.name, self.backend),
-                texts,
-                lambda missing: self.encode(
-                    missing, batch_size=batch_size, show_progress=show_progress, on_batch=on_batch
-                ),
-            )
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        with progress_bar(len(texts), f"Embedding ({self.backend})", enabled=show_progress) as adv:
-            for positions, vecs in self._batches(list(texts), batch_size):
-                out[positions] = vecs
-                adv(len(positions))
-                if on_batch is not None:
-                    on_batch(len(positions))
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
-
-
-@contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Silence transformers' "Loading weights" tqdm bar while a model loads."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:  # pragma: no cover - sentence-transformers needs transformers
-        yield
-        return
-    was_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_on:
-            hf_logging.enable_progress_bar()
-
-
-class Embedder(BaseEmbedder):
-    """A sentence-transformers model on PyTorch (the ``torch`` backend)."""
-
-    def __init__(self, name: str, backend: str = "torch") -> None:
-        self.name = name
-        self.backend = backend
-        st = require("sentence_transformers", "embed", "Sentence embeddings")
-        path = resolve_embedder_path(name)
-        if name in EMBEDDED_EMBEDDERS:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            with _quiet_transformers():
-                self._model: Any = st.SentenceTransformer(path, device="cpu")
-        except Exception as exc:  # hub unreachable, unknown name, bad folder
-            raise ModelNotAvailableError(
-                f"Embedding model '{name}' could not be loaded ({type(exc).__name__}: {exc}).",
-                fix="use the bundled 'minilm', a local sentence-transformers folder, "
-                "or a hub name on a machine that can reach the hub",
-            ) from exc
-        # sentence-transformers 6.2 renamed get_sentence_embedding_dimension.
-        get_dim = (
-            getattr(self._model, "get_embedding_dimension", None)
-            or self._model.get_sentence_embedding_dimension
-        )
-        self.dim = int(get_dim())
-
-    def _batches(self, texts: list[str], batch_size: int) -> Iterator[Batch]:
-        # Longest first, as sentence-transformers sorts: little padding per batch.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), batch_size):
-            idx = order[start : start + batch_size]
-            vecs = self._model.encode(
-                [texts[int(i)] for i in idx],
-                batch_size=batch_size,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-                normalize_embeddings=False,
-            )
-            yield idx, np.asarray(vecs, dtype=np.float32)
 
 
 _ONNX_FORMAT = 2  # bump when the exported graph or its quantization changes
@@ -226,7 +84,7 @@ def _export_fp32(folder: Path, tmp: Path) -> Path:
     require("onnx", "fast-embed", "ONNX export of the embedding model")
     from onnxruntime.transformers import optimizer
 
-    with _quiet_transformers():
+    with quiet_transformers():
         bert = transformers.AutoModel.from_pretrained(str(folder)).eval()
     ids = torch.ones(2, 16, dtype=torch.long)
     axes = {n: {0: "batch", 1: "seq"} for n in ("input_ids", "attention_mask", "token_type_ids")}
@@ -296,7 +154,7 @@ def export_onnx(folder: Path, out_dir: Path, *, int8: bool) -> Path:
     return target
 
 
-class OnnxEmbedder(BaseEmbedder):
+class OnnxEmbedder(Embedder):
     """The same model run by ONNX Runtime (``onnx`` float32 or ``onnx-int8``).
 
     Texts are tokenized once, sorted by token count and cut into batches of at most
@@ -379,100 +237,3 @@ class OnnxEmbedder(BaseEmbedder):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx-embed")
         yield from self._pool.map(self._run, feeds)
-
-
-class VectorCache:
-    """Bounded LRU map ``(namespace..., text) -> vector``; thread-safe.
-
-    :meth:`encode` returns the vectors of ``texts`` in order, calling ``encode_missing``
-    once with the distinct texts it does not hold. The least recently used texts leave
-    first once more than ``max_texts`` are held.
-    """
-
-    def __init__(self, max_texts: int = MAX_CACHED_TEXTS) -> None:
-        self.max_texts = max_texts
-        self._vectors: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._vectors)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._vectors.clear()
-
-    def encode(
-        self,
-        namespace: tuple[str, ...],
-        texts: Sequence[str],
-        encode_missing: Callable[[list[str]], np.ndarray],
-    ) -> np.ndarray:
-        keys = [(*namespace, hashlib.sha1(t.encode("utf-8")).digest()) for t in texts]
-        found: dict[tuple[Any, ...], np.ndarray] = {}
-        missing: dict[tuple[Any, ...], str] = {}  # in first-seen order
-        with self._lock:
-            for k, t in zip(keys, texts, strict=True):
-                vec = self._vectors.get(k)
-                if vec is not None:
-                    found[k] = vec
-                    self._vectors.move_to_end(k)
-                elif k not in missing:
-                    missing[k] = t
-        if missing or not keys:
-            if missing:
-                log.info(
-                    "Embedding %d new texts with %s (%d cached)",
-                    len(missing),
-                    "/".join(namespace),
-                    len(keys) - len(missing),
-                )
-            vecs = np.asarray(encode_missing(list(missing.values())), dtype=np.float32)
-            if vecs.shape[0] != len(missing):
-                raise ValueError(f"encoder returned {vecs.shape[0]} rows for {len(missing)} texts")
-            if not keys:
-                return vecs.reshape(0, vecs.shape[1] if vecs.ndim == 2 else 0)
-            new = {k: v.copy() for k, v in zip(missing, vecs, strict=True)}
-            found.update(new)
-            with self._lock:
-                self._vectors.update(new)
-                while len(self._vectors) > self.max_texts:
-                    self._vectors.popitem(last=False)
-        return np.stack([found[k] for k in keys])
-
-
-#: The process-level embedding cache behind ``encode(cache=True)`` and :func:`cached_encode`.
-VECTOR_CACHE = VectorCache()
-
-
-@lru_cache(maxsize=4)
-def get_embedder(model: str = "minilm", backend: str = "torch") -> BaseEmbedder:
-    """Load (once per process) and return an embedder."""
-    if backend not in BACKENDS:
-        raise ConfigError(
-            f"Unknown embedding backend '{backend}'; choices: {', '.join(BACKENDS)}.",
-            fix="set retrieval.embed_backend to torch, onnx or onnx-int8",
-        )
-    if backend != "torch":
-        return OnnxEmbedder(model, backend)
-    return Embedder(model, backend)
-
-
-def cached_encode(
-    texts: Sequence[str],
-    model: str = "minilm",
-    backend: str = "torch",
-    *,
-    batch_size: int = 64,
-    progress: bool = False,
-) -> np.ndarray:
-    """Embeddings of ``texts`` through :data:`VECTOR_CACHE`: each text is embedded once.
-
-    The same as ``get_embedder(model, backend).encode(texts, cache=True)``; only the texts
-    not cached reach ``Embedder.encode``.
-    """
-    embedder = get_embedder(model, backend)
-    return VECTOR_CACHE.encode(
-        (model, backend),
-        texts,
-        lambda missing: embedder.encode(missing, batch_size=batch_size, show_progress=progress),
-    )

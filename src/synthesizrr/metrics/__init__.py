@@ -24,7 +24,6 @@ from synthesizrr.metrics.compute import compute_metrics
 from synthesizrr.metrics.cosine import Cosine, mean_cross_cosine, mean_pairwise_cosine
 from synthesizrr.metrics.distinct import DistinctN
 from synthesizrr.metrics.doc_reuse import DocReuse
-from synthesizrr.metrics.embedding_cache import EmbeddingCache
 from synthesizrr.metrics.entities import EntityEntropy, entity_entropies, shannon_entropy
 from synthesizrr.metrics.label_preservation import LabelPreservation
 from synthesizrr.metrics.mauve_score import Mauve, mauve_from_features
@@ -37,7 +36,6 @@ __all__ = [
     "Cosine",
     "DistinctN",
     "DocReuse",
-    "EmbeddingCache",
     "EntityEntropy",
     "LabelPreservation",
     "Mauve",

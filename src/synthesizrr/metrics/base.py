@@ -23,7 +23,7 @@ from synthesizrr.metrics.settings import METRIC_NAMES, MetricsSettings
 from synthesizrr.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from synthesizrr.metrics.embedding_cache import EmbeddingCache
+    from synthesizrr.embeddings import CachedEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class Metric(ABC):
     needs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self, settings: MetricsSettings | None = None, *, cache: EmbeddingCache | None = None
+        self, settings: MetricsSettings | None = None, *, cache: CachedEmbedder | None = None
     ) -> None:
         self.settings = settings if settings is not None else MetricsSettings()
         self._cache = cache
@@ -212,12 +212,12 @@ class Metric(ABC):
         return self.result(None, {"skipped": reason})
 
     @property
-    def cache(self) -> EmbeddingCache:
+    def cache(self) -> CachedEmbedder:
         """The embedding cache shared with the other metrics of a call (made on first use)."""
         if self._cache is None:
-            from synthesizrr.metrics.embedding_cache import EmbeddingCache
+            from synthesizrr.embeddings import CachedEmbedder
 
-            self._cache = EmbeddingCache(self.settings.embedder)
+            self._cache = CachedEmbedder(self.settings.embedder, self.settings.embed_backend)
         return self._cache
 
 
@@ -232,7 +232,7 @@ def register(cls: type[Metric]) -> type[Metric]:
 
 
 def get_metric(
-    name: str, settings: MetricsSettings | None = None, *, cache: EmbeddingCache | None = None
+    name: str, settings: MetricsSettings | None = None, *, cache: CachedEmbedder | None = None
 ) -> Metric:
     """An instance of the metric called ``name`` (see :data:`METRICS`)."""
     if name not in METRICS:

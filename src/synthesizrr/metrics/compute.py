@@ -6,8 +6,8 @@ import logging
 import time
 from collections.abc import Sequence
 
+from synthesizrr.embeddings import CachedEmbedder
 from synthesizrr.metrics.base import MetricResult, check_inputs, get_metric
-from synthesizrr.metrics.embedding_cache import EmbeddingCache
 from synthesizrr.metrics.settings import MetricsSettings
 
 log = logging.getLogger(__name__)
@@ -24,13 +24,13 @@ def compute_metrics(
     train_labels: Sequence[str] | None = None,
     doc_ids: Sequence[str | None] | None = None,
     progress: bool = False,
-    cache: EmbeddingCache | None = None,
+    cache: CachedEmbedder | None = None,
 ) -> dict[str, MetricResult]:
     """Run ``settings.metrics`` in order; a metric lacking inputs is skipped, not an error.
 
     ``real_*`` is the real test set (MAUVE), ``train_*`` the real train set (oracle),
     ``doc_ids`` the retrieved document of each row (None where there was none). One
-    :class:`EmbeddingCache` serves every metric, so each distinct text is embedded once.
+    :class:`~synthesizrr.embeddings.CachedEmbedder` serves every metric, so each distinct text is embedded once.
     """
     inputs = check_inputs(
         texts,
@@ -42,7 +42,9 @@ def compute_metrics(
         doc_ids=doc_ids,
         progress=progress,
     )
-    cache = cache if cache is not None else EmbeddingCache(settings.embedder)
+    cache = (
+        cache if cache is not None else CachedEmbedder(settings.embedder, settings.embed_backend)
+    )
     results: dict[str, MetricResult] = {}
     for name in settings.metrics:
         start = time.perf_counter()

@@ -106,9 +106,9 @@ class Mauve(Metric):
         if name == self.cache.model:
             return self.cache.encode(texts, progress=progress)
         if name in EMBEDDED_EMBEDDERS:
-            from synthesizrr.embeddings import get_embedder
+            from synthesizrr.embeddings import embed
 
-            return get_embedder(name).encode(texts, show_progress=progress, cache=True)
+            return embed(texts, name, self.settings.embed_backend, progress=progress)
         return transformers_features(name, texts)
 
     def _pair(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -24,6 +24,8 @@ Tokenizer = Literal["ws-lower", "ws", "regex-lower"]
 
 class MetricsSettings(StrictModel):
     """How a synthetic dataset is judged. Defaults follow the paper unless noted."""
+
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"embed_backend"})
 
     metrics: list[str] = Field(
         default_factory=lambda: list(METRIC_NAMES),
@@ -49,6 +51,12 @@ class MetricsSettings(StrictModel):
         default="minilm",
         description="Sentence embedder for cosine similarity and the embed_lr oracle "
         "('minilm' is bundled; other names go to sentence-transformers).",
+    )
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        default="torch",
+        description="How the metrics embed texts (cosine, label preservation, MAUVE with a "
+        "sentence embedder): 'torch' (sentence-transformers), 'onnx' or 'onnx-int8' (see "
+        "retrieval.embed_backend).",
     )
     mauve_features: str = Field(
         default="minilm",

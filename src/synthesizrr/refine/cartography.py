@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from synthesizrr.distill.embed_cache import embed_texts
+from synthesizrr.embeddings import embed
 from synthesizrr.errors import require
 from synthesizrr.refine.settings import CartographySettings
 
@@ -34,7 +34,7 @@ def embed_mlp_dynamics(
 ) -> np.ndarray:
     """Frozen embeddings + a torch MLP (or linear) head trained with Adam, mini-batches."""
     torch = require("torch", "embed", "The cartography scorer")
-    x = torch.from_numpy(embed_texts(texts, cfg.model, progress=progress))
+    x = torch.from_numpy(embed(texts, cfg.model, progress=progress))
     yt = torch.as_tensor(y, dtype=torch.long)
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
