@@ -72,3 +72,14 @@ def test_budget_and_transport_settings_do_not_enter_the_generate_fingerprint() -
     raw["generation"]["llm"] = {"backend": "fake", "concurrency": 9, "timeout_s": 5}
     cfg = config_from_dict(raw, base_dir=Path("/nonexistent-base"))
     assert fingerprints(cfg)["generate"] == "a0121d3264a677e0"
+
+
+def test_a_setting_added_later_enters_the_fingerprint_only_when_set() -> None:
+    raw = _raw()
+    raw["evaluation"]["metrics"]["embed_backend"] = "torch"  # the default: as before it existed
+    same = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
+    assert same["evaluate"] == "6ede4aefc5935b14"
+    raw["evaluation"]["metrics"]["embed_backend"] = "onnx"
+    changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
+    assert changed["evaluate"] != "6ede4aefc5935b14"
+    assert changed["refine"] == "8c4747a5f486244b"  # upstream stages keep theirs

@@ -9,7 +9,7 @@ import pytest
 from report_fakes import LABELS, SCRIPT_GENERATION, SCRIPT_PASSAGE, make_fake_run
 
 from synthesizrr.report import SECTIONS, ReportSettings, render_report, write_report
-from synthesizrr.report.sections import per_label_scores
+from synthesizrr.report.sections.per_label import per_label_scores
 
 SECTION_IDS = [sid for sid, _ in SECTIONS]
 

@@ -1,0 +1,47 @@
+"""The metrics section: each metric's value and signature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from synthesizrr.report import svg
+from synthesizrr.report.rundata import RunData, number
+from synthesizrr.report.sections.fragments import fmt, na, table
+from synthesizrr.report.settings import ReportSettings
+
+
+def metrics(run: RunData, settings: ReportSettings) -> str:
+    missing = run.metrics_missing()
+    if missing is not None:
+        return na(missing)
+    mets = (run.metrics or {}).get("metrics")
+    if not isinstance(mets, dict) or not mets:
+        return na("metrics.json lists no metrics")
+    rows = []
+    for name, m in mets.items():
+        if not isinstance(m, dict):
+            continue
+        raw = m.get("details")
+        details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        if m.get("value") is None and "skipped" in details:
+            value, shown = "skipped", str(details["skipped"])
+        else:
+            value = fmt(m.get("value"))
+            shown = ", ".join(f"{k}: {fmt(v, 3)}" for k, v in list(details.items())[:12]
+                              if not isinstance(v, dict | list))  # fmt: skip
+        better = m.get("higher_is_better")
+        direction = "↑" if better is True else "↓" if better is False else ""
+        rows.append((m.get("name", name), direction, value, shown, m.get("signature", "")))
+    html = table(["Metric", "Better", "Value", "Details", "Signature"], rows, cls="metrics")
+    per_n = [(str(n), number(run.metric_detail("self_bleu", str(n)))) for n in range(1, 6)]
+    if any(v is not None for _, v in per_n):
+        html += svg.bar_chart([f"Self-BLEU-{n}" for n, _ in per_n], {"this run": [v for _, v in per_n]},
+                              title="Self-BLEU by n-gram order (lower is more diverse)",
+                              digits=3, max_value=1.0)  # fmt: skip
+    per_type = run.metric_detail("entity_entropy", "per_type")
+    if isinstance(per_type, dict) and per_type:
+        types = sorted(str(t) for t in per_type)
+        html += svg.bar_chart(types, {"entropy (bits)": [number(per_type[t]) for t in types]},
+                              title="Entity entropy per entity type (higher is more diverse)",
+                              digits=2)  # fmt: skip
+    return html
