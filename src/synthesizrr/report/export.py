@@ -13,7 +13,7 @@ reads (Argilla 2.x, ``argilla/datasets/_io/_disk.py``)::
 
     OUT_DIR/.argilla/dataset.json    the dataset model (name, guidelines, distribution)
     OUT_DIR/.argilla/settings.json   fields, questions, metadata properties
-    OUT_DIR/records.json             [{id, fields, metadata, suggestions, responses, vectors}]
+    OUT_DIR/records.json             [{id, fields, metadata, suggestions, responses, ...}]
 
 written here as plain JSON (no dependency on the ``argilla`` package): a ``text`` field, a
 ``label`` single-label question with the task's labels, each row's label as a suggestion
@@ -165,7 +165,7 @@ def argilla_settings(run: RunData, table: Any) -> dict[str, Any]:
     descr = run.label_descriptions
     options = [{"value": lab, "text": lab, "description": descr.get(lab) or None} for lab in labels]
     question = {
-        **_nulls(),
+        **_nulls(dataset_id=None),
         "name": "label",
         "title": "Label",
         "description": "Does the text fit this label? Keep the teacher's suggestion or correct it.",
@@ -218,7 +218,7 @@ def _guidelines(run: RunData, labels: list[str]) -> str:
     if task.get("description"):
         lines += [str(task["description"]), ""]
     lines += [f"- **{lab}**: {descr.get(lab, '')}".rstrip(": ") for lab in labels]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def argilla_records(run: RunData, table: Any, metadata_names: list[str]) -> list[dict[str, Any]]:
@@ -234,6 +234,7 @@ def argilla_records(run: RunData, table: Any, metadata_names: list[str]) -> list
             "suggestions": {"label": {"value": row["label"], "score": None, "agent": agent}},
             "responses": {},
             "vectors": {},
+            "status": "pending",
             "_server_id": None,
         })  # fmt: skip
     return out
