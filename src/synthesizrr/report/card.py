@@ -160,7 +160,8 @@ def render_card(run_dir: Path) -> str:
         out.append(f"| {_md(lab)} | {_md(descr.get(lab, ''))} | {pub.counts.get(lab, 0)} |")
     out.append(f"| **total** | | **{pub.n_rows if pub.n_rows is not None else 'n/a'}** |\n")
     out.append("## Files and loading\n")
-    out.append("- `train.parquet` and `train.jsonl`: the same rows, one split (`train`).\n")
+    out.append("- `train.parquet`: the rows, one split (`train`); the run folder also has "
+               "`train.jsonl` with the same rows.\n")  # fmt: skip
     out.append("```python\nfrom datasets import load_dataset\n"
                'ds = load_dataset("path/to/dataset")            # reads train.parquet\n'
                'ds = load_dataset("json", data_files="path/to/dataset/train.jsonl")\n```\n')  # fmt: skip
