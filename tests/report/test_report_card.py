@@ -51,6 +51,7 @@ def test_card_front_matter_and_content(tmp_path: Path) -> None:
     assert "- License: not set. Set `card.license` in the config" in text
     # task, teacher, sizes, metrics, provenance, columns
     assert "- Name: ag_news" in text
+    assert "passages retrieved from an unlabeled corpus were rewritten by the teacher" in text
     assert "**smollm2-135m-instruct**" in text
     for lab in LABELS:
         assert f"| {lab} | news about {lab.lower()} | 4 |" in text
@@ -86,6 +87,9 @@ def test_card_without_metrics_or_dataset(tmp_path: Path) -> None:
     assert "## Metrics\n\nnot available (07_evaluate/metrics.json is missing)" in text
     assert "- Corpus: none (no retrieval)" in text
     assert "- Retriever: none" in text
+    assert ("(prompt mode `fewgen`): the teacher wrote new examples of each label from a few real "
+            "seed examples in the prompt (no retrieval; the FewGen baseline), then filtered.") in text  # fmt: skip
+    assert "- Label preservation: not measured; some texts may not fit their label." in text
 
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -48,6 +48,20 @@ COLUMN_DOCS: dict[str, str] = {
     "finish_reason": "why the teacher stopped (stop, length ...)",
 }
 
+#: Prompt mode -> how the rows were written, for the card's "Method" section.
+METHODS: dict[str, str] = {
+    "retricl": "for each real seed example, passages retrieved from an unlabeled corpus were "
+    "rewritten by the teacher into new examples of the seed's label, with retrieved "
+    "(passage, seed) pairs as in-context examples",
+    "non_retricl": "for each real seed example, passages retrieved from an unlabeled corpus "
+    "were rewritten by the teacher into new examples of the seed's label, with real seed "
+    "texts as in-context examples",
+    "fewgen": "the teacher wrote new examples of each label from a few real seed examples "
+    "in the prompt (no retrieval; the FewGen baseline)",
+    "zerogen": "the teacher wrote new examples of each label from the label's description "
+    "alone (no retrieval, no examples; the ZeroGen baseline)",
+}
+
 SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
                    (1_000_000, "100K<n<1M"))  # fmt: skip
 
@@ -146,8 +160,7 @@ def render_card(run_dir: Path) -> str:
     out.append(
         f"Written by the teacher LLM **{_md(run.teacher or 'unknown')}** with "
         f"[SynthesizRR](https://arxiv.org/abs/2405.10040) (prompt mode `{run.mode or 'n/a'}`): "
-        "for each real seed example, passages retrieved from an unlabeled corpus were "
-        "rewritten by the teacher into new examples of the seed's label, then filtered.\n"
+        f"{METHODS.get(run.mode or '', METHODS['retricl'])}, then filtered.\n"
     )
     out.append(f"- License: {_license_md(run.config)}\n")
     out.append("## Task\n")
@@ -268,7 +281,8 @@ def _provenance_md(run: RunData) -> list[str]:
     versions = run.manifest.get("versions")
     if isinstance(versions, dict) and versions:
         items.append(("Versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
-    items.append(("Config", "`config.yaml` and `manifest.json` in the run folder"))
+    items.append(("Config", "`config.yaml` and `manifest.json` of the run (`synthesizrr publish` "
+                            "uploads them beside this card)"))  # fmt: skip
     return [f"- {k}: {_md(v)}" for k, v in items] + [""]
 
 
