@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -28,10 +29,18 @@ FILES = {  # path in the repo -> path in the run folder
 }
 
 
+def _set_report_stage(run: Path, **state: str) -> None:
+    manifest = json.loads((run / "manifest.json").read_text("utf-8"))
+    manifest["stages"]["report"] = state
+    (run / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+
+
 @pytest.fixture
 def run(tmp_path: Path) -> Path:
+    """A fake run whose report stage finished after refine (as the pipeline leaves it)."""
     run = make_fake_run(tmp_path / "runs")
     write_dataset_card(run, run / "dataset" / "README.md")
+    _set_report_stage(run, status="done", finished="2024-05-01T10:02:00+00:00")
     return run
 
 
@@ -167,3 +176,19 @@ def test_publish_without_a_token_exits_2(run: Path, tmp_path: Path) -> None:
         "is not set and no `hf auth login` was found). Fix: export HF_TOKEN=<a write token> or "
         "run `hf auth login`, then rerun\n"
     )
+
+
+def test_publish_refuses_a_missing_or_stale_dataset_folder(run: Path) -> None:
+    handle = open_run(run)
+    _set_report_stage(run, status="running", started="2024-05-01T10:06:00+00:00")
+    with pytest.raises(RunDirError) as running:
+        handle.push_to_hub("my-org/x", dry_run=True)
+    assert str(running.value) == (
+        f"run directory '{run}': the report stage has not finished, so dataset/ is missing or "
+        "out of date. Fix: run `synthesizrr report CONFIG` (or `synthesizrr run CONFIG`), then "
+        "publish"
+    )
+    _set_report_stage(run, status="done", finished="2024-05-01T09:00:00+00:00")
+    with pytest.raises(RunDirError, match=r"refine ran again after the report stage \(2024-05-01"
+                       r"T10:01:00\+00:00 > 2024-05-01T09:00:00\+00:00\), so dataset/ is out"):  # fmt: skip
+        handle.push_to_hub("my-org/x", dry_run=True)

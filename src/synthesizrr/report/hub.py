@@ -66,6 +66,7 @@ def plan_upload(run_dir: Path) -> list[Upload]:
             f"'{run_dir}' is not a run directory (no manifest.json).",
             fix="pass a folder under runs/ made by `synthesizrr run`",
         )
+    _check_fresh(run_dir)
     uploads = []
     for in_repo, rel, required in _FILES:
         p = run_dir / rel
@@ -77,6 +78,31 @@ def plan_upload(run_dir: Path) -> list[Upload]:
                 fix="finish the run first: `synthesizrr run CONFIG` (or `synthesizrr report CONFIG`)",
             )
     return uploads
+
+
+def _check_fresh(run_dir: Path) -> None:
+    """``dataset/`` must come from a finished report stage that ran after the last refine."""
+    import json
+
+    try:
+        stages = json.loads((run_dir / "manifest.json").read_text("utf-8")).get("stages") or {}
+    except (OSError, ValueError, AttributeError):
+        raise RunDirError(f"'{run_dir / 'manifest.json'}' is not a valid manifest.",
+                          fix="rerun the config to rewrite it") from None  # fmt: skip
+    report, refine = stages.get("report") or {}, stages.get("refine") or {}
+    fix = "run `synthesizrr report CONFIG` (or `synthesizrr run CONFIG`), then publish"
+    if report.get("status") != "done":
+        raise RunDirError(
+            f"run directory '{run_dir}': the report stage has not finished, so dataset/ is "
+            "missing or out of date.",
+            fix=fix,
+        )
+    if str(refine.get("finished", "")) > str(report.get("finished", "")):
+        raise RunDirError(
+            f"run directory '{run_dir}': refine ran again after the report stage "
+            f"({refine.get('finished')} > {report.get('finished')}), so dataset/ is out of date.",
+            fix=fix,
+        )
 
 
 def describe(uploads: list[Upload]) -> str:
