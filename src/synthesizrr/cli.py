@@ -307,7 +307,7 @@ def publish_cmd(
     head = "would upload" if result.dry_run else "uploaded"
     typer.echo(f"{head} {len(result.uploads)} files to datasets/{repo_id} ({visibility}):")
     for u in result.uploads:
-        typer.echo(f"  {u.path_in_repo:<14} {u.size:>10} bytes  <- {u.local}")
+        typer.echo(f"  {u.path_in_repo:<22} {u.size:>10} bytes  <- {u.source}")
     if not result.dry_run:
         typer.echo(f"commit {result.commit}: {result.url}")
 

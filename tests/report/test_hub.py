@@ -58,8 +58,19 @@ def cli(*args: str, env: dict[str, str], home: Path) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
 
 
+ARGILLA = [".argilla/dataset.json", ".argilla/settings.json"]
+
+
+def _expected(run: Path) -> dict[str, bytes]:
+    """Every file of the commit: the run's files, and Argilla's two configuration files
+    exactly as `export --format argilla` writes them."""
+    out = open_run(run).export(run.parent / "argilla-export", "argilla").out_dir
+    return {**{k: (run / v).read_bytes() for k, v in FILES.items()},
+            **{k: (out / k).read_bytes() for k in ARGILLA}}  # fmt: skip
+
+
 def _sizes(run: Path) -> str:
-    return ", ".join(f"{k} ({(run / v).stat().st_size} bytes)" for k, v in FILES.items())
+    return ", ".join(f"{k} ({len(v)} bytes)" for k, v in _expected(run).items())
 
 
 def test_push_to_hub_commits_exactly_the_run_files(run: Path) -> None:
@@ -70,7 +81,7 @@ def test_push_to_hub_commits_exactly_the_run_files(run: Path) -> None:
         repo = hub.repos["datasets/my-org/news-synth"]
         assert repo.private is True
         assert [c.summary for c in repo.commits] == ["synthesizrr: publish run fake_retricl"]
-        assert repo.files == {k: (run / v).read_bytes() for k, v in FILES.items()}
+        assert repo.files == _expected(run)
         assert hub.validated == [(run / "dataset" / "README.md").read_text("utf-8")]
         assert hub.requests == [
             "POST /api/repos/create",
@@ -80,7 +91,7 @@ def test_push_to_hub_commits_exactly_the_run_files(run: Path) -> None:
         ]
         assert result.url == f"{hub.endpoint}/datasets/my-org/news-synth"
         assert result.commit == repo.commits[0].oid and not result.dry_run
-        assert [u.path_in_repo for u in result.uploads] == list(FILES)
+        assert [u.path_in_repo for u in result.uploads] == [*FILES, *ARGILLA]
 
         # Publishing again updates the same repo with a second commit.
         open_run(run).push_to_hub("my-org/news-synth", endpoint=hub.endpoint, token=TOKEN)
@@ -95,9 +106,9 @@ def test_publish_cli_uses_hf_endpoint_and_hf_token(run: Path, tmp_path: Path) ->
         assert proc.returncode == 0, proc.stderr
         repo = hub.repos["datasets/my-org/news-synth"]
         assert repo.private is False
-        assert repo.files == {k: (run / v).read_bytes() for k, v in FILES.items()}
+        assert repo.files == _expected(run)
     lines = proc.stdout.splitlines()
-    assert lines[0] == "uploaded 5 files to datasets/my-org/news-synth (public):"
+    assert lines[0] == "uploaded 7 files to datasets/my-org/news-synth (public):"
     assert lines[1].split() == ["train.parquet", str((run / FILES["train.parquet"]).stat().st_size),
                                 "bytes", "<-", str(run / FILES["train.parquet"])]  # fmt: skip
     assert lines[-1] == f"commit {repo.commits[0].oid}: {hub.endpoint}/datasets/my-org/news-synth"
@@ -113,7 +124,7 @@ def test_publish_offline_exits_5_naming_the_files(run: Path, tmp_path: Path) -> 
     assert proc.returncode == 5
     assert proc.stderr == (
         "error: cannot publish to datasets/my-org/news-synth on https://huggingface.co: the Hub "
-        f"is offline (HF_HUB_OFFLINE is set); it would have uploaded 5 files: {_sizes(run)}. "
+        f"is offline (HF_HUB_OFFLINE is set); it would have uploaded 7 files: {_sizes(run)}. "
         "Fix: unset HF_HUB_OFFLINE and rerun, or list the files with --dry-run\n"
     )
 
@@ -129,7 +140,7 @@ def test_publish_unreachable_hub_exits_5(run: Path, tmp_path: Path) -> None:
         "answer (ConnectError: "
     )
     assert proc.stderr.endswith(
-        f"nothing was committed; it would have uploaded 5 files: {_sizes(run)}. Fix: check "
+        f"nothing was committed; it would have uploaded 7 files: {_sizes(run)}. Fix: check "
         "the network and HF_ENDPOINT, then rerun (or list the files with --dry-run)\n"
     )
 
@@ -139,9 +150,12 @@ def test_publish_dry_run_lists_the_files_offline(run: Path, tmp_path: Path) -> N
     proc = cli("publish", str(run), "--repo-id", "a/b", "--private", "--dry-run", env=env,
                home=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    expected = ["would upload 5 files to datasets/a/b (private):"] + [
-        f"  {k:<14} {(run / v).stat().st_size:>10} bytes  <- {run / v}" for k, v in FILES.items()
-    ]
+    sizes = {k: len(v) for k, v in _expected(run).items()}
+    expected = (
+        ["would upload 7 files to datasets/a/b (private):"]
+        + [f"  {k:<22} {sizes[k]:>10} bytes  <- {run / v}" for k, v in FILES.items()]
+        + [f"  {k:<22} {sizes[k]:>10} bytes  <- (made for Argilla's from_hub)" for k in ARGILLA]
+    )
     assert proc.stdout.splitlines() == expected
 
 

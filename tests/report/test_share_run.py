@@ -83,8 +83,8 @@ def test_a_run_published_and_exported_for_argilla(tmp_path: Path) -> None:
         env = {"HF_ENDPOINT": hub.endpoint, "HF_TOKEN": "hf_run", "HF_HOME": str(tmp_path / "h")}
         cli("publish", str(run), "--repo-id", "org/news", cwd=tmp_path, env=env)
         files = hub.repos["datasets/org/news"].files
-    assert sorted(files) == ["README.md", "config.yaml", "manifest.json", "metrics.json",
-                             "train.parquet"]  # fmt: skip
+    assert sorted(files) == [".argilla/dataset.json", ".argilla/settings.json", "README.md",
+                             "config.yaml", "manifest.json", "metrics.json", "train.parquet"]  # fmt: skip
     assert files["train.parquet"] == (run / "dataset" / "train.parquet").read_bytes()
     assert yaml.safe_load(files["config.yaml"])["card"]["license"] == "cc-by-4.0"
     assert json.loads(files["manifest.json"])["stages"]["report"]["status"] == "done"

@@ -240,15 +240,22 @@ def argilla_records(run: RunData, table: Any, metadata_names: list[str]) -> list
     return out
 
 
-def _write_argilla(run: RunData, table: Any, out_dir: Path) -> list[Path]:
+def argilla_config(run: RunData, table: Any) -> dict[str, Any]:
+    """``.argilla/dataset.json`` and ``.argilla/settings.json`` (relative path -> object):
+    what ``rg.Dataset.from_disk`` needs besides the records, and what ``from_hub`` looks
+    for in a Hub repo (``synthesizrr publish`` uploads them beside ``train.parquet``)."""
     settings = argilla_settings(run, table)
     dataset = {**_nulls(), "name": argilla_name(run.name), "status": "draft",
                "guidelines": settings["guidelines"], "allow_extra_metadata": False,
                "distribution": settings["distribution"], "workspace_id": None,
                "last_activity_at": None}  # fmt: skip
-    records = argilla_records(run, table, [m["name"] for m in settings["metadata"]])
-    paths = [out_dir / ".argilla" / "dataset.json", out_dir / ".argilla" / "settings.json",
-             out_dir / "records.json"]  # fmt: skip
-    for path, obj in zip(paths, (dataset, settings, records), strict=True):
-        atomic_write_json(path, obj)
-    return paths
+    return {".argilla/dataset.json": dataset, ".argilla/settings.json": settings}
+
+
+def _write_argilla(run: RunData, table: Any, out_dir: Path) -> list[Path]:
+    config = argilla_config(run, table)
+    names = [m["name"] for m in config[".argilla/settings.json"]["metadata"]]
+    files = {**config, "records.json": argilla_records(run, table, names)}
+    for rel, obj in files.items():
+        atomic_write_json(out_dir / rel, obj)
+    return [out_dir / rel for rel in files]

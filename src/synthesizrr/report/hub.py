@@ -6,7 +6,8 @@
 The repo gets the dataset as the run folder has it (``train.parquet`` and the card
 ``README.md``, whose ``configs`` already point at ``train.parquet``) plus the run's
 resolved ``config.yaml``, ``manifest.json`` (versions, seeds, stage fingerprints) and
-``metrics.json``. The endpoint is ``huggingface_hub``'s (``HF_ENDPOINT``) unless one is
+``metrics.json``, and Argilla's ``.argilla/dataset.json`` and ``.argilla/settings.json``
+(as ``synthesizrr export --format argilla`` writes them) for ``rg.Dataset.from_hub``. The endpoint is ``huggingface_hub``'s (``HF_ENDPOINT``) unless one is
 passed; the token is ``HF_TOKEN`` or the Hub's own login (``hf auth login``), or one
 passed in; synthesizrr never writes a token anywhere.
 """
@@ -36,11 +37,16 @@ _FILES = (
 
 @dataclass(frozen=True)
 class Upload:
-    """One file of the commit."""
+    """One file of the commit: a file of the run folder, or bytes made for the upload."""
 
     path_in_repo: str
-    local: Path
+    local: Path | None
     size: int
+    data: bytes | None = None
+
+    @property
+    def source(self) -> str:
+        return str(self.local) if self.local is not None else "(made for Argilla's from_hub)"
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,25 @@ def plan_upload(run_dir: Path) -> list[Upload]:
                 f"run directory '{run_dir}' has no {rel}, so there is nothing to publish yet.",
                 fix="finish the run first: `synthesizrr run CONFIG` (or `synthesizrr report CONFIG`)",
             )
-    return uploads
+    return uploads + _argilla_uploads(run_dir)
+
+
+def _argilla_uploads(run_dir: Path) -> list[Upload]:
+    """``.argilla/dataset.json`` and ``settings.json``, so that ``rg.Dataset.from_hub(repo)``
+    finds the settings (text field, label question, provenance metadata) beside the rows."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from synthesizrr.report.export import argilla_config
+    from synthesizrr.report.rundata import RunData
+
+    table = pq.read_table(run_dir / "dataset" / "train.parquet")
+    out = []
+    for rel, obj in argilla_config(RunData.load(run_dir), table).items():
+        data = (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        out.append(Upload(rel, None, len(data), data))
+    return out
 
 
 def _check_fresh(run_dir: Path) -> None:
@@ -157,7 +181,10 @@ def publish(
     try:
         url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         ops = [
-            hf.CommitOperationAdd(path_in_repo=u.path_in_repo, path_or_fileobj=str(u.local))
+            hf.CommitOperationAdd(
+                path_in_repo=u.path_in_repo,
+                path_or_fileobj=u.data if u.data is not None else str(u.local),
+            )
             for u in uploads
         ]
         info = api.create_commit(
