@@ -321,13 +321,6 @@ def export_cmd(
     ] = "jsonl",
 ) -> None:
     """Write the final dataset (with row ids and provenance) for Argilla review or as a file."""
-    from synthesizrr.errors import ConfigError
-    from synthesizrr.report.export import ExportFormat
-
-    choices = [f.value for f in ExportFormat]
-    if fmt not in choices:
-        raise ConfigError(f"--format '{fmt}' is not one of {', '.join(choices)}.",
-                          fix="pass --format argilla|jsonl|parquet|csv")  # fmt: skip
     from synthesizrr.api import open_run
 
     result = open_run(run_dir).export(out_dir, fmt)

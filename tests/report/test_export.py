@@ -15,7 +15,7 @@ import pytest
 from report_fakes import LABELS, make_fake_run
 
 from synthesizrr.api import open_run
-from synthesizrr.errors import RunDirError, StageError
+from synthesizrr.errors import ConfigError, RunDirError, StageError
 
 PROVENANCE = ["row_id", "seed_id", "passage_id", "doc_id", "retrieval_rank", "retrieval_score",
               "shot_ids", "prompt_hash", "model", "mode", "temperature", "top_p", "max_tokens",
@@ -136,6 +136,8 @@ def test_export_errors(tmp_path: Path) -> None:
         f"error: '{tmp_path}' is not a run directory (no manifest.json). Fix: pass a folder "
         "under runs/ made by `synthesizrr run`\n"
     )
+    with pytest.raises(ConfigError, match=r"^--format 'tsv' is not one of argilla, jsonl"):
+        open_run(run).export(tmp_path / "o", "tsv")
     (run / "06_refine" / "dataset.parquet").unlink()
     with pytest.raises(
         RunDirError, match=r"has no final dataset yet \(dataset.parquet in 06_refine/\)"

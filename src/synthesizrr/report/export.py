@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthesizrr.errors import RunDirError, StageError
+from synthesizrr.errors import ConfigError, RunDirError, StageError
 from synthesizrr.pipeline.rundir import atomic_write_json, atomic_write_text, write_parquet
 from synthesizrr.report.rundata import FOLDERS, RunData
 
@@ -82,6 +82,10 @@ def load_final(run_dir: Path) -> Any:
 
 def export_run(run_dir: Path, out_dir: Path, fmt: ExportFormat | str) -> Exported:
     """Write the final dataset of ``run_dir`` into ``out_dir`` in format ``fmt``."""
+    choices = [f.value for f in ExportFormat]
+    if str(getattr(fmt, "value", fmt)) not in choices:
+        raise ConfigError(f"--format '{fmt}' is not one of {', '.join(choices)}.",
+                          fix="pass --format argilla|jsonl|parquet|csv")  # fmt: skip
     fmt = ExportFormat(fmt)
     table = load_final(Path(run_dir))
     out_dir = Path(out_dir)
