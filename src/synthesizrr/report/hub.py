@@ -106,13 +106,10 @@ def _argilla_uploads(run_dir: Path) -> list[Upload]:
 
 def _check_fresh(run_dir: Path) -> None:
     """``dataset/`` must come from a finished report stage that ran after the last refine."""
-    import json
+    from synthesizrr.pipeline.rundir import RunDir
 
-    try:
-        stages = json.loads((run_dir / "manifest.json").read_text("utf-8")).get("stages") or {}
-    except (OSError, ValueError, AttributeError):
-        raise RunDirError(f"'{run_dir / 'manifest.json'}' is not a valid manifest.",
-                          fix="rerun the config to rewrite it") from None  # fmt: skip
+    stages = RunDir(run_dir).read_manifest().get("stages")
+    stages = stages if isinstance(stages, dict) else {}
     report, refine = stages.get("report") or {}, stages.get("refine") or {}
     fix = "run `synthesizrr report CONFIG` (or `synthesizrr run CONFIG`), then publish"
     if report.get("status") != "done":
