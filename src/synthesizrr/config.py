@@ -21,6 +21,7 @@ from synthesizrr.generation.settings import GenerationSettings
 from synthesizrr.metrics import MetricsSettings
 from synthesizrr.prompts import PromptMode, TaskSettings
 from synthesizrr.refine import RefineSettings
+from synthesizrr.report.settings import CardSettings
 from synthesizrr.retrieval import RetrievalSettings
 from synthesizrr.settings_base import StrictModel
 
@@ -69,6 +70,7 @@ class RunConfig(StrictModel):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     refine: RefineSettings = Field(default_factory=RefineSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    card: CardSettings = Field(default_factory=CardSettings, description="dataset card metadata")
 
     @model_validator(mode="after")
     def _needs_corpus(self) -> RunConfig:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from synthesizrr.errors import RunDirError
+from synthesizrr.layout import MANIFEST
 from synthesizrr.version import __version__
 
 #: Distributions whose versions a run's manifest records.
@@ -77,6 +78,23 @@ def read_parquet(path: Path) -> Any:
     import pyarrow.parquet as pq
 
     return pq.read_table(path)
+
+
+def read_manifest(run: Path) -> dict[str, Any]:
+    """The run directory's ``manifest.json`` (``{}`` when there is none yet)."""
+    p = Path(run) / MANIFEST
+    if not p.exists():
+        return {}
+    try:
+        data = json.loads(p.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RunDirError(
+            f"'{p}' is not a valid manifest.",
+            fix="delete that file to rerun every stage, or use another run name",
+        ) from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"'{p}' is not a valid manifest.", fix="delete it")
+    return data
 
 
 def package_versions(names: Sequence[str] = RUN_PACKAGES, *, own: bool = True) -> dict[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import platform
 import shutil
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from synthesizrr.errors import RunDirError
-from synthesizrr.fileio import atomic_write_json
+from synthesizrr.fileio import atomic_write_json, read_manifest
 from synthesizrr.layout import LOCK, MANIFEST
 
 
@@ -118,19 +117,7 @@ class RunDir:
 
     # -- manifest -------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
-        p = self.path / MANIFEST
-        if not p.exists():
-            return {}
-        try:
-            data = json.loads(p.read_text("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise RunDirError(
-                f"'{p}' is not a valid manifest.",
-                fix="delete that file to rerun every stage, or use another run name",
-            ) from None
-        if not isinstance(data, dict):
-            raise RunDirError(f"'{p}' is not a valid manifest.", fix="delete it")
-        return data
+        return read_manifest(self.path)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         atomic_write_json(self.path / MANIFEST, manifest)

@@ -10,10 +10,13 @@ from synthesizrr import layout
 from synthesizrr.config import RunConfig
 from synthesizrr.fileio import atomic_write_text, read_parquet, write_parquet
 from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
+from synthesizrr.report.settings import CardSettings
 
 
 def settings(cfg: RunConfig) -> Any:
-    return {"v": 1}
+    """The card metadata enters only where set: runs made before it existed still skip."""
+    card = cfg.card.fingerprint_dump()
+    return {"v": 1} if card == CardSettings().fingerprint_dump() else {"v": 1, "card": card}
 
 
 def run(ctx: StageContext, out: Path) -> StageResult:
