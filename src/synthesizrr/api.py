@@ -8,15 +8,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from typing_extensions import Unpack
 
 from synthesizrr import layout
 from synthesizrr.config import RunConfig, load_config
 from synthesizrr.fileio import read_parquet
 from synthesizrr.pipeline.rundir import RunDir
-from synthesizrr.pipeline.runner import EventHook, execute
+from synthesizrr.pipeline.runner import RunOptions, execute
 
 if TYPE_CHECKING:
     from synthesizrr.report.export import Exported
@@ -101,23 +102,11 @@ class Run:
         return f"Run({str(self.path)!r})"
 
 
-def run(
-    config: RunConfig | str | Path,
-    *,
-    until: str | None = None,
-    force: Sequence[str] = (),
-    progress: bool = False,
-    dry_run: bool = False,
-    retry_failed: bool = False,
-    overwrite: bool = False,
-    on_event: EventHook | None = None,
-) -> Run:
-    """Run every stage of ``config`` (or up to ``until``), skipping finished ones."""
+def run(config: RunConfig | str | Path, **options: Unpack[RunOptions]) -> Run:
+    """Run every stage of ``config`` (or up to ``until``), skipping finished ones; the
+    options are :class:`~synthesizrr.pipeline.runner.RunOptions`."""
     cfg = config if isinstance(config, RunConfig) else load_config(config)
-    done = execute(
-        cfg, until=until, force=force, progress=progress, dry_run=dry_run,
-        retry_failed=retry_failed, overwrite=overwrite, on_event=on_event,
-    )  # fmt: skip
+    done = execute(cfg, **options)
     return Run(done.run_dir.path, cfg, done.estimate)
 
 

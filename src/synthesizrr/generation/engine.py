@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+
+from typing_extensions import Required, Unpack
 
 from synthesizrr.errors import BackendError, BudgetExceededError, SynthesizrrError
 from synthesizrr.generation.cache import LedgerRow, RequestCache
@@ -75,13 +77,16 @@ class _State:
     known: set[str] = field(default_factory=set)
 
 
+class EngineCall(TypedDict, total=False):
+    """The keyword arguments of :func:`arun_requests`, for :func:`run_requests`."""
+
+    cache_path: Required[Path]
+    settings: EngineSettings | None
+    progress: bool
+
+
 def run_requests(
-    backend: LLMBackend,
-    requests: Sequence[LLMRequest],
-    *,
-    cache_path: Path,
-    settings: EngineSettings | None = None,
-    progress: bool = False,
+    backend: LLMBackend, requests: Sequence[LLMRequest], **call: Unpack[EngineCall]
 ) -> list[RequestOutcome]:
     """Answer ``requests`` (same order) through ``backend`` with the cache at ``cache_path``.
 
@@ -89,18 +94,16 @@ def run_requests(
     when a budget stops the run, and :class:`BackendError` (also with ``.outcomes``) when
     ``abort_after_failures`` requests fail in a row.
     """
-    coro_args = (backend, requests)
-    kwargs: dict[str, Any] = dict(cache_path=cache_path, settings=settings, progress=progress)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(arun_requests(*coro_args, **kwargs))
+        return asyncio.run(arun_requests(backend, requests, **call))
     # Called from inside an event loop (a notebook): run on a private loop in a thread.
     box: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            box["out"] = asyncio.run(arun_requests(*coro_args, **kwargs))
+            box["out"] = asyncio.run(arun_requests(backend, requests, **call))
         except BaseException as exc:  # re-raised in the caller's thread
             box["exc"] = exc
 

@@ -14,9 +14,10 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import Unpack
 
 from synthesizrr.errors import ConfigError, InputDataError
 from synthesizrr.metrics.settings import METRIC_NAMES, MetricsSettings
@@ -97,16 +98,21 @@ def _same_length(a: list | None, b: list | None, name_a: str, name_b: str) -> No
         )
 
 
+class MetricArgs(TypedDict, total=False):
+    """The keyword inputs of every metric call besides ``texts`` and ``labels``: the real
+    test set (``real_*``, MAUVE), the real train set (``train_*``, the oracle), the
+    retrieved document of each row (``doc_ids``, None where there was none)."""
+
+    real_texts: Sequence[str] | None
+    real_labels: Sequence[str] | None
+    train_texts: Sequence[str] | None
+    train_labels: Sequence[str] | None
+    doc_ids: Sequence[str | None] | None
+    progress: bool
+
+
 def check_inputs(
-    texts: Sequence[str],
-    labels: Sequence[str] | None = None,
-    *,
-    real_texts: Sequence[str] | None = None,
-    real_labels: Sequence[str] | None = None,
-    train_texts: Sequence[str] | None = None,
-    train_labels: Sequence[str] | None = None,
-    doc_ids: Sequence[str | None] | None = None,
-    progress: bool = False,
+    texts: Sequence[str], labels: Sequence[str] | None = None, **args: Unpack[MetricArgs]
 ) -> MetricInputs:
     """Validate types and lengths once; raise :class:`InputDataError` naming the argument."""
     t = _str_list(texts, "texts")
@@ -116,12 +122,12 @@ def check_inputs(
     inputs = MetricInputs(
         texts=t,
         labels=_str_list(labels, "labels"),
-        real_texts=_str_list(real_texts, "real_texts"),
-        real_labels=_str_list(real_labels, "real_labels"),
-        train_texts=_str_list(train_texts, "train_texts"),
-        train_labels=_str_list(train_labels, "train_labels"),
-        doc_ids=_str_list(doc_ids, "doc_ids", allow_none=True),
-        progress=progress,
+        real_texts=_str_list(args.get("real_texts"), "real_texts"),
+        real_labels=_str_list(args.get("real_labels"), "real_labels"),
+        train_texts=_str_list(args.get("train_texts"), "train_texts"),
+        train_labels=_str_list(args.get("train_labels"), "train_labels"),
+        doc_ids=_str_list(args.get("doc_ids"), "doc_ids", allow_none=True),
+        progress=bool(args.get("progress", False)),
     )
     _same_length(inputs.texts, inputs.labels, "texts", "labels")
     _same_length(inputs.texts, inputs.doc_ids, "texts", "doc_ids")
@@ -147,29 +153,11 @@ class Metric(ABC):
 
     # -- public calls -------------------------------------------------------------------
     def compute(
-        self,
-        texts: Sequence[str],
-        labels: Sequence[str] | None = None,
-        *,
-        real_texts: Sequence[str] | None = None,
-        real_labels: Sequence[str] | None = None,
-        train_texts: Sequence[str] | None = None,
-        train_labels: Sequence[str] | None = None,
-        doc_ids: Sequence[str | None] | None = None,
-        progress: bool = False,
+        self, texts: Sequence[str], labels: Sequence[str] | None = None, **args: Unpack[MetricArgs]
     ) -> MetricResult:
-        """Score ``texts`` (with their intended ``labels``); see each metric for the rest."""
-        inputs = check_inputs(
-            texts,
-            labels,
-            real_texts=real_texts,
-            real_labels=real_labels,
-            train_texts=train_texts,
-            train_labels=train_labels,
-            doc_ids=doc_ids,
-            progress=progress,
-        )
-        return self.compute_checked(inputs)
+        """Score ``texts`` (with their intended ``labels``); see :class:`MetricArgs` and
+        each metric for the rest."""
+        return self.compute_checked(check_inputs(texts, labels, **args))
 
     def compute_checked(self, inputs: MetricInputs) -> MetricResult:
         """``compute`` on inputs already checked by :func:`check_inputs`."""

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict
 
 from synthesizrr.config import RunConfig, dump_config
 from synthesizrr.errors import BudgetExceededError, ConfigError, RunDirError, SynthesizrrError
@@ -28,6 +28,21 @@ log = logging.getLogger(__name__)
 #: ``on_event(stage, status, summary)``; status is "skipped", "running", "done",
 #: "incomplete", "not needed" or "dry run".
 EventHook = Callable[[str, str, dict[str, Any]], None]
+
+
+class RunOptions(TypedDict, total=False):
+    """How :func:`execute` (and ``synthesizrr.run``) runs: stop after ``until``, rerun the
+    stages named in ``force``, draw progress bars, estimate instead of generating (``dry_run``),
+    send only failed requests again, replace a run directory of another task, and report
+    each stage's status to ``on_event``."""
+
+    until: str | None
+    force: Sequence[str]
+    progress: bool
+    dry_run: bool
+    retry_failed: bool
+    overwrite: bool
+    on_event: EventHook | None
 
 
 @dataclass(frozen=True)

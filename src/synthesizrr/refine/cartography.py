@@ -21,18 +21,25 @@ from synthesizrr.refine.settings import CartographySettings
 
 log = logging.getLogger(__name__)
 
-Scorer = Callable[[CartographySettings, Sequence[str], np.ndarray, int, int, bool], np.ndarray]
+
+@dataclass(frozen=True)
+class TrainingRows:
+    """What a scorer trains on: the texts, their label indices, how many labels, a seed."""
+
+    texts: Sequence[str]
+    y: np.ndarray
+    n_labels: int
+    seed: int
+    progress: bool = False
 
 
-def embed_mlp_dynamics(
-    cfg: CartographySettings,
-    texts: Sequence[str],
-    y: np.ndarray,
-    n_labels: int,
-    seed: int,
-    progress: bool,
-) -> np.ndarray:
+#: ``scorer(settings, rows) -> probs (epochs, rows, labels)``, each row's gold-label odds.
+Scorer = Callable[[CartographySettings, TrainingRows], np.ndarray]
+
+
+def embed_mlp_dynamics(cfg: CartographySettings, rows: TrainingRows) -> np.ndarray:
     """Frozen embeddings + a torch MLP (or linear) head trained with Adam, mini-batches."""
+    texts, y, n_labels, seed, progress = rows.texts, rows.y, rows.n_labels, rows.seed, rows.progress
     torch = require("torch", "embed", "The cartography scorer")
     x = torch.from_numpy(embed(texts, cfg.model, progress=progress))
     yt = torch.as_tensor(y, dtype=torch.long)
@@ -66,15 +73,9 @@ def embed_mlp_dynamics(
     return probs
 
 
-def transformer_dynamics(
-    cfg: CartographySettings,
-    texts: Sequence[str],
-    y: np.ndarray,
-    n_labels: int,
-    seed: int,
-    progress: bool,
-) -> np.ndarray:
+def transformer_dynamics(cfg: CartographySettings, rows: TrainingRows) -> np.ndarray:
     """Fine-tune an HF encoder (paper recipe) and predict all rows after every epoch."""
+    texts, y, n_labels, seed = rows.texts, rows.y, rows.n_labels, rows.seed
     from synthesizrr.distill.settings import StudentSettings
     from synthesizrr.distill.transformer import TransformerClassifier
 

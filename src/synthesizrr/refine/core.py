@@ -197,7 +197,8 @@ def _cartography(
         return None, {"status": "skipped", "reason": reason}
     index = {lab: i for i, lab in enumerate(run.labels)}
     y = np.array([index[lab] for lab in run.row_labels], dtype=np.int64)
-    probs = carto.SCORERS[cfg.scorer](cfg, run.texts, y, len(run.labels), settings.seed, progress)
+    rows = carto.TrainingRows(run.texts, y, len(run.labels), settings.seed, progress)
+    probs = carto.SCORERS[cfg.scorer](cfg, rows)
     dm = carto.datamap_from_probs(probs, y)
     keep, skipped = carto.select_confident(dm.confidence, y, cfg.keep_fraction)
     datamap = pa.table(
