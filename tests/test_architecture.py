@@ -140,3 +140,16 @@ def test_the_checker_sees_circles_and_upward_imports() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert layer_of("synthesizrr.cli") > layer_of("synthesizrr.pipeline.runner")
     assert layer_of("synthesizrr.errors") == 0
+
+
+def test_every_stage_module_reads_on_its_own() -> None:
+    """A stage module imports no other stage module (shared pieces live below them)."""
+    prefix = f"{PACKAGE}.pipeline.stages."
+    crossing = [
+        f"{src} imports {dst}"
+        for src, dsts in sorted(import_graph().items())
+        if src.startswith(prefix)
+        for dst in sorted(dsts)
+        if dst.startswith(prefix)
+    ]
+    assert crossing == []
