@@ -62,7 +62,7 @@ def test_local_and_ray_give_the_same_dataset(
     executor = get_executor(ray_cfg)
     assert isinstance(executor, RayExecutor)
     assert executor.settings.llm_workers == 2  # the config's ray: section sizes the executor
-    local = runner.execute(local_cfg, until="generate")
+    local = runner.execute(local_cfg, until="generate").run_dir
     on_ray = runner.execute(ray_cfg, until="generate").run_dir
     index_info = (on_ray.path / "03_index" / "index_info.json").read_text()
     assert '"executor": "ray"' in index_info
