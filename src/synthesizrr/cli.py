@@ -229,7 +229,7 @@ def show_cmd(
     from synthesizrr.pipeline.inspect import show_seed
 
     cfg = load_config(config)
-    show_seed(cfg, seed_id, limit=limit, console=out)
+    show_seed(cfg, seed_id, limit=limit, console=out, config=str(config))
 
 
 @app.command("compare")

@@ -190,13 +190,24 @@ async def arun_requests(
     stop = state.stop_index
     limit = len(requests) if stop is None else stop
     outcomes = [results[k] for k in keys[:limit]]
+    if (
+        state.stop_reason is None
+        and state.sent
+        and state.failed == state.sent
+        and not any(o.response is not None for o in outcomes)
+    ):
+        # Nothing answered at all: the backend is down (or rejects every request), however
+        # few requests there were. ``abort_after_failures`` only bounds the waste.
+        state.stop_reason = f"backend: every request sent failed (last error: {state.last_error})"
     if state.stop_reason is not None:
         exc_cls = BudgetExceededError if state.stop_reason.startswith("budget") else BackendError
-        not_sent = len({k for k in keys[limit:]} - set(results))
+        answered = sum(o.response is not None for o in outcomes)
+        failed = len(outcomes) - answered
+        not_sent = len(requests) - len(outcomes)
         msg = state.stop_reason.split(":", 1)[1].strip()
         exc = exc_cls(
-            f"{msg}; {len(outcomes)} of {len(requests)} requests answered in order, "
-            f"{not_sent} distinct requests not sent. Finished responses are kept in {cache_path}.",
+            f"{msg}; {answered} of {len(requests)} requests answered, {failed} failed, "
+            f"{not_sent} not sent. Finished responses are kept in {cache_path}.",
             fix="raise the budget in generation.budget (max_requests / max_cost) and rerun; "
             "cached responses are not sent again"
             if exc_cls is BudgetExceededError
@@ -274,8 +285,8 @@ async def _drain(state: _State, progress: bool) -> None:
                 resp = await state.backend.agenerate(req)
             except Exception as exc:  # recorded, retried next run
                 state.inflight_bound -= bound
-                err = (
-                    str(exc)
+                err = (  # without the backend's own fix: the engine's error gives one
+                    exc.message
                     if isinstance(exc, SynthesizrrError)
                     else f"{type(exc).__name__}: {exc}"
                 )

@@ -162,10 +162,11 @@ def build_requests(ctx: StageContext, rows: list[PlannedRow], is_chat: bool) -> 
 
 def dry_run_estimate(ctx: StageContext) -> dict[str, Any]:
     from synthesizrr.generation.estimate import estimate
-    from synthesizrr.llm import get_backend
+    from synthesizrr.llm.registry import backend_class
 
     rows = plan_rows(ctx)
-    backend = get_backend(ctx.cfg.generation.llm)
+    settings = ctx.cfg.generation.llm
+    backend = backend_class(settings.backend).for_estimate(settings)
     try:
         requests = build_requests(ctx, rows, backend.is_chat)
         est = estimate(requests, backend=backend, prices=ctx.cfg.generation.budget.prices)
