@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -9,6 +10,36 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: The installed ``synthesizrr`` console script of this interpreter's environment.
+ENTRY_POINT = Path(sys.executable).parent / "synthesizrr"
+CliRun = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def entry_point_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI subprocess: this checkout's ``src`` first on the path, the
+    hub offline, no ``COLUMNS`` (output width is the CLI's own business)."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    env["HF_HUB_OFFLINE"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def _run_entry_point(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    assert ENTRY_POINT.is_file(), f"{ENTRY_POINT} is missing: pip install -e . first"
+    return subprocess.run(
+        [str(ENTRY_POINT), *args], cwd=cwd, env=entry_point_env(env), capture_output=True,
+        text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def synthesizrr() -> CliRun:
+    """``synthesizrr(*args, cwd=None, env=None, timeout=300)``: the real console script in
+    a subprocess (stdout and stderr are pipes, so not a terminal)."""
+    return _run_entry_point
 
 
 @pytest.fixture(scope="session")
