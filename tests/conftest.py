@@ -35,6 +35,23 @@ def _run_entry_point(
     )  # fmt: skip
 
 
+def _start_entry_point(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    assert ENTRY_POINT.is_file(), f"{ENTRY_POINT} is missing: pip install -e . first"
+    return subprocess.Popen(
+        [str(ENTRY_POINT), *args], cwd=cwd, env=entry_point_env(env), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def synthesizrr_start() -> Callable[..., subprocess.Popen[str]]:
+    """``synthesizrr_start(*args, cwd=None, env=None)``: the console script as a ``Popen``
+    (for tests that signal it)."""
+    return _start_entry_point
+
+
 @pytest.fixture(scope="session")
 def synthesizrr() -> CliRun:
     """``synthesizrr(*args, cwd=None, env=None, timeout=300)``: the real console script in
