@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -15,18 +15,26 @@ ENTRY_POINT = Path(sys.executable).parent / "synthesizrr"
 CliRun = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def entry_point_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def entry_point_env(extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
     """The environment of a CLI subprocess: this checkout's ``src`` first on the path, the
-    hub offline, no ``COLUMNS`` (output width is the CLI's own business)."""
+    hub offline, no ``COLUMNS`` (output width is the CLI's own business); ``extra`` adds
+    variables, and removes those it maps to None."""
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
     env["HF_HUB_OFFLINE"] = "1"
-    env.update(extra or {})
+    for key, value in (extra or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 
 def _run_entry_point(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str | None] | None = None,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
     assert ENTRY_POINT.is_file(), f"{ENTRY_POINT} is missing: pip install -e . first"
     return subprocess.run(
@@ -36,7 +44,7 @@ def _run_entry_point(
 
 
 def _start_entry_point(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    *args: str, cwd: Path | None = None, env: Mapping[str, str | None] | None = None
 ) -> subprocess.Popen[str]:
     assert ENTRY_POINT.is_file(), f"{ENTRY_POINT} is missing: pip install -e . first"
     return subprocess.Popen(

@@ -167,7 +167,7 @@ def format_validation_error(exc: ValidationError, source: str, model: type[Stric
                 f"{source}: {path}: unknown key.{hint} Valid keys here: {', '.join(allowed)}."
             )
         elif kind == "missing":
-            lines.append(f"{source}: {path}: required field is missing; add '{loc[-1]}:'.")
+            lines.append(f"{source}: {path}: required field is missing.")
         else:
             msg = err["msg"].removeprefix("Value error, ")
             got = err.get("input")
@@ -192,10 +192,12 @@ def config_from_dict(
     try:
         cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            format_validation_error(exc, source, RunConfig),
-            fix="see `synthesizrr validate --help` and examples/",
-        ) from None
+        missing = [e["loc"][-1] for e in exc.errors() if e["type"] == "missing"]
+        fix = "see `synthesizrr validate --help` and examples/"
+        if missing and len(missing) == len(exc.errors()):
+            keys = ", ".join(f"'{m}:'" for m in missing)
+            fix = f"add {keys} (see examples/ag_news.yaml)"
+        raise ConfigError(format_validation_error(exc, source, RunConfig), fix=fix) from None
     cfg._base_dir = (base_dir or Path(".")).resolve()
     return cfg
 

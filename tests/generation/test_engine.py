@@ -119,7 +119,7 @@ def test_max_requests_stops_cleanly_and_resumes(tmp_path: Path) -> None:
     outcomes = info.value.outcomes  # type: ignore[attr-defined]
     assert [o.response is not None for o in outcomes] == [True] * 4
     assert "max_requests=4 reached" in str(info.value)
-    assert "2 distinct requests not sent" in str(info.value)
+    assert "; 4 of 6 requests answered, 0 failed, 2 not sent." in str(info.value)
     with RequestCache(cache) as c:
         assert c.counts() == {"ok": 4}
     # Same budget again: nothing new is sent (the cache counts toward the budget).
@@ -177,6 +177,25 @@ def test_abort_after_consecutive_failures(tmp_path: Path) -> None:
     assert not isinstance(info.value, BudgetExceededError)
     assert len(fake.history) == 3
     assert len(info.value.outcomes) == 3  # type: ignore[attr-defined]
+
+
+def test_every_request_failing_is_a_backend_error_below_the_abort_limit(tmp_path: Path) -> None:
+    def down(r: LLMRequest) -> str:
+        raise BackendError("connection refused", fix="start the server")
+
+    cache = tmp_path / "c.sqlite"
+    with pytest.raises(BackendError) as info:
+        run_requests(FakeLLM(down), [req(f"q{i}") for i in range(4)], cache_path=cache)
+    assert str(info.value) == (
+        "every request sent failed (last error: connection refused); 0 of 4 requests "
+        f"answered, 4 failed, 0 not sent. Finished responses are kept in {cache}. Fix: check "
+        "the backend (server up? model name? key?) and rerun; finished responses are cached"
+    )
+    assert len(info.value.outcomes) == 4  # type: ignore[attr-defined]
+    # One answered request (from the cache or not) makes it a partial run instead.
+    run_requests(FakeLLM(), [req("q0")], cache_path=cache)
+    out = run_requests(FakeLLM(down), [req(f"q{i}") for i in range(4)], cache_path=cache)
+    assert [o.response is not None for o in out] == [True, False, False, False]
 
 
 def test_run_requests_inside_running_loop(tmp_path: Path) -> None:
