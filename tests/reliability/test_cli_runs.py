@@ -133,13 +133,14 @@ def test_backend_down_exits_6_naming_the_cause(
     assert proc.returncode == 6, line
     n = 2 * per_label
     cause = (f"(last error: request to {url} (model m) failed after 1 attempts: "
-             f"APIConnectionError: connection refused to 127.0.0.1:{port})")  # fmt: skip
+             f"APIConnectionError: connection refused to 127.0.0.1:{port} (fix: check the "
+             "server (URL, model name, load) or raise llm.max_retries / llm.timeout_s))")  # fmt: skip
     if n < 10:  # fewer requests than abort_after_failures (10)
-        assert line.startswith(f"error: every request sent failed {cause}; 0 of {n} requests "
-                               f"answered, {n} failed, 0 not sent.")  # fmt: skip
-    else:
-        assert line.startswith(f"error: 10 requests in a row failed {cause}; 0 of {n} requests "
-                               f"answered, 10 failed, {n - 10} not sent.")  # fmt: skip
+        assert line == (f"error: the teacher answered 0 of {n} requests {cause}. Fix: check the "
+                        "backend (server up? model name? key?) and run the same command again")  # fmt: skip
+        return
+    assert line.startswith(f"error: 10 requests in a row failed {cause}; 0 of {n} requests "
+                           f"answered, 10 failed, {n - 10} not sent.")  # fmt: skip
     assert line.endswith("Fix: check the backend (server up? model name? key?) and rerun; "
                          "finished responses are cached")  # fmt: skip
 

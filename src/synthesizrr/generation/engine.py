@@ -190,15 +190,6 @@ async def arun_requests(
     stop = state.stop_index
     limit = len(requests) if stop is None else stop
     outcomes = [results[k] for k in keys[:limit]]
-    if (
-        state.stop_reason is None
-        and state.sent
-        and state.failed == state.sent
-        and not any(o.response is not None for o in outcomes)
-    ):
-        # Nothing answered at all: the backend is down (or rejects every request), however
-        # few requests there were. ``abort_after_failures`` only bounds the waste.
-        state.stop_reason = f"backend: every request sent failed (last error: {state.last_error})"
     if state.stop_reason is not None:
         exc_cls = BudgetExceededError if state.stop_reason.startswith("budget") else BackendError
         answered = sum(o.response is not None for o in outcomes)
@@ -285,11 +276,7 @@ async def _drain(state: _State, progress: bool) -> None:
                 resp = await state.backend.agenerate(req)
             except Exception as exc:  # recorded, retried next run
                 state.inflight_bound -= bound
-                err = (  # without the backend's own fix: the engine's error gives one
-                    exc.message
-                    if isinstance(exc, SynthesizrrError)
-                    else f"{type(exc).__name__}: {exc}"
-                )
+                err = _error_text(exc)
                 state.cache.record_failed(
                     key, model=model_id, request_json=req.canonical_json(model_id), error=err
                 )
@@ -332,6 +319,14 @@ async def _drain(state: _State, progress: bool) -> None:
     finally:
         if bar is not None:
             bar.stop()
+
+
+def _error_text(exc: BaseException) -> str:
+    """A failed request's error for the ledger and for messages that quote it: the
+    backend's fix in lower case, so a message that adds its own has one "Fix:"."""
+    if isinstance(exc, SynthesizrrError):
+        return f"{exc.message} (fix: {exc.fix})" if exc.fix else exc.message
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _next_index(state: _State) -> int | None:

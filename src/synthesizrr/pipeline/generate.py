@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthesizrr.errors import BudgetExceededError
+from synthesizrr.errors import BackendError, BudgetExceededError
 from synthesizrr.pipeline.rundir import atomic_write_json, read_parquet, write_parquet
 from synthesizrr.pipeline.stages import StageContext
 from synthesizrr.prompts import PromptMode, RenderedPrompt, Shot, render
@@ -200,6 +200,7 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
             if not outcomes:
                 raise
 
+    _require_an_answer(outcomes)
     echo = [cfg.task.instruction_for(lab) for lab in cfg.task.label_names]
     echo += list(cfg.task.labels.values())
     kept: list[dict[str, Any]] = []
@@ -261,6 +262,19 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
     if failed or not_sent or stopped:
         summary["_incomplete"] = True
     return summary
+
+
+def _require_an_answer(outcomes: list[Any]) -> None:
+    """A teacher that answered none of the requests is down (or rejects every request):
+    exit 6 with its last error, however few requests there were (``abort_after_failures``
+    only bounds how many are sent in vain)."""
+    errors = [o.error for o in outcomes if o.response is None and o.error]
+    if not outcomes or len(errors) < len(outcomes):
+        return
+    raise BackendError(
+        f"the teacher answered 0 of {len(outcomes)} requests (last error: {errors[-1]}).",
+        fix="check the backend (server up? model name? key?) and run the same command again",
+    )
 
 
 def _write_rows(rows: list[dict[str, Any]], path: Path, pa: Any) -> None:
