@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from synthesizrr.console import make_console, write_plain
+from synthesizrr.console import make_console, route_library_output_to_stderr, write_plain
 from synthesizrr.errors import SynthesizrrError
 from synthesizrr.interrupt import EXIT_CODE, InterruptGuard
 from synthesizrr.overrides import parse_overrides
@@ -63,6 +63,11 @@ def _root(
     dataset (SynthesizRR), distill it into a student and measure it."""
 
 
+def _progress(quiet: bool) -> bool:
+    """Progress bars only on a terminal: in a log file they are noise."""
+    return not quiet and err.is_terminal
+
+
 def _setup_logging(verbose: bool) -> None:
     from rich.logging import RichHandler
 
@@ -102,7 +107,7 @@ def _run(
     if ray_address:
         overrides.update(executor="ray", ray_address=ray_address)
     cfg = load_config(config, overrides)
-    return run(cfg, progress=not quiet, on_event=_event, **kw)
+    return run(cfg, progress=_progress(quiet), on_event=_event, **kw)
 
 
 def _print_result(handle: Any) -> None:
@@ -207,7 +212,7 @@ def evaluate_cmd(
 
     _setup_logging(verbose)
     cfg = load_config(config, parse_overrides(sets))
-    result = score_file(cfg, dataset, progress=not quiet)
+    result = score_file(cfg, dataset, progress=_progress(quiet))
     text = json.dumps(result, indent=2, default=str)
     if output:
         from synthesizrr.pipeline.rundir import atomic_write_text
@@ -285,7 +290,7 @@ def demo_cmd(
 
     _setup_logging(verbose)
     cfg = demo_config(run_dir)
-    handle = run(cfg, progress=not quiet, on_event=_event)
+    handle = run(cfg, progress=_progress(quiet), on_event=_event)
     _print_result(handle)
     m = handle.metrics
     st, gold = m.get("student", {}), m.get("gold", {})
@@ -315,6 +320,7 @@ def _framework_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[Bas
 def main() -> None:
     """The ``synthesizrr`` console script."""
     guard.install()
+    route_library_output_to_stderr()
     usage_errors, aborts = _framework_errors()
     try:
         code = app(standalone_mode=False)

@@ -25,6 +25,14 @@ def make_console(*, stderr: bool = False) -> Console:
     return console
 
 
+def route_library_output_to_stderr() -> None:
+    """Point rich's global console (progress bars the library draws) at stderr, so stdout
+    holds only the command's result."""
+    import rich
+
+    rich.reconfigure(stderr=True, soft_wrap=True)
+
+
 def write_plain(text: str) -> None:
     """``text`` to stdout as it is (one trailing newline), for YAML, JSON and Markdown."""
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

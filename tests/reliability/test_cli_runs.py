@@ -91,11 +91,19 @@ def test_compare_markdown_to_a_file_is_a_valid_table(project: Path, synthesizrr:
 def test_human_output_to_a_pipe_is_not_cut(project: Path, synthesizrr: CliRun) -> None:
     deep = project / ("a-long-folder-name-" * 5)
     deep.mkdir(exist_ok=True)
-    proc = synthesizrr("run", str(project / "cfg.yaml"), "-q", "--set", f"run_dir={deep}",
-                       cwd=project)  # fmt: skip
+    proc = synthesizrr(
+        "run", str(project / "cfg.yaml"), "--set", f"run_dir={deep}", cwd=project
+    )  # fmt: skip  (no -q: progress bars would go to a pipe)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[0] == f"run directory: {deep / 'r'}"
+    run = deep / "r"
+    assert proc.stdout.splitlines() == [  # stdout holds the result only
+        f"run directory: {run}",
+        f"dataset:       {run / 'dataset' / 'train.jsonl'}",
+        f"report:        {run / 'report.html'}",
+    ]
     assert "\x1b[" not in proc.stdout + proc.stderr
+    assert "━" not in proc.stderr and "%|" not in proc.stderr  # no progress bars in a log
+    assert "✓ generate done  planned=12 kept=12" in proc.stderr
 
 
 # -- item 9: the dry run needs no API key ------------------------------------------------------
