@@ -65,16 +65,13 @@ class InterruptGuard:
 
     # -- signals -----------------------------------------------------------------------------
     def install(self) -> None:
-        """Handle SIGINT in this (main) thread from now on."""
+        """Handle SIGINT from now on (only the main thread can; elsewhere this is a no-op)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
         signal.signal(signal.SIGINT, self._on_sigint)
         r, w = socket.socketpair()
         w.setblocking(False)
-        try:
-            signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
-        except ValueError:  # not the main thread: the Python-level handler still works
-            r.close()
-            w.close()
-            return
+        signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
         self._wakeup = (r, w)
         threading.Thread(target=self._watch, args=(r,), name="sigint-watch", daemon=True).start()
 
