@@ -125,6 +125,13 @@ def test_usage_errors_are_short_and_exit_2(
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("cmd", [*COMMANDS, "publish", "export"])
+def test_help_through_the_installed_entry_point(synthesizrr: CliRun, cmd: str) -> None:
+    proc = synthesizrr(cmd, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert f"Usage: synthesizrr {cmd} [OPTIONS]" in proc.stdout and proc.stderr == ""
+
+
 def test_version(synthesizrr: CliRun) -> None:
     from synthesizrr import __version__
 

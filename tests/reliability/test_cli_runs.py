@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -193,7 +194,7 @@ def test_hub_model_in_the_cache_loads_from_it_without_the_hub(tmp_path: Path) ->
         "print(check_hub_model('org/tiny', repo_ids=['org/tiny'], what='Embedding model'))"
     )
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run(["python", "-c", code], env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=False)  # fmt: skip
     assert out.stdout.strip() == "True", out.stderr  # cache only
     assert check_hub_model(str(tmp_path), repo_ids=[], what="Embedding model") is False
