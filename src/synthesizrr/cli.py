@@ -348,11 +348,11 @@ def export_cmd(
         typer.echo(f"  {f}")
 
 
-def _framework_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
-    """Usage-error and abort classes of click and of the copy of click that typer >= 0.26
-    vendors as ``typer._click`` (typer 0.29 raises its own copies; pyproject pins typer's
-    minor version because this depends on it)."""
-    usage: list[type[BaseException]] = []
+def _framework_errors() -> tuple[tuple[Any, ...], tuple[type[BaseException], ...]]:
+    """Usage-error and abort classes of click and of the copy of click that typer vendors
+    as ``typer._click`` (typer 0.29 raises its own copies, so pyproject pins typer's minor
+    version). The usage errors are click's ``ClickException`` (``show()``, ``exit_code``)."""
+    usage: list[Any] = []
     abort: list[type[BaseException]] = [typer.Abort]
     for name in ("typer._click.exceptions", "click.exceptions"):
         try:
@@ -379,8 +379,8 @@ def main() -> None:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(exc.exit_code)
     except usage_errors as exc:  # bad option, unknown command, bare `synthesizrr` (help)
-        exc.show()  # type: ignore[attr-defined]
-        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        exc.show()
+        sys.exit(exc.exit_code)
     except aborts:
         sys.exit(1)
     except BaseException:

@@ -268,8 +268,12 @@ def _require_an_answer(outcomes: list[Any]) -> None:
     """A teacher that answered none of the requests is down (or rejects every request):
     exit 6 with its last error, however few requests there were (``abort_after_failures``
     only bounds how many are sent in vain)."""
-    errors = [o.error for o in outcomes if o.response is None and o.error]
-    if not outcomes or len(errors) < len(outcomes):
+    from synthesizrr.generation.engine import SKIPPED_RETRY_FAILED_ONLY
+
+    if any(o.response is not None for o in outcomes):
+        return
+    errors = [o.error for o in outcomes if o.error and o.error != SKIPPED_RETRY_FAILED_ONLY]
+    if not errors:  # nothing was sent (--retry-failed with no failed request)
         return
     raise BackendError(
         f"the teacher answered 0 of {len(outcomes)} requests (last error: {errors[-1]}).",

@@ -51,7 +51,7 @@ def show_seed(
     head = f"[bold]{escape(seed_id)}[/] ({escape(seed['label'])}): {escape(seed['text'])}"
     console.print(head, highlight=False)
     if not pairs:
-        console.print(_no_documents_hint(cfg, seed_id, config), highlight=False)
+        console.print(escape(_no_documents_hint(cfg, seed_id, config)), highlight=False)
         return
     passages = read_parquet(run / STAGES["corpus"].folder / "passages.parquet")
     wanted = {p["passage_id"] for p in pairs}
@@ -67,7 +67,8 @@ def show_seed(
     t = Table("rank", "score", "role", "document", title="retrieved documents")
     for p in pairs:
         t.add_row(str(p["rank"]), f"{p['score']:.3f}", p["role"],
-                  f"[dim]{p['passage_id']}[/]\n{text_of.get(p['passage_id'], '')[:300]}")  # fmt: skip
+                  f"[dim]{escape(p['passage_id'])}[/]\n"
+                  f"{escape(text_of.get(p['passage_id'], '')[:300])}")  # fmt: skip
     console.print(t)
 
 
