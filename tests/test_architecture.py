@@ -12,16 +12,16 @@ PACKAGE = "synthesizrr"
 
 #: Lowest first. A module may import its own layer and the layers below, never above.
 LAYERS: list[set[str]] = [
-    {"errors", "version", "layout", "fileio", "settings_base"},  # the ground floor
-    {"models"},  # where the embedded models live
+    {"errors", "version", "layout", "filemode", "fileio", "settings_base"},  # the ground floor
+    {"models", "hub"},  # where the embedded models live; whether the Hub has a model
     {"embeddings", "corpus", "prompts", "llm"},
     {"retrieval", "generation", "metrics", "distill"},
     {"refine", "report"},
     {"executors"},
-    {"config"},
+    {"config", "overrides"},
     {"pipeline"},
-    {"api", "demo", "testing"},
-    {"cli", ""},  # "" is the package face, synthesizrr/__init__.py
+    {"api", "demo", "testing", "config_export"},
+    {"cli", "console", "interrupt", ""},  # "" is the package face, synthesizrr/__init__.py
 ]
 
 

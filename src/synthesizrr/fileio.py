@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from synthesizrr.errors import RunDirError
+from synthesizrr.filemode import umask_mode
 from synthesizrr.layout import MANIFEST
 from synthesizrr.version import __version__
 
@@ -34,6 +35,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, umask_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -64,6 +66,7 @@ def write_parquet(table: Any, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, umask_mode())
     os.close(fd)
     try:
         pq.write_table(table, tmp)

@@ -13,13 +13,23 @@ from synthesizrr.pipeline.fingerprint import files_signature
 Labeled = tuple[list[str], list[str]]  # (texts, labels)
 
 
-def load_labeled(cfg: RunConfig, path: str, text_field: str, label_field: str, what: str) -> Any:
-    """Read a labeled file and check its labels against the task."""
+def load_labeled(
+    cfg: RunConfig,
+    path: str,
+    text_field: str,
+    label_field: str,
+    what: str,
+    *,
+    setting: str = "labeled file",
+) -> Any:
+    """Read a labeled file and check its labels against the task. ``setting`` names the
+    config field of ``path`` in errors (``seeds.path``, ``evaluation.test_path``)."""
     from synthesizrr.corpus import read_labeled
 
     table = read_labeled(
-        path, base_dir=cfg.base_dir, text_field=text_field, label_field=label_field
-    )
+        path, base_dir=cfg.base_dir, text_field=text_field, label_field=label_field,
+        setting=setting,
+    )  # fmt: skip
     labels = set(cfg.task.label_names)
     found = table.column("label").to_pylist()
     unknown = sorted({str(x) for x in found} - labels)
@@ -41,7 +51,10 @@ def _texts_labels(table: Any) -> Labeled:
 
 def sample_seeds(cfg: RunConfig) -> list[dict[str, Any]]:
     """``seeds.per_label`` seed rows per task label, drawn with the run seed, in file order."""
-    table = load_labeled(cfg, cfg.seeds.path, cfg.seeds.text_field, cfg.seeds.label_field, "seeds")
+    table = load_labeled(
+        cfg, cfg.seeds.path, cfg.seeds.text_field, cfg.seeds.label_field, "seeds",
+        setting="seeds.path",
+    )  # fmt: skip
     texts = table.column("text").to_pylist()
     labels = [str(x) for x in table.column("label").to_pylist()]
     lines = table.column("line").to_pylist()
@@ -69,7 +82,10 @@ def real_train(cfg: RunConfig) -> Labeled:
     path = ev.train_path or cfg.seeds.path
     label_field = ev.label_field or cfg.seeds.label_field
     text_field = ev.text_field if ev.train_path else cfg.seeds.text_field
-    return _texts_labels(load_labeled(cfg, path, text_field, label_field, "train set"))
+    setting = "evaluation.train_path" if ev.train_path else "seeds.path"
+    return _texts_labels(
+        load_labeled(cfg, path, text_field, label_field, "train set", setting=setting)
+    )
 
 
 def train_signature(cfg: RunConfig) -> Any:
@@ -88,7 +104,14 @@ def real_test(cfg: RunConfig) -> Labeled | None:
         return None
     label_field = ev.label_field or cfg.seeds.label_field
     texts, labels = _texts_labels(
-        load_labeled(cfg, ev.test_path, ev.text_field, label_field, "test set")
+        load_labeled(
+            cfg,
+            ev.test_path,
+            ev.text_field,
+            label_field,
+            "test set",
+            setting="evaluation.test_path",
+        )  # fmt: skip
     )
     if ev.max_test and len(texts) > ev.max_test:
         idx = sorted(random.Random(cfg.seed).sample(range(len(texts)), ev.max_test))

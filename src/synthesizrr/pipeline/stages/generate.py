@@ -15,7 +15,7 @@ from typing import Any
 
 from synthesizrr import layout
 from synthesizrr.config import RunConfig
-from synthesizrr.errors import BudgetExceededError
+from synthesizrr.errors import BackendError, BudgetExceededError
 from synthesizrr.fileio import atomic_write_json, read_parquet, write_parquet
 from synthesizrr.generation.plan import PlannedRow, build_requests, plan_rows
 from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
@@ -60,11 +60,11 @@ def planned_rows(ctx: StageContext) -> list[PlannedRow]:
 def estimate(ctx: StageContext) -> dict[str, Any]:
     """The dry run: requests, tokens and cost of this stage, nothing sent."""
     from synthesizrr.generation.estimate import estimate as estimate_requests
-    from synthesizrr.llm import get_backend
+    from synthesizrr.llm.registry import backend_class
 
     cfg = ctx.cfg
     rows = planned_rows(ctx)
-    backend = get_backend(cfg.generation.llm)
+    backend = backend_class(cfg.generation.llm.backend).for_estimate(cfg.generation.llm)
     try:
         requests = build_requests(rows, cfg.generation, cfg.task, cfg.seed, is_chat=backend.is_chat)
         est = estimate_requests(requests, backend=backend, prices=cfg.generation.budget.prices)
@@ -98,6 +98,7 @@ def run(ctx: StageContext, out: Path) -> StageResult:
             if not outcomes:
                 raise
 
+    _require_an_answer(outcomes)
     echo = [cfg.task.instruction_for(lab) for lab in cfg.task.label_names]
     echo += list(cfg.task.labels.values())
     kept: list[dict[str, Any]] = []
@@ -155,6 +156,23 @@ def run(ctx: StageContext, out: Path) -> StageResult:
         summary["stopped"] = stopped
     atomic_write_json(out / layout.SUMMARY, summary)
     return StageResult(summary, incomplete=bool(failed or not_sent or stopped), stopped=stopped)
+
+
+def _require_an_answer(outcomes: list[Any]) -> None:
+    """A teacher that answered none of the requests is down (or rejects every request):
+    exit 6 with its last error, however few requests there were (``abort_after_failures``
+    only bounds how many are sent in vain)."""
+    from synthesizrr.generation.engine import SKIPPED_RETRY_FAILED_ONLY
+
+    if any(o.response is not None for o in outcomes):
+        return
+    errors = [o.error for o in outcomes if o.error and o.error != SKIPPED_RETRY_FAILED_ONLY]
+    if not errors:  # nothing was sent (--retry-failed with no failed request)
+        return
+    raise BackendError(
+        f"the teacher answered 0 of {len(outcomes)} requests (last error: {errors[-1]}).",
+        fix="check the backend (server up? model name? key?) and run the same command again",
+    )
 
 
 def _write_rows(rows: list[dict[str, Any]], path: Path, pa: Any) -> None:
