@@ -52,7 +52,9 @@ def one(dataset: str, per_label: int, draw: int) -> dict:
     test = _rows(DATA / dataset / "test.csv")
     labels = sorted({r["label"] for r in train})
     rng = random.Random(1000 * per_label + draw)
-    seeds = [r for lab in labels for r in rng.sample([t for t in train if t["label"] == lab], per_label)]
+    seeds = [
+        r for lab in labels for r in rng.sample([t for t in train if t["label"] == lab], per_label)
+    ]
     half = len(test) // 2
     noisy = rng.sample(test[:half], N_NOISY)
     held = test[half:]
