@@ -31,6 +31,7 @@ def embed(texts: Sequence[str], model: str = "minilm", *, progress: bool = False
 
 
 def _check(texts: list[str], labels: list[str], **settings: float) -> lc.LabelCheck:
+    settings.setdefault("min_seed_accuracy", 0.0)  # these seeds are 4/6 right: see below
     return lc.check_labels(
         texts,
         labels,
@@ -65,6 +66,18 @@ def test_a_tolerance_never_goes_below_zero_and_margin_overrides() -> None:
     assert fixed.tolerance_from == "margin" and fixed.keep.tolist() == [True, False]
 
 
+def test_seeds_that_do_not_separate_the_labels_skip_the_check() -> None:
+    # Leave-one-out the seeds are 4/6 right, below the default 1.5 / 2 labels = 0.75.
+    res = _check(["x1", "x3"], ["B", "A"], min_seed_accuracy=None)  # type: ignore[arg-type]
+    assert res.keep.tolist() == [True, True]
+    assert res.skipped == (
+        "the seeds classify each other only 67% right (leave-one-out, min_seed_accuracy "
+        "0.75): the embeddings do not separate the labels"
+    )
+    np.testing.assert_allclose(res.margin, [-1.103871, -0.921364], atol=1e-6)  # still scored
+    assert _check(["x1"], ["B"], min_seed_accuracy=0.6).skipped is None
+
+
 def test_missing_seed_label_and_single_seeds_are_refused() -> None:
     with pytest.raises(InputDataError) as err:
         lc.check_labels(["x1"], ["A"], seed_texts=["a1"], seed_labels=["A"],
@@ -94,7 +107,7 @@ def test_refine_step_records_reason_scores_and_kept_fraction(
         near_dup=False,
         cartography=CartographySettings(enabled=False),
         resample="none",
-        label_check=LabelCheckSettings(enabled=True),
+        label_check=LabelCheckSettings(enabled=True, min_seed_accuracy=0.0),
     )
     with pytest.raises(ConfigError) as err:
         refine(rows, settings, labels=["A", "B"])
@@ -112,6 +125,7 @@ def test_refine_step_records_reason_scores_and_kept_fraction(
     assert removed[0]["label_check_margin"] == pytest.approx(-1.103871, abs=1e-6)
     assert json.loads(removed[0]["label_check_scores"]) == {"A": 0.6, "B": -0.5039}
     info = res.stats["label_check"]
+    assert info["status"] == "done"
     assert info["checked"] == 4 and info["kept"] == 2 and info["kept_fraction"] == 0.5
     assert info["tolerance"] == pytest.approx(0.44216, abs=1e-5)
     assert res.stats["kept_fraction"] == 0.5
@@ -123,7 +137,8 @@ def test_rows_removed_by_other_steps_have_null_scores(monkeypatch: pytest.Monkey
     rows = pa.table({"row_id": ["r0", "r1"], "text": ["x1", "x1 x1"], "label": ["B", "A"]})
     settings = RefineSettings(
         min_words=2, near_dup=False, cartography=CartographySettings(enabled=False),
-        resample="none", label_check=LabelCheckSettings(enabled=True, margin=0.0),
+        resample="none",
+        label_check=LabelCheckSettings(enabled=True, margin=0.0, min_seed_accuracy=0.0),
     )  # fmt: skip
     res = refine(rows, settings, labels=["A", "B"], seed_texts=SEEDS, seed_labels=SEED_LABELS)
     assert res.removed.to_pylist() == [
@@ -169,3 +184,17 @@ def test_precision_on_deliberately_flipped_ag_news_rows(shared_data: Path) -> No
     print(f"label_check on flipped AG News rows: precision {precision:.3f} recall {recall:.3f}")
     assert precision >= 0.8, (precision, recall)
     assert recall >= 0.75, (precision, recall)  # measured 0.836 / 0.850 (bench/label_check)
+
+
+def test_a_skipped_check_keeps_every_row_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lc, "embed_texts", embed)
+    rows = pa.table({"row_id": ["r0", "r1"], "text": ["x1", "x3"], "label": ["B", "A"]})
+    settings = RefineSettings(
+        min_words=1, near_dup=False, cartography=CartographySettings(enabled=False),
+        resample="none", label_check=LabelCheckSettings(enabled=True),
+    )  # fmt: skip
+    res = refine(rows, settings, labels=["A", "B"], seed_texts=SEEDS, seed_labels=SEED_LABELS)
+    info = res.stats["label_check"]
+    assert (info["status"], info["kept_fraction"], res.removed.num_rows) == ("skipped", 1.0, 0)
+    assert info["reason"].startswith("the seeds classify each other only 67% right")
+    assert res.removed.column_names[-2:] == ["label_check_margin", "label_check_scores"]

@@ -230,7 +230,8 @@ def _label_check(
     run.drop("label_check", res.keep, [f"label_check:{p}" for p in res.predicted], extra)
     kept = int(res.keep.sum())
     return {
-        "status": "done",
+        "status": "skipped" if res.skipped else "done",
+        **({"reason": res.skipped} if res.skipped else {}),
         "method": "seed_centroid",
         "model": settings.label_check.model,
         "tolerance": round(res.tolerance, 6),

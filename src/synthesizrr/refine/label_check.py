@@ -10,7 +10,9 @@ tolerance is set so that a fraction ``seed_flag_rate`` of the seeds would fail. 
 reads as typically as a seed of its label passes; one that reads like another label
 fails. A cosine tolerance does not depend on how many seeds there are (probabilities of a
 classifier trained on the seeds sharpen as seeds are added), so it transfers across runs;
-``margin`` fixes it by hand instead.
+``margin`` fixes it by hand instead. When the seeds themselves are classified no better
+than ``min_seed_accuracy`` (leave-one-out), the embeddings do not separate the labels
+(MiniLM on sentence sentiment) and the check keeps every row, saying why.
 
 Written by hand because no library offers leave-one-out nearest-centroid margins; the
 embeddings come from :func:`synthesizrr.distill.embed_cache.embed_texts`.
@@ -46,6 +48,7 @@ class LabelCheck:
     tolerance: float
     tolerance_from: str
     seed_loo_accuracy: float | None
+    skipped: str | None = None  # why the check kept every row
 
 
 def _margins(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -112,28 +115,32 @@ def check_labels(
             "tolerance cannot be calibrated on the seeds.",
             fix="use at least 2 seeds per label, or set refine.label_check.margin",
         )
-    if loo_acc is not None and loo_acc < 1.5 / len(names):
-        log.warning(
-            "label_check: the seeds classify each other only %.0f%% right (leave-one-out); "
-            "the check is unreliable for this task",
-            100 * loo_acc,
+    floor = settings.min_seed_accuracy
+    floor = 1.5 / len(names) if floor is None else floor
+    skipped = None
+    if loo_acc is not None and loo_acc < floor:
+        skipped = (
+            f"the seeds classify each other only {loo_acc:.0%} right (leave-one-out, "
+            f"min_seed_accuracy {floor:.2f}): the embeddings do not separate the labels"
         )
+        log.warning("label_check skipped: %s", skipped)
     if not len(texts):
         empty = np.zeros(0)
         return LabelCheck(
             np.zeros(0, dtype=bool), empty, empty.reshape(0, len(names)), [], tolerance,
-            source, loo_acc,
+            source, loo_acc, skipped,
         )  # fmt: skip
     vecs = encode(list(texts), settings.model, progress=progress)
     y = np.array([index[lab] for lab in labels], dtype=np.int64)
     scores = vecs @ _normalize(sums).T
     margin = _margins(scores, y)
     return LabelCheck(
-        keep=margin >= -tolerance,
+        keep=np.ones(len(y), dtype=bool) if skipped else margin >= -tolerance,
         margin=margin,
         scores=scores,
         predicted=[names[k] for k in scores.argmax(axis=1)],
         tolerance=tolerance,
         tolerance_from=source,
         seed_loo_accuracy=loo_acc,
+        skipped=skipped,
     )

@@ -81,6 +81,15 @@ class LabelCheckSettings(StrictModel):
         description="Fixed cosine tolerance instead of the calibrated one (0: the intended "
         "label must be the nearest centroid).",
     )
+    min_seed_accuracy: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Skip the check (drop nothing, say so in the summary) when the seeds, "
+        "each scored against centroids built without it, are right less often than this: "
+        "the embeddings then do not separate the labels. None: 1.5 / number of labels; "
+        "0: never skip.",
+    )
 
 
 class RefineSettings(StrictModel):
