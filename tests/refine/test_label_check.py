@@ -31,7 +31,6 @@ def embed(texts: Sequence[str], model: str = "minilm", *, progress: bool = False
 
 
 def _check(texts: list[str], labels: list[str], **settings: float) -> lc.LabelCheck:
-    settings.setdefault("min_seed_accuracy", 0.0)  # these seeds are 4/6 right: see below
     return lc.check_labels(
         texts,
         labels,
@@ -67,8 +66,9 @@ def test_a_tolerance_never_goes_below_zero_and_margin_overrides() -> None:
 
 
 def test_seeds_that_do_not_separate_the_labels_skip_the_check() -> None:
-    # Leave-one-out the seeds are 4/6 right, below the default 1.5 / 2 labels = 0.75.
-    res = _check(["x1", "x3"], ["B", "A"], min_seed_accuracy=None)  # type: ignore[arg-type]
+    # Leave-one-out the seeds are 4/6 right: above chance (the default floor, 1/2), below 0.75.
+    assert _check(["x1"], ["B"], min_seed_accuracy=None).skipped is None  # type: ignore[arg-type]
+    res = _check(["x1", "x3"], ["B", "A"], min_seed_accuracy=0.75)
     assert res.keep.tolist() == [True, True]
     assert res.skipped == (
         "the seeds classify each other only 67% right (leave-one-out, min_seed_accuracy "
@@ -107,7 +107,7 @@ def test_refine_step_records_reason_scores_and_kept_fraction(
         near_dup=False,
         cartography=CartographySettings(enabled=False),
         resample="none",
-        label_check=LabelCheckSettings(enabled=True, min_seed_accuracy=0.0),
+        label_check=LabelCheckSettings(enabled=True),
     )
     with pytest.raises(ConfigError) as err:
         refine(rows, settings, labels=["A", "B"])
@@ -138,7 +138,7 @@ def test_rows_removed_by_other_steps_have_null_scores(monkeypatch: pytest.Monkey
     settings = RefineSettings(
         min_words=2, near_dup=False, cartography=CartographySettings(enabled=False),
         resample="none",
-        label_check=LabelCheckSettings(enabled=True, margin=0.0, min_seed_accuracy=0.0),
+        label_check=LabelCheckSettings(enabled=True, margin=0.0),
     )  # fmt: skip
     res = refine(rows, settings, labels=["A", "B"], seed_texts=SEEDS, seed_labels=SEED_LABELS)
     assert res.removed.to_pylist() == [
@@ -191,7 +191,7 @@ def test_a_skipped_check_keeps_every_row_and_says_why(monkeypatch: pytest.Monkey
     rows = pa.table({"row_id": ["r0", "r1"], "text": ["x1", "x3"], "label": ["B", "A"]})
     settings = RefineSettings(
         min_words=1, near_dup=False, cartography=CartographySettings(enabled=False),
-        resample="none", label_check=LabelCheckSettings(enabled=True),
+        resample="none", label_check=LabelCheckSettings(enabled=True, min_seed_accuracy=0.75),
     )  # fmt: skip
     res = refine(rows, settings, labels=["A", "B"], seed_texts=SEEDS, seed_labels=SEED_LABELS)
     info = res.stats["label_check"]

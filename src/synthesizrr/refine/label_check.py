@@ -116,7 +116,7 @@ def check_labels(
             fix="use at least 2 seeds per label, or set refine.label_check.margin",
         )
     floor = settings.min_seed_accuracy
-    floor = 1.5 / len(names) if floor is None else floor
+    floor = 1.0 / len(names) if floor is None else floor
     skipped = None
     if loo_acc is not None and loo_acc < floor:
         skipped = (

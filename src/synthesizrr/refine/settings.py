@@ -87,8 +87,8 @@ class LabelCheckSettings(StrictModel):
         le=1,
         description="Skip the check (drop nothing, say so in the summary) when the seeds, "
         "each scored against centroids built without it, are right less often than this: "
-        "the embeddings then do not separate the labels. None: 1.5 / number of labels; "
-        "0: never skip.",
+        "the embeddings then do not separate the labels. None: chance, 1 / number of "
+        "labels; 0: never skip.",
     )
 
 
