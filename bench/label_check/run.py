@@ -11,6 +11,7 @@ scored on up to 2,000 rows of the second half of the test file.
     cd <repo> && PATH=/work/main/.venv/bin:$PATH PYTHONPATH=src HF_HUB_OFFLINE=1 \\
         nice -n 5 python bench/label_check/run.py            # measure + RESULTS.md
     python bench/label_check/run.py md                       # only rewrite RESULTS.md
+    python bench/label_check/run.py collect LOG              # results from printed lines
 """
 
 from __future__ import annotations
@@ -166,13 +167,17 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["md"]:
         write_md(json.loads(RESULTS.read_text()))
         return
-    entries = []
-    for dataset in DATASETS:
-        for per_label in PER_LABEL:
-            for draw in range(DRAWS):
-                e = one(dataset, per_label, draw)
-                print(json.dumps(e), flush=True)
-                entries.append(e)
+    if argv[:1] == ["collect"]:  # the entries a (stopped) run printed, one JSON per line
+        lines = Path(argv[1]).read_text(encoding="utf-8").splitlines()
+        entries = [json.loads(line) for line in lines if line.startswith("{")]
+    else:
+        entries = []
+        for dataset in DATASETS:
+            for per_label in PER_LABEL:
+                for draw in range(DRAWS):
+                    e = one(dataset, per_label, draw)
+                    print(json.dumps(e), flush=True)
+                    entries.append(e)
     summary = summarize(entries)
     ag = [s for s in summary if s["dataset"] == "ag_news"]
     data = {
