@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python bench/override/run.py "
         + " ".join(sys.argv[1:] if argv is None else argv),
         "date": time.strftime("%Y-%m-%d"),
-        "machine": "2 cores shared with other jobs (load 8-12)",
+        "machine": "2 cores shared with other jobs (load 11-18)",
         "entries": entries,
         "notes": old.get("notes", []),
     }
