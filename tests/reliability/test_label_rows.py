@@ -25,7 +25,7 @@ from reliability_kit import (
 )
 
 from synthesizrr.config import load_config
-from synthesizrr.errors import StageError
+from synthesizrr.errors import BackendError, StageError
 from synthesizrr.llm.registry import register_backend
 from synthesizrr.llm.settings import LLMSettings
 from synthesizrr.llm.types import LLMRequest
@@ -75,16 +75,20 @@ def test_label_without_retrieved_documents_stops_before_generation(tmp_path: Pat
 
 
 class _ByLabel(FakeLLM):
-    """Answers business prompts with ``BUSINESS`` and the rest with the default text."""
+    """Answers business prompts with ``business`` (or fails them where it is None) and
+    the rest with the default text."""
 
     name = "bylabel"
-    business = ""
+    business: str | None = ""
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> FakeLLM:
         def answer(req: LLMRequest) -> str:
-            text = req.text_for_counting()
-            return cls.business if "business news" in text else default_text(req)
+            if "business news" not in req.text_for_counting():
+                return default_text(req)
+            if cls.business is None:
+                raise BackendError("connection refused by 127.0.0.1:9")
+            return cls.business
 
         return cls(answer)
 
@@ -114,6 +118,20 @@ def test_label_whose_generations_are_all_dropped(bylabel: Path, tmp_path: Path) 
     assert dropped.is_file()
     assert _manifest(tmp_path)["stages"]["generate"]["status"] == "failed"
     assert "refine" not in _manifest(tmp_path)["stages"]
+
+
+def test_label_whose_requests_all_failed_is_a_backend_error(bylabel: Path, tmp_path: Path) -> None:
+    _ByLabel.business = None  # every business request fails (fewer than abort_after_failures)
+    with pytest.raises(BackendError) as err:
+        runner.execute(load_config(bylabel))
+    assert str(err.value) == (
+        "label 'business' has no rows after the generate stage: all 6 of its requests failed "
+        "(last error: connection refused by 127.0.0.1:9); finished work is kept. Fix: check the "
+        "backend (server up? model name? key?), then run `synthesizrr generate CONFIG "
+        "--retry-failed`"
+    )
+    assert err.value.exit_code == 6
+    assert _manifest(tmp_path)["stages"]["generate"]["status"] == "failed"
 
 
 def test_label_that_refinement_removes_entirely(bylabel: Path, tmp_path: Path) -> None:

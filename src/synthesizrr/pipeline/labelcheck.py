@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 from synthesizrr.config import RunConfig
-from synthesizrr.errors import StageError
+from synthesizrr.errors import BackendError, StageError
 from synthesizrr.pipeline.rundir import RunDir
 from synthesizrr.pipeline.stages import STAGES
 
@@ -70,24 +70,29 @@ def _fix(cfg: RunConfig, stage: str, rundir: RunDir) -> str:
     )
 
 
-def _dropped_reasons(rundir: RunDir, label: str) -> str:
+def _dropped(rundir: RunDir, label: str) -> list[str]:
+    """The drop reasons of ``label``'s generations (``kind: detail``)."""
     path = rundir.stage_dir(STAGES["generate"].folder) / "dropped.parquet"
     if not path.is_file():
-        return ""
+        return []
     import pyarrow.parquet as pq
 
     if not {"label", "reason"} <= set(pq.read_schema(path).names):
-        return ""
+        return []
     rows = pq.read_table(path, columns=["label", "reason"]).to_pylist()
-    reasons = Counter(str(r["reason"]).split(":")[0] for r in rows if str(r["label"]) == label)
-    if not reasons:
-        return ""
-    return " (dropped: " + ", ".join(f"{k} x{n}" for k, n in reasons.most_common(3)) + ")"
+    return [str(r["reason"]) for r in rows if str(r["label"]) == label]
 
 
-def check_labels(cfg: RunConfig, rundir: RunDir, stage: str) -> None:
-    """Raise :class:`StageError` (exit 9) if a task label has no rows after ``stage``."""
-    if stage not in COUNTED or stage == "seeds":
+def _reasons(dropped: list[str]) -> str:
+    kinds = Counter(r.split(":")[0] for r in dropped)
+    return " (dropped: " + ", ".join(f"{k} x{n}" for k, n in kinds.most_common(3)) + ")"
+
+
+def check_labels(cfg: RunConfig, rundir: RunDir, stage: str, summary: dict[str, Any]) -> None:
+    """Raise :class:`StageError` (exit 9) if a task label has no rows after ``stage``;
+    :class:`BackendError` (exit 6) where every request of that label failed. ``summary``
+    is the stage's: after a budget stop the budget error is the one to report."""
+    if stage not in COUNTED or stage == "seeds" or summary.get("stopped"):
         return
     counts = per_label(rundir, stage)
     if counts is None:
@@ -103,11 +108,20 @@ def check_labels(cfg: RunConfig, rundir: RunDir, stage: str) -> None:
             trail.append(f"{c.get(label, 0)} {what}")
         if name == stage:
             break
-    extra = "" if stage != "generate" else _dropped_reasons(rundir, label)
+    dropped = _dropped(rundir, label) if stage == "generate" else []
     others = f" (labels with no rows: {', '.join(repr(x) for x in empty)})" if empty[1:] else ""
+    if dropped and all(r.startswith("request_failed") for r in dropped):
+        raise BackendError(  # the teacher failed, not the data: the backend's exit code
+            f"label '{label}' has no rows after the generate stage: all {len(dropped)} of its "
+            f"requests failed (last error: {dropped[-1].partition(': ')[2]}){others}; "
+            "finished work is kept.",
+            fix="check the backend (server up? model name? key?), then run "
+            "`synthesizrr generate CONFIG --retry-failed`",
+        )
     raise StageError(
         f"label '{label}' has no rows after the {stage} stage: "
-        f"{' -> '.join(trail)}{extra}{others}; finished work is kept.",
+        f"{' -> '.join(trail)}{_reasons(dropped) if dropped else ''}{others}; "
+        "finished work is kept.",
         fix=_fix(cfg, stage, rundir),
     )
 

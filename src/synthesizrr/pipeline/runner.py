@@ -15,6 +15,7 @@ from typing import Any
 
 from synthesizrr.config import RunConfig, dump_config
 from synthesizrr.errors import (
+    BackendError,
     BudgetExceededError,
     ConfigError,
     RunDirError,
@@ -220,8 +221,8 @@ def _run_stages(
         for warning in summary_warnings(summary):
             log.warning("%s: %s", stage.name, warning)
         try:
-            check_labels(cfg, rundir, stage.name)  # a vanished label stops; output is kept
-        except StageError as exc:
+            check_labels(cfg, rundir, stage.name, summary)  # a vanished label stops the run
+        except (StageError, BackendError) as exc:
             stages_state[stage.name].update(status="failed", error=str(exc), summary=summary)
             rundir.write_manifest(manifest)
             raise
