@@ -58,7 +58,9 @@ def llama_server() -> Iterator[tuple[str, int]]:
 
 def _config(root: Path, url: str, timeout_s: float, **budget: Any) -> Path:
     cfg = base_config()
-    cfg["task"]["max_new_tokens"] = 8
+    # Enough for SmolLM2 to end a sentence for both labels (4 and 3 of 6 kept; at 16 tokens
+    # every sports answer is cut): a label left with no rows would stop the run (exit 9).
+    cfg["task"]["max_new_tokens"] = 24
     cfg["generation"]["prompt"]["shots"] = 0  # short prompts: quick even on a loaded machine
     cfg["generation"]["llm"] = {
         "backend": "openai", "model": "smollm2", "base_url": url, "concurrency": 1,
