@@ -67,9 +67,10 @@ def test_scatter_points_and_hollow() -> None:
 
 def test_fit_range_fills_the_plot_with_round_ends() -> None:
     assert svg.fit_range([0.05, 0.11], 0.0, 0.5) == (0.04, 0.12)
-    assert svg.fit_range([0.95, 0.99, 1.0], 0.0, 1.0) == (0.92, 1.0)  # clipped at the bound
+    assert svg.fit_range([0.95, 0.99, 1.0], 0.0, 1.0) == (0.94, 1.0)  # clipped at the bound
     assert svg.fit_range([0.2, 0.77], 0.0, 1.0) == (0.0, 1.0)
-    assert svg.fit_range([0.3], 0.0, 1.0) == (0.28, 0.32)  # one point: a small window
+    assert svg.fit_range([0.3], 0.0, 1.0) == (0.294, 0.306)  # one point: a small window
+    assert svg.fit_range([0.001, 0.014], 0.0, 0.5) == (0.0, 0.02)  # not 0..0.5
     assert svg.fit_range([], 0.0, 0.5) == (0.0, 0.5)
     assert svg.ticks(0.04, 0.12) == ([0.04, 0.06, 0.08, 0.1, 0.12], 2)
     assert svg.ticks(0.0, 0.25) == ([0.0, 0.05, 0.1, 0.15, 0.2, 0.25], 2)

@@ -76,7 +76,7 @@ def fit_range(values: Sequence[float], lo: float, hi: float) -> tuple[float, flo
     if not vals:
         return lo, hi
     a, b = min(vals), max(vals)
-    pad = max((b - a) * 0.08, (hi - lo) * 0.02)
+    pad = max((b - a) * 0.08, (hi - lo) * 0.005)
     step = _step(b - a + 2 * pad)
     start = max(lo, math.floor((a - pad) / step + 1e-9) * step)
     end = min(hi, math.ceil((b + pad) / step - 1e-9) * step)
