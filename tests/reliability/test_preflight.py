@@ -203,3 +203,17 @@ def test_gguf_check_does_not_load_the_model(tmp_path: Path) -> None:
     check_gguf(str(good))
     with pytest.raises(ModelNotAvailableError, match="cannot be read"):
         check_gguf(str(tmp_path))  # a folder
+
+
+@pytest.mark.parametrize("backend", ["openai", "litellm"])
+def test_backend_preflight_sends_nothing_on_a_dry_run(backend: str) -> None:
+    from synthesizrr.llm.registry import backend_class
+    from synthesizrr.llm.settings import LLMSettings
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    settings = LLMSettings(backend=backend, model="m", base_url=url)
+    backend_class(backend).preflight(settings, send=False)  # a dry run: nothing checked
+    with pytest.raises(BackendError) as err:
+        backend_class(backend).preflight(settings, send=True)
+    assert str(err.value).startswith(f"llm.base_url '{url}' is not reachable (connection refused")
+    assert err.value.exit_code == 6
