@@ -87,7 +87,7 @@ class _ByLabel(FakeLLM):
             if "business news" not in req.text_for_counting():
                 return default_text(req)
             if cls.business is None:
-                raise BackendError("connection refused by 127.0.0.1:9")
+                raise BackendError("connection refused to 127.0.0.1:9")
             return cls.business
 
         return cls(answer)
@@ -126,7 +126,7 @@ def test_label_whose_requests_all_failed_is_a_backend_error(bylabel: Path, tmp_p
         runner.execute(load_config(bylabel))
     assert str(err.value) == (
         "label 'business' has no rows after the generate stage: all 6 of its requests failed "
-        "(last error: connection refused by 127.0.0.1:9); finished work is kept. Fix: check the "
+        "(last error: connection refused to 127.0.0.1:9); finished work is kept. Fix: check the "
         "backend (server up? model name? key?), then run `synthesizrr generate CONFIG "
         "--retry-failed`"
     )

@@ -106,7 +106,7 @@ def test_server_that_is_down_stops_before_any_stage(tmp_path: Path) -> None:
     cfg = _project(tmp_path, _openai(url))
     proc = synthesizrr("run", str(cfg), "-q", cwd=tmp_path)
     assert error_line(proc) == (
-        f"error: llm.base_url '{url}' is not reachable (connection refused by 127.0.0.1:{port})."
+        f"error: llm.base_url '{url}' is not reachable (connection refused to 127.0.0.1:{port})."
         " Fix: start the server or correct llm.base_url (a dry run, `generate --dry-run`, "
         "needs no server)"
     )
@@ -186,7 +186,7 @@ def test_reachability_outcomes(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
         check_reachable("https://api.example.invalid/v1")
-    with pytest.raises(BackendError, match=rf"connection refused by the proxy 127.0.0.1:{port}\)"):
+    with pytest.raises(BackendError, match=rf"connection refused to the proxy 127.0.0.1:{port}\)"):
         check_reachable("https://api.example.invalid/v1")
     monkeypatch.delenv("HTTPS_PROXY")
     with pytest.raises(ConfigError, match=r"llm.base_url '127.0.0.1:8000/v1' is not an http\(s\)"):

@@ -45,7 +45,7 @@ def check_reachable(url: str, *, field: str = "llm.base_url", timeout_s: float =
         with socket.create_connection((host, port), timeout=timeout_s):
             return
     except ConnectionRefusedError:
-        why = f"connection refused by {target}"
+        why = f"connection refused to {target}"
     except TimeoutError:
         why = f"{target} did not answer within {timeout_s:g} s"
     except socket.gaierror as exc:
