@@ -217,3 +217,17 @@ def test_backend_preflight_sends_nothing_on_a_dry_run(backend: str) -> None:
         backend_class(backend).preflight(settings, send=True)
     assert str(err.value).startswith(f"llm.base_url '{url}' is not reachable (connection refused")
     assert err.value.exit_code == 6
+
+
+def test_ray_runs_check_inputs_here_and_leave_models_to_the_workers(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    raw = base_config()
+    raw["generation"]["llm"] = {"backend": "llamacpp", "model": "/on/the/workers.gguf"}
+    local = config_from_dict(raw, base_dir=tmp_path)
+    with pytest.raises(ModelNotAvailableError, match="llm.model '/on/the/workers.gguf'"):
+        preflight.check(local, STAGE_LIST)
+    on_ray = config_from_dict({**raw, "executor": "ray"}, base_dir=tmp_path)
+    preflight.check(on_ray, STAGE_LIST)  # the model file lives where the workers run
+    raw["seeds"]["path"] = "gone.csv"
+    with pytest.raises(InputDataError, match="seeds.path 'gone.csv' does not exist"):
+        preflight.check(config_from_dict({**raw, "executor": "ray"}, base_dir=tmp_path), STAGE_LIST)

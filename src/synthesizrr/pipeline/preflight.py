@@ -12,7 +12,8 @@ runs, :func:`check` looks at what the stages still to run will need:
   API key is set (exit 2). A dry run sends nothing, so no server is needed for it.
 
 Each problem is the typed error of the stage that would have met it, one line, naming
-the field and the fix.
+the field and the fix. With ``executor: ray`` only the input paths are checked (they are
+read here); the workers load the models and call the server, from machines of their own.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def check(cfg: RunConfig, stages: Sequence[Stage], *, dry_run: bool = False) -> 
             break
     for field, path in input_paths(cfg, names):
         resolve_files(path, base_dir=cfg.base_dir, what=field)
+    if cfg.executor != "local":
+        return  # Ray workers load the models and call the server: this machine may not see them
     if "index" in names and cfg.retrieval.retriever == "dense":
         resolve_embedder_path(cfg.retrieval.model)  # a bundled model that is not installed
         check_local_model(cfg.retrieval.model, "retrieval.model")
