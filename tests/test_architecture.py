@@ -13,7 +13,8 @@ PACKAGE = "synthesizrr"
 #: Lowest first. A module may import its own layer and the layers below, never above.
 LAYERS: list[set[str]] = [
     {"errors", "version", "layout", "filemode", "fileio", "settings_base"},  # the ground floor
-    {"models", "hub"},  # where the embedded models live; whether the Hub has a model
+    # where the embedded models live (llm.embedded assembles the chunked GGUF); the Hub
+    {"models", "hub", "llm.embedded"},
     {"embeddings", "corpus", "prompts", "llm"},
     {"retrieval", "generation", "metrics", "distill"},
     {"refine", "report"},
@@ -75,10 +76,13 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def layer_of(module: str) -> int:
-    top = module.split(".")[1] if "." in module else ""
-    for i, layer in enumerate(LAYERS):
-        if top in layer:
-            return i
+    """The layer of the longest entry of LAYERS that names the module or a package above it."""
+    parts = module.split(".")[1:]
+    for n in range(len(parts), -1, -1):
+        key = ".".join(parts[:n])
+        for i, layer in enumerate(LAYERS):
+            if key in layer:
+                return i
     raise AssertionError(f"module {module} is in no layer; add it to LAYERS and the docs")
 
 

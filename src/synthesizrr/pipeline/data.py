@@ -49,8 +49,9 @@ def _texts_labels(table: Any) -> Labeled:
     )
 
 
-def sample_seeds(cfg: RunConfig) -> list[dict[str, Any]]:
-    """``seeds.per_label`` seed rows per task label, drawn with the run seed, in file order."""
+def sample_seeds(cfg: RunConfig) -> tuple[list[dict[str, Any]], list[str]]:
+    """``seeds.per_label`` seed rows per task label, drawn with the run seed, in file order;
+    and a warning for each label with fewer examples than that."""
     table = load_labeled(
         cfg, cfg.seeds.path, cfg.seeds.text_field, cfg.seeds.label_field, "seeds",
         setting="seeds.path",
@@ -60,6 +61,7 @@ def sample_seeds(cfg: RunConfig) -> list[dict[str, Any]]:
     lines = table.column("line").to_pylist()
     rng = random.Random(cfg.seed)
     rows: list[dict[str, Any]] = []
+    warnings: list[str] = []
     for label in cfg.task.label_names:
         idx = [i for i, lab in enumerate(labels) if lab == label]
         if not idx:
@@ -68,11 +70,14 @@ def sample_seeds(cfg: RunConfig) -> list[dict[str, Any]]:
                 fix="add examples of every task label to the seed file",
             )
         chosen = sorted(rng.sample(idx, min(cfg.seeds.per_label, len(idx))))
+        if len(idx) < cfg.seeds.per_label:
+            warnings.append(f"label '{label}': seeds.per_label asks for {cfg.seeds.per_label} "
+                            f"seeds, '{cfg.seeds.path}' has only {len(idx)} (all used)")  # fmt: skip
         rows += [
             {"seed_id": f"seed-{lines[i]}", "text": texts[i], "label": label, "line": lines[i]}
             for i in chosen
         ]
-    return rows
+    return rows, warnings
 
 
 def real_train(cfg: RunConfig) -> Labeled:

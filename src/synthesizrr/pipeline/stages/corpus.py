@@ -15,7 +15,7 @@ from synthesizrr.pipeline.stage import Stage, StageContext, StageResult, uses_do
 def settings(cfg: RunConfig) -> Any:
     assert cfg.corpus is not None
     return {
-        "corpus": cfg.corpus.model_dump(mode="json"),
+        "corpus": cfg.corpus.fingerprint_dump(),
         "files": files_signature(cfg.resolve(cfg.corpus.path)),
     }
 

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 def settings(cfg: RunConfig) -> Any:
     return {
         "generation": cfg.generation.fingerprint_dump(),
-        "task": cfg.task.model_dump(mode="json"),
+        "task": cfg.task.fingerprint_dump(),
         "seed": cfg.seed,
     }
 

@@ -27,6 +27,8 @@ def run(ctx: StageContext, out: Path) -> StageResult:
     if table.num_rows == 0:
         raise _nothing_generated(ctx)
     train_texts, train_labels = real_train(cfg)
+    seeds = read_parquet(ctx.input("seeds", layout.SEEDS))
+    check = cfg.refine.label_check.enabled
     counts = Counter(train_labels)
     total = sum(counts.values())
     target = {lab: counts.get(lab, 0) / total for lab in cfg.task.label_names}
@@ -37,6 +39,8 @@ def run(ctx: StageContext, out: Path) -> StageResult:
         target_distribution=target,
         oracle_texts=train_texts if cfg.refine.label_filter else None,
         oracle_labels=train_labels if cfg.refine.label_filter else None,
+        seed_texts=[str(t) for t in seeds.column("text").to_pylist()] if check else None,
+        seed_labels=[str(x) for x in seeds.column("label").to_pylist()] if check else None,
         progress=ctx.progress,
     )
     write_parquet(result.kept, out / layout.FINAL_DATASET)
@@ -48,6 +52,7 @@ def run(ctx: StageContext, out: Path) -> StageResult:
         "input": table.num_rows,
         "kept": result.kept.num_rows,
         "removed": result.removed.num_rows,
+        "kept_fraction": result.stats["kept_fraction"],
         "kept_per_label": {lab: int(kept_labels.get(lab, 0)) for lab in cfg.task.label_names},
         "steps": result.stats,
     }
@@ -73,7 +78,9 @@ def _nothing_generated(ctx: StageContext) -> StageError:
     )
 
 
+# The refine stage reads the seeds too (label check); they reach it through generate,
+# which reruns whenever they do, so its inputs stay as before and old runs resume.
 STAGE = Stage(
     "refine", layout.STAGE_FOLDERS["refine"], ("generate",), settings, run,
-    description="deduplicate, cartography filter, resample",
+    description="deduplicate, label check, cartography filter, resample",
 )  # fmt: skip

@@ -15,7 +15,7 @@ from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
 
 def settings(cfg: RunConfig) -> Any:
     return {
-        "seeds": cfg.seeds.model_dump(mode="json"),
+        "seeds": cfg.seeds.fingerprint_dump(),
         "files": files_signature(cfg.resolve(cfg.seeds.path)),
         "labels": cfg.task.label_names,
         "seed": cfg.seed,
@@ -25,10 +25,13 @@ def settings(cfg: RunConfig) -> Any:
 def run(ctx: StageContext, out: Path) -> StageResult:
     import pyarrow as pa
 
-    rows = sample_seeds(ctx.cfg)
+    rows, warnings = sample_seeds(ctx.cfg)
     per_label = {lab: sum(r["label"] == lab for r in rows) for lab in ctx.cfg.task.label_names}
     write_parquet(pa.Table.from_pylist(rows), out / layout.SEEDS)
-    return StageResult({"seeds": len(rows), "per_label": per_label})
+    summary: dict[str, Any] = {"seeds": len(rows), "per_label": per_label}
+    if warnings:
+        summary["warnings"] = warnings  # logged by the runner, listed in the report
+    return StageResult(summary)
 
 
 STAGE = Stage(

@@ -13,14 +13,15 @@ def comparison(run: RunData, settings: ReportSettings, cmp: Comparison, notes: l
     rows = cmp.rows
     names = [str(r["run"]) for r in rows]
     html = ""
-    if len(rows) < 2:
+    if len(rows) < 2:  # a chart with one bar compares nothing: the table alone
         html += ('<p class="na">no other runs to compare against (pass compare=[...] or '
                  "use `synthesizrr compare`); this run alone is shown.</p>")  # fmt: skip
-    for key, title, digits in (
+    charts = (
         ("self_bleu_4", "Self-BLEU-4 per run (lower is more diverse)", 3),
         ("self_bleu_5", "Self-BLEU-5 per run (lower is more diverse)", 3),
         ("entity_entropy", "Entity entropy per run (higher is more diverse)", 2),
-    ):
+    )
+    for key, title, digits in charts if len(rows) >= 2 else ():
         vals = [number(r.get(key)) for r in rows]
         if any(v is not None for v in vals):
             html += svg.bar_chart(names, {key: vals}, title=title, digits=digits,

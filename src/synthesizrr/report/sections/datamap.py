@@ -36,11 +36,11 @@ def datamap(run: RunData, settings: ReportSettings) -> str:
         tip = (f"{r.get('row_id', '')} [{r.get('label', '')}] confidence {conf:.3f}, "
                f"variability {var:.3f}, correctness {fmt(corr, 2)}" + (" (removed)" if removed else ""))  # fmt: skip
         pts.append(svg.Point(var, conf, corr if corr is not None else conf, removed, tip))
-    x_max = max(0.5, max((p.x for p in pts), default=0.5))
     plot = svg.scatter(pts, title="Dataset cartography: confidence vs variability",
                        x_label="variability (std of the intended label's probability)",
                        y_label="confidence (mean probability)", value_label="correctness",
-                       x_max=x_max)  # fmt: skip
+                       x_range=svg.fit_range([p.x for p in pts], 0.0, 0.5),
+                       y_range=svg.fit_range([p.y for p in pts], 0.0, 1.0))  # fmt: skip
     caption = f"{total} rows scored"
     if total > len(rows):
         caption += f", {len(rows)} drawn (seeded sample)"

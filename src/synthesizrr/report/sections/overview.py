@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from synthesizrr.report.compare import percent_pm
 from synthesizrr.report.rundata import Missing, RunData, number
 from synthesizrr.report.sections.fragments import e, fmt, table
 from synthesizrr.report.settings import ReportSettings
@@ -46,6 +47,9 @@ def overview(run: RunData, settings: ReportSettings) -> str:
     )
     if run.problems:
         html += "<p class='warn'>Problems reading this run: " + e("; ".join(run.problems)) + "</p>"
+    if run.warnings:
+        items = "".join(f"<li>{e(w)}</li>" for w in run.warnings)
+        html += f"<div class='warn'>Warnings:<ul>{items}</ul></div>"
     return html
 
 
@@ -53,6 +57,4 @@ def _pm(rep: dict[str, Any] | Missing, key: str) -> str:
     if isinstance(rep, Missing):
         return "n/a"
     mean, std = number(rep.get(f"{key}_mean")), number(rep.get(f"{key}_std"))
-    if mean is None:
-        return "n/a"
-    return f"{mean * 100:.1f} ± {std * 100:.1f} %" if std is not None else f"{mean * 100:.1f} %"
+    return "n/a" if mean is None else f"{percent_pm(mean, std)} %"

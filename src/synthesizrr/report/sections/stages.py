@@ -19,9 +19,28 @@ def stages(run: RunData, settings: ReportSettings) -> str:
         brief = ", ".join(
             f"{k}={fmt(v, 3)}" for k, v in summ.items() if not isinstance(v, dict | list)
         )
-        status = st.get("status", "n/a")
-        if name == "report" and status == "running":
-            status = "running (writing this report)"
-        rows.append((name, status, fmt(st.get("seconds"), 1),
-                     st.get("finished", ""), st.get("error") or brief))  # fmt: skip
+        warned = summ.get("warnings")
+        if isinstance(warned, list) and warned:
+            brief += "; warning: " + "; ".join(str(w) for w in warned)
+        status, seconds, finished = st.get("status", "n/a"), st.get("seconds"), st.get("finished")
+        if name == "report" and status == "running":  # the stage writing this very page
+            status, finished, brief = "done", _now(), "this page"
+            seconds = _seconds_since(st.get("started"))
+        rows.append((name, status, fmt(seconds, 1), finished or "", st.get("error") or brief))
     return table(["Stage", "Status", "Seconds", "Finished", "Summary"], rows)
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _seconds_since(started: Any) -> float | None:
+    from datetime import datetime, timezone
+
+    try:
+        then = datetime.fromisoformat(str(started))
+    except ValueError:
+        return None
+    return round((datetime.now(timezone.utc) - then).total_seconds(), 1)
