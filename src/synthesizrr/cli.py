@@ -233,6 +233,8 @@ def compare_cmd(
             raise SynthesizrrError(f"'{r}' is not a run directory (no manifest.json).",
                                    fix="pass folders under runs/")  # fmt: skip
     comparison = compare_runs(runs)
+    for warning in comparison.warnings():
+        err.print(f"Warning: {warning}", soft_wrap=True)
     if markdown:
         out.print(comparison.to_markdown())
     else:

@@ -59,6 +59,13 @@ class EvaluationSettings(StrictModel):
     text_field: str = "text"
     label_field: str | None = Field(None, description="default: seeds.label_field")
     max_test: int | None = Field(None, gt=0, description="score on a seeded sample of the test set")
+    size: int | None = Field(
+        None,
+        gt=0,
+        description="score (and train the student and gold on) a seeded sample of this many "
+        "rows with the dataset's label proportions, so the methods of a comparison meet at "
+        "one N (Self-BLEU and entity entropy grow with N); None: every row",
+    )
     gold: bool = Field(True, description="train the same student on as many real rows")
     student: StudentSettings = Field(default_factory=StudentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

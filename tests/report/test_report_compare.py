@@ -90,3 +90,23 @@ def test_run_without_metrics(tmp_path: Path) -> None:
     assert row["size"] == 16  # from the refine stage summary
     assert row["self_bleu_4"] is None and row["mauve"] is None
     assert row["notes"] == ["07_evaluate/metrics.json is missing"]
+
+
+def test_compare_warns_when_runs_differ_in_size(tmp_path: Path) -> None:
+    a = make_fake_run(tmp_path, name="big", rows_per_label=5)
+    b = make_fake_run(tmp_path, name="small", rows_per_label=3)
+    assert compare_runs([a, a]).warnings() == []
+    assert compare_runs([a, b]).warnings() == [
+        "runs were scored at different sizes (N: big 16, small 12); Self-BLEU, entity entropy "
+        "and the student move with N: set evaluation.size to one N for every run"
+    ]
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "synthesizrr.cli", "compare", "--markdown",
+                           str(a), str(b)], capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith(
+        "Warning: runs were scored at different sizes (N: big 16, small 12)"
+    )
+    assert "| big |" in proc.stdout

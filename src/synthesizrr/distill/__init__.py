@@ -10,7 +10,7 @@ set. Importing this package does not import torch, transformers or scikit-learn.
 from __future__ import annotations
 
 from synthesizrr.distill.evaluate import SeedScore, StudentReport, train_and_evaluate
-from synthesizrr.distill.sampling import sample_like
+from synthesizrr.distill.sampling import downsample_indices, sample_like
 from synthesizrr.distill.settings import StudentKind, StudentSettings
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "StudentKind",
     "StudentReport",
     "StudentSettings",
+    "downsample_indices",
     "sample_like",
     "train_and_evaluate",
 ]

@@ -38,6 +38,9 @@ def score_dataset(
 
     cfg = ctx.cfg
     ev = cfg.evaluation
+    sized: dict[str, Any] = {}
+    if ev.size is not None:
+        texts, labels, doc_ids, sized = _at_size(ctx, texts, labels, doc_ids)
     test = real_test(ctx)
     train_texts, train_labels = real_train(ctx)
     metrics = ctx.executor.compute_metrics(
@@ -48,6 +51,7 @@ def score_dataset(
     )  # fmt: skip
     result: dict[str, Any] = {
         "size": len(texts),
+        **sized,
         "per_label": dict(Counter(labels)),
         "metrics": {name: m.to_dict() for name, m in metrics.items()},
     }
@@ -71,6 +75,28 @@ def score_dataset(
     return result
 
 
+def _at_size(
+    ctx: StageContext, texts: list[str], labels: list[str], doc_ids: list[str | None] | None
+) -> tuple[list[str], list[str], list[str | None] | None, dict[str, Any]]:
+    """The ``evaluation.size`` sample of a dataset, and what was asked and found."""
+    from synthesizrr.distill import downsample_indices
+
+    cfg = ctx.cfg
+    size = cfg.evaluation.size
+    assert size is not None
+    info: dict[str, Any] = {"size_requested": size, "size_before": len(texts)}
+    if size > len(texts):
+        log.warning(
+            "evaluation.size is %d but the dataset has %d rows: scoring all of them",
+            size, len(texts),
+        )  # fmt: skip
+    idx, _ = downsample_indices(labels, size, cfg.seed, cfg.task.label_names)
+    texts, labels = [texts[i] for i in idx], [labels[i] for i in idx]
+    if doc_ids is not None:
+        doc_ids = [doc_ids[i] for i in idx]
+    return texts, labels, doc_ids, info
+
+
 def run_evaluate(ctx: StageContext, out: Path) -> dict[str, Any]:
     table = read_parquet(ctx.input("refine", "dataset.parquet"))
     texts = [str(t) for t in table.column("text").to_pylist()]
@@ -79,7 +105,7 @@ def run_evaluate(ctx: StageContext, out: Path) -> dict[str, Any]:
     result = score_dataset(ctx, texts, labels, doc_ids)
     atomic_write_json(out / "metrics.json", result)
     atomic_write_json(ctx.run.path / "metrics.json", result)
-    summary: dict[str, Any] = {"rows": len(texts)}
+    summary: dict[str, Any] = {"rows": result["size"]}
     student = result.get("student", {})
     if "accuracy_mean" in student:
         summary["student_accuracy"] = round(student["accuracy_mean"], 4)

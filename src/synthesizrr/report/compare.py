@@ -124,6 +124,18 @@ class Comparison:
             out[col.key] = {i for v, i in present if v == top}
         return out
 
+    def warnings(self) -> list[str]:
+        """Why the rows are not comparable as they stand (empty when they are)."""
+        sizes = {str(r["run"]): r.get("size") for r in self.rows}
+        known = {n for n in sizes.values() if n is not None}
+        if len(known) < 2:
+            return []
+        shown = ", ".join(f"{run} {n if n is not None else 'n/a'}" for run, n in sizes.items())
+        return [
+            f"runs were scored at different sizes (N: {shown}); Self-BLEU, entity entropy "
+            "and the student move with N: set evaluation.size to one N for every run"
+        ]
+
     def cells(self) -> list[list[str]]:
         return [[col.render(r) for col in self.columns] for r in self.rows]
 
