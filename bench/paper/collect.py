@@ -25,6 +25,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("self_bleu_5", "S-BLEU5 ↓", "{:.3f}"),
     ("distinct_2", "dist-2 ↑", "{:.3f}"),
     ("entity_entropy", "ent. H ↑", "{:.2f}"),
+    ("entity_entropy_by_type", "ent. H per type ↑", "{}"),
     ("mauve", "MAUVE ↑", "{:.3f}"),
     ("label_preservation", "label pres. ↑", "{:.3f}"),
     ("student_accuracy", "acc ↑", "{:.3f}"),
@@ -43,6 +44,19 @@ def _metric(metrics: dict[str, Any], name: str, key: str | None = None) -> float
         return m.get("value")
     value = (m.get("details") or {}).get(key)
     return value if isinstance(value, int | float) else None
+
+
+def by_type(per_type: Any, counts: Any, top: int = 3) -> str | None:
+    """Entity entropy of the ``top`` most frequent entity types, e.g. 'ORG 4.10 · GPE 3.02'."""
+    if not isinstance(per_type, dict) or not per_type:
+        return None
+    n = counts if isinstance(counts, dict) else {}
+    order = sorted(per_type, key=lambda t: (-(n.get(t) or 0), t))[:top]
+    return " · ".join(f"{t} {per_type[t]:.2f}" for t in order)
+
+
+def _detail(metrics: dict[str, Any], name: str, key: str) -> Any:
+    return ((metrics.get("metrics", {}).get(name) or {}).get("details") or {}).get(key)
 
 
 def _stage(manifest: dict[str, Any], name: str) -> dict[str, Any]:
@@ -112,6 +126,11 @@ def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
         "self_bleu_5": _metric(metrics, "self_bleu", "5"),
         "distinct_2": _metric(metrics, "distinct_n", "2"),
         "entity_entropy": _metric(metrics, "entity_entropy"),
+        "entity_entropy_per_type": _detail(metrics, "entity_entropy", "per_type"),
+        "entity_entropy_by_type": by_type(
+            _detail(metrics, "entity_entropy", "per_type"),
+            _detail(metrics, "entity_entropy", "per_type_counts"),
+        ),
         "mauve": _metric(metrics, "mauve"),
         "label_preservation": _metric(metrics, "label_preservation"),
         "cosine_intra": _metric(metrics, "cosine", "intra_mean"),
@@ -165,6 +184,10 @@ def gold_entry(dataset: str, entries: list[dict[str, Any]], folder: Path) -> dic
         "self_bleu_5": text.get("self_bleu_5"),
         "distinct_2": text.get("distinct_2"),
         "entity_entropy": text.get("entity_entropy"),
+        "entity_entropy_per_type": text.get("entity_entropy_per_type"),
+        "entity_entropy_by_type": by_type(
+            text.get("entity_entropy_per_type"), text.get("entity_counts_per_type")
+        ),
         "mauve": text.get("mauve"),
         "label_preservation": text.get("label_preservation"),
         "student_accuracy": gold.get("accuracy_mean"),

@@ -155,3 +155,18 @@ def test_per_label_scores_from_confusion() -> None:
         "F1": [pytest.approx(6 / 7), pytest.approx(8 / 9)],
     }
     assert per_label_scores({"labels": ["a"], "confusion": [[1, 2]]}, ["a"]) is None
+
+
+def test_entity_entropy_per_type_beside_the_pooled_value(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path)
+    for name in ("metrics.json", "07_evaluate/metrics.json"):
+        path = run / name
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text("utf-8"))
+        data["metrics"]["entity_entropy"]["details"]["per_type_counts"] = {"ORG": 12, "PERSON": 18}
+        path.write_text(json.dumps(data), "utf-8")
+    html = _section(render_report(run), "metrics")
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", html)
+    assert rows[-3:] == [("all types (pooled)", "30", "7.25"), ("PERSON", "18", "3.25"),
+                         ("ORG", "12", "4.50")]  # fmt: skip

@@ -19,7 +19,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "doc_reuse",
 )
 
-Tokenizer = Literal["ws-lower", "ws", "regex-lower"]
+Tokenizer = Literal["ws-lower", "ws", "regex-lower", "spacy"]
 
 
 class MetricsSettings(StrictModel):
@@ -33,7 +33,8 @@ class MetricsSettings(StrictModel):
         default="ws-lower",
         description="Tokens for Self-BLEU and distinct-n: 'ws-lower' (lower-case, split on "
         "whitespace), 'ws' (split on whitespace), 'regex-lower' (lower-case words and "
-        "punctuation marks, pattern \\w+|[^\\w\\s]).",
+        "punctuation marks, pattern \\w+|[^\\w\\s]), 'spacy' (spaCy's English tokenizer, "
+        "case kept: the original code's Self-BLEU protocol).",
     )
     self_bleu_max_n: int = Field(
         default=5, ge=1, le=10, description="Self-BLEU is reported for n = 1..max_n (paper: 5)."
