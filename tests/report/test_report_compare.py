@@ -110,3 +110,22 @@ def test_compare_warns_when_runs_differ_in_size(tmp_path: Path) -> None:
         "Warning: runs were scored at different sizes (N: big 16, small 12)"
     )
     assert "| big |" in proc.stdout
+
+
+def test_deterministic_student_shows_its_bootstrap_interval(tmp_path: Path) -> None:
+    import json
+
+    run = make_fake_run(tmp_path, name="boot")
+    for name in ("metrics.json", "07_evaluate/metrics.json"):
+        path = run / name
+        if path.exists():
+            data = json.loads(path.read_text("utf-8"))
+            data["student"].update(accuracy_std=None, macro_f1_std=None,
+                                   accuracy_ci=[0.8, 0.85], macro_f1_ci=[0.79, 0.84])  # fmt: skip
+            path.write_text(json.dumps(data), "utf-8")
+    cmp = compare_runs([run])
+    assert cmp.rows[0]["student_accuracy_ci"] == [0.8, 0.85]
+    assert cmp.cells()[0][3:5] == ["82.5 [80.0, 85.0]", "82.1 [79.0, 84.0]"]
+    from synthesizrr.report import render_report
+
+    assert "82.5 % (95% CI 80.0–85.0)" in render_report(run)

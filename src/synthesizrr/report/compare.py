@@ -22,10 +22,22 @@ def _pct(v: Any) -> str:
     return f"{v * 100:.1f}" if v is not None else "n/a"
 
 
-def _pm(mean: Any, std: Any) -> str:
+def _pm(mean: Any, std: Any, ci: Any = None) -> str:
+    """``mean ± std`` over seeds, or ``mean [lo, hi]`` (95% bootstrap interval), in %."""
     if mean is None:
         return "n/a"
-    return f"{mean * 100:.1f} ± {std * 100:.1f}" if std is not None else f"{mean * 100:.1f}"
+    if std is not None:
+        return f"{mean * 100:.1f} ± {std * 100:.1f}"
+    if isinstance(ci, list | tuple) and len(ci) == 2 and None not in ci:
+        return f"{mean * 100:.1f} [{ci[0] * 100:.1f}, {ci[1] * 100:.1f}]"
+    return f"{mean * 100:.1f}"
+
+
+def _ci(value: Any) -> list[float] | None:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    pair = [number(v) for v in value]
+    return None if None in pair else [float(v) for v in pair if v is not None]
 
 
 def _f(digits: int) -> Callable[[Any], str]:
@@ -57,9 +69,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("mode", "Mode", lambda r: str(r["mode"] or "n/a")),
     Column("size", "Size", lambda r: _int(r["size"])),
     Column("student_accuracy_mean", "Student acc. %",
-           lambda r: _pm(r["student_accuracy_mean"], r["student_accuracy_std"]), "high"),
+           lambda r: _pm(r["student_accuracy_mean"], r["student_accuracy_std"],
+                         r.get("student_accuracy_ci")), "high"),
     Column("student_macro_f1_mean", "Student macro-F1 %",
-           lambda r: _pm(r["student_macro_f1_mean"], r["student_macro_f1_std"]), "high"),
+           lambda r: _pm(r["student_macro_f1_mean"], r["student_macro_f1_std"],
+                         r.get("student_macro_f1_ci")), "high"),
     Column("gold_accuracy_mean", "Gold acc. %", lambda r: _pct(r["gold_accuracy_mean"])),
     Column("self_bleu_4", "Self-BLEU-4", lambda r: _f(3)(r["self_bleu_4"]), "low"),
     Column("self_bleu_5", "Self-BLEU-5", lambda r: _f(3)(r["self_bleu_5"]), "low"),
@@ -90,6 +104,9 @@ def run_row(run: RunData) -> dict[str, Any]:
         "student_macro_f1_std": number(s.get("macro_f1_std")),
         "gold_accuracy_mean": number(g.get("accuracy_mean")),
         "gold_accuracy_std": number(g.get("accuracy_std")),
+        "student_accuracy_ci": _ci(s.get("accuracy_ci")),
+        "student_macro_f1_ci": _ci(s.get("macro_f1_ci")),
+        "gold_accuracy_ci": _ci(g.get("accuracy_ci")),
         "self_bleu_4": number(run.metric_detail("self_bleu", "4")),
         "self_bleu_5": number(run.metric_detail("self_bleu", "5")),
         "entity_entropy": run.metric_value("entity_entropy"),

@@ -102,7 +102,13 @@ def _pm(rep: dict[str, Any] | Missing, key: str) -> str:
     mean, std = number(rep.get(f"{key}_mean")), number(rep.get(f"{key}_std"))
     if mean is None:
         return "n/a"
-    return f"{mean * 100:.1f} ± {std * 100:.1f} %" if std is not None else f"{mean * 100:.1f} %"
+    if std is not None:
+        return f"{mean * 100:.1f} ± {std * 100:.1f} %"
+    ci = rep.get(f"{key}_ci")
+    if isinstance(ci, list) and len(ci) == 2 and all(number(v) is not None for v in ci):
+        lo, hi = (float(number(v) or 0.0) * 100 for v in ci)
+        return f"{mean * 100:.1f} % (95% CI {lo:.1f}–{hi:.1f})"
+    return f"{mean * 100:.1f} %"
 
 
 # -- stages ---------------------------------------------------------------------------------
