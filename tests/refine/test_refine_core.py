@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -168,11 +167,6 @@ def test_cartography_drops_mislabeled_rows_below_the_label_quantile() -> None:
     thresholds = res.stats["cartography"]["thresholds"]
     for i, lab in enumerate(("sports", "business")):
         assert thresholds[lab] == pytest.approx(np.quantile(conf[i * 20 : i * 20 + 20], 0.17))
-
-
-def test_keep_count_rounds_up() -> None:
-    assert [carto.keep_count(n, 0.83) for n in (1, 2, 3, 6, 7, 100)] == [1, 2, 3, 5, 6, 83]
-    assert carto.keep_count(100, 0.5) == 50
 
 
 @pytest.mark.usefixtures("no_minilm")

@@ -123,11 +123,6 @@ def datamap_from_probs(probs: np.ndarray, y: np.ndarray) -> DataMap:
     )
 
 
-def keep_count(n: int, keep_fraction: float) -> int:
-    """Rows kept out of ``n``: ``ceil(keep_fraction * n)`` (guarded against float noise)."""
-    return min(n, math.ceil(keep_fraction * n - 1e-9))
-
-
 def min_rows_to_filter(keep_fraction: float) -> int:
     """Fewest rows a label needs to be filtered: ``ceil(1 / (1 - keep_fraction))``.
 
