@@ -45,23 +45,6 @@ def _rng(seed: int, *parts: str) -> random.Random:
     return random.Random(int.from_bytes(h[:8], "big"))
 
 
-def _interleave(by_seed: dict[str, list[dict[str, Any]]], order: list[str]) -> list[dict[str, Any]]:
-    """Round-robin over seeds (rank 3 of every seed, then rank 4 ...) so that documents
-    spread over all seeds of a label before any seed is used twice."""
-    out: list[dict[str, Any]] = []
-    depth = 0
-    while True:
-        added = False
-        for sid in order:
-            rows = by_seed.get(sid, [])
-            if depth < len(rows):
-                out.append(rows[depth])
-                added = True
-        if not added:
-            return out
-        depth += 1
-
-
 def plan_rows(ctx: StageContext) -> list[PlannedRow]:
     cfg = ctx.cfg
     task, pset, gen = cfg.task, cfg.generation.prompt, cfg.generation
@@ -97,16 +80,16 @@ def plan_rows(ctx: StageContext) -> list[PlannedRow]:
         zip(sub.column("passage_id").to_pylist(), sub.column("text").to_pylist(), strict=True)
     )
 
-    gen_rows: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    shot_doc: dict[str, dict[str, Any]] = {}
+    from synthesizrr.retrieval.draw import draw_documents, pick_shots
+
+    gen_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    shot_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for p in pairs:
-        if p["role"] == "gen":
-            gen_rows[p["label"]][p["seed_id"]].append(p)
-        elif p["role"] == "shot" and p["seed_id"] not in shot_doc:
-            shot_doc[p["seed_id"]] = p  # best-ranked shot document of that seed
+        (gen_rows if p["role"] == "gen" else shot_rows)[p["label"]].append(p)
+    pattern = cfg.retrieval.article_pattern
     for label in task.label_names:
-        order = [s["seed_id"] for s in seeds_by_label[label]]
-        chosen_pairs = _interleave(gen_rows[label], order)[: gen.per_label]
+        draw = _rng(cfg.seed, "documents", label)
+        chosen_pairs = draw_documents(gen_rows[label], gen.per_label, draw)
         if len(chosen_pairs) < gen.per_label:
             log.warning("label %s: only %d retrieved documents for %d requested generations",
                         label, len(chosen_pairs), gen.per_label)  # fmt: skip
@@ -117,13 +100,11 @@ def plan_rows(ctx: StageContext) -> list[PlannedRow]:
             shot_ids: list[str] = []
             others = [s for s in seeds_by_label[label] if s["seed_id"] != p["seed_id"]]
             if pset.mode is PromptMode.RETRICL and pset.shots:
-                cands = [s for s in others if s["seed_id"] in shot_doc]
-                for s in rng.sample(cands, min(pset.shots, len(cands))):
-                    d = shot_doc[s["seed_id"]]
+                for d in pick_shots(p, shot_rows[label], pset.shots, rng, pattern):
                     shots.append(
-                        Shot(answer=seed_text[s["seed_id"]], document=text_of[d["passage_id"]])
+                        Shot(answer=seed_text[d["seed_id"]], document=text_of[d["passage_id"]])
                     )
-                    shot_ids.append(f"{s['seed_id']}|{d['passage_id']}")
+                    shot_ids.append(f"{d['seed_id']}|{d['passage_id']}")
             elif pset.mode is PromptMode.NON_RETRICL and pset.shots:
                 for s in rng.sample(others, min(pset.shots, len(others))):
                     shots.append(Shot(answer=s["text"]))

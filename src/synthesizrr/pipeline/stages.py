@@ -140,7 +140,7 @@ def run_corpus(ctx: StageContext, out: Path) -> dict[str, Any]:
 
 # -- index -----------------------------------------------------------------------------------
 _QUERY_ONLY = ("top_k", "sim_min", "sim_max", "max_seeds_per_doc", "shot_ranks", "shot_sim_min",
-               "shot_sim_max", "gen_min_rank")  # fmt: skip
+               "shot_sim_max", "gen_min_rank", "article_pattern")  # fmt: skip
 
 
 def _index_settings(cfg: RunConfig) -> Any:

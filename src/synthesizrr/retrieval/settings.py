@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -88,6 +89,13 @@ class RetrievalSettings(StrictModel):
         ge=1,
         description="First rank whose documents are used for generation (paper: 3).",
     )
+    article_pattern: str | None = Field(
+        default=None,
+        description="Regular expression whose group 1 is the source article in a doc_id, "
+        "for corpora chunked before they were read (the bundled news passages: "
+        "'^(.*):\\d+$'); a RETRICL shot never comes from the article being rewritten. "
+        "null: the article is the doc_id (passages chunked here share their doc_id).",
+    )
     index_cache: str | None = Field(
         default=None,
         description="Shared folder for indexes, reused across runs; each index is keyed by "
@@ -108,6 +116,13 @@ class RetrievalSettings(StrictModel):
             raise ValueError(
                 f"shot_sim_min ({self.shot_sim_min}) is above shot_sim_max ({self.shot_sim_max})"
             )
+        if self.article_pattern is not None:
+            try:
+                groups = re.compile(self.article_pattern).groups
+            except re.error as exc:
+                raise ValueError(f"article_pattern is not a regular expression ({exc})") from None
+            if groups < 1:
+                raise ValueError("article_pattern needs a group: the article, e.g. '^(.*):\\d+$'")
         if self.shot_ranks is not None:
             lo, hi = self.shot_ranks
             if not 1 <= lo <= hi:
