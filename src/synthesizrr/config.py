@@ -68,6 +68,12 @@ class EvaluationSettings(StrictModel):
         "one N (Self-BLEU and entity entropy grow with N); None: every row",
     )
     gold: bool = Field(True, description="train the same student on as many real rows")
+    leakage_check: bool = Field(
+        True,
+        description="before generation, check the seeds and corpus passages against the test "
+        "set (equal normalized text, or a shared run of leakage_ngram words); needs test_path",
+    )
+    leakage_ngram: int = Field(13, ge=4, description="words in a shared run that counts as leakage")
     student: StudentSettings = Field(default_factory=StudentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 

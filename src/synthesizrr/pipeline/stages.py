@@ -1,7 +1,7 @@
 """The pipeline's stages, in order. Each is a deterministic function of its inputs,
 its settings and the run seed; its fingerprint covers exactly those.
 
-    seeds -> corpus -> index -> retrieve -> generate -> refine -> evaluate -> report
+    seeds -> corpus -> index -> retrieve -> leakage -> generate -> refine -> evaluate -> report
 """
 
 from __future__ import annotations
@@ -186,6 +186,38 @@ def run_retrieve(ctx: StageContext, out: Path) -> dict[str, Any]:
     }
 
 
+# -- leakage -------------------------------------------------------------------------------------
+def _leakage_needed(cfg: RunConfig) -> bool:
+    return cfg.evaluation.test_path is not None and cfg.evaluation.leakage_check
+
+
+def _leakage_settings(cfg: RunConfig) -> Any:
+    ev = cfg.evaluation
+    assert ev.test_path is not None
+    return {"ngram": ev.leakage_ngram, "test": files_signature(cfg.resolve(ev.test_path)),
+            "text_field": ev.text_field, "uses_corpus": _uses_docs(cfg)}  # fmt: skip
+
+
+def run_leakage(ctx: StageContext, out: Path) -> dict[str, Any]:
+    from synthesizrr.retrieval.leakage import check_leakage, summary
+
+    cfg = ctx.cfg
+    ev = cfg.evaluation
+    assert ev.test_path is not None
+    test = load_labeled(cfg, ev.test_path, ev.text_field,
+                        ev.label_field or cfg.seeds.label_field, "test set")  # fmt: skip
+    seeds = read_parquet(ctx.input("seeds", "seeds.parquet"))
+    pairs = zip(seeds.column("seed_id").to_pylist(), seeds.column("text").to_pylist(), strict=True)
+    result = check_leakage(
+        [str(t) for t in test.column("text").to_pylist()],
+        [(str(i), str(t)) for i, t in pairs],
+        ctx.input("corpus", "passages.parquet") if _uses_docs(cfg) else None,
+        ngram=ev.leakage_ngram,
+    )
+    atomic_write_json(out / "leakage.json", result)
+    return summary(result)
+
+
 # -- generate / refine / evaluate / report live in their own modules ----------------------------
 def _generate_settings(cfg: RunConfig) -> Any:
     gen = cfg.generation.model_dump(mode="json")
@@ -252,6 +284,8 @@ STAGE_LIST: list[Stage] = [
           description="embed passages and build the retrieval index"),
     Stage("retrieve", "04_retrieve", ("seeds", "index"), _retrieve_settings, run_retrieve,
           _uses_docs, description="retrieve documents for every seed"),
+    Stage("leakage", "04b_leakage", ("seeds", "corpus"), _leakage_settings, run_leakage,
+          _leakage_needed, description="check seeds and corpus against the test set"),
     Stage("generate", "05_generate", ("seeds", "retrieve"), _generate_settings, _run_generate,
           description="prompt the teacher and parse its outputs"),
     Stage("refine", "06_refine", ("generate",), _refine_settings, _run_refine,

@@ -22,6 +22,7 @@ FOLDERS: dict[str, str] = {
     "corpus": "02_corpus",
     "index": "03_index",
     "retrieve": "04_retrieve",
+    "leakage": "04b_leakage",
     "generate": "05_generate",
     "refine": "06_refine",
     "evaluate": "07_evaluate",

@@ -63,9 +63,7 @@ def pick_shots(
     left out, as is every pair sharing a passage, doc id or source article with the
     document or with a shot already taken.
     """
-    pool = sorted(
-        (p for p in shot_pairs if p["seed_id"] != document["seed_id"]), key=_canonical
-    )
+    pool = sorted((p for p in shot_pairs if p["seed_id"] != document["seed_id"]), key=_canonical)
     used = _keys(document, pattern)
     seeds: set[str] = set()
     out: list[Row] = []
