@@ -17,6 +17,35 @@ INDEX_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+class PercentileBand(StrictModel):
+    """A similarity band as percentiles of the run's own retrieval scores.
+
+    ``{percentile: [10, 99]}`` keeps scores from the 10th to the 99th percentile (numpy's
+    linear interpolation) of the scores the band applies to: for the generation band the
+    scores at ranks >= ``gen_min_rank`` outside ``shot_ranks``, for the shot band those at
+    ``shot_ranks``, over every seed. The resolved cosines are recorded in the manifest.
+    """
+
+    percentile: tuple[float, float] = Field(description="(low, high), 0 <= low <= high <= 100")
+
+    @model_validator(mode="after")
+    def _check(self) -> PercentileBand:
+        lo, hi = self.percentile
+        if not 0 <= lo <= hi <= 100:
+            raise ValueError(f"percentile {list(self.percentile)} must be [low, high] with "
+                             "0 <= low <= high <= 100")  # fmt: skip
+        return self
+
+
+#: Percentile bands measured for the bundled embedder (bench/retrieval/bands.py: 200 AG
+#: News seeds, news passages): the default where no band or cosine bound is set.
+MEASURED_BANDS: dict[str, dict[str, tuple[float, float]]] = {
+    "minilm": {"gen": (10.0, 99.0), "shot": (10.0, 99.0)},
+}
+
+BandKind = Literal["cosine", "percentile"]
+
+
 class RetrievalSettings(StrictModel):
     """How passages are indexed and how each seed's text retrieves its documents.
 
@@ -73,6 +102,18 @@ class RetrievalSettings(StrictModel):
         "assigned greedily by descending score, then seed order, then rank. null: no cap "
         "(the original code).",
     )
+    sim_band: PercentileBand | None = Field(
+        default=None,
+        description="Generation band as percentiles of this run's scores, e.g. "
+        "{percentile: [10, 99]}; replaces sim_min/sim_max. Unset, with neither cosine bound "
+        "set and the bundled 'minilm' model, the measured default band applies (see "
+        "MEASURED_BANDS); the paper's cosines were set for Contriever.",
+    )
+    shot_sim_band: PercentileBand | None = Field(
+        default=None,
+        description="Shot band as percentiles of this run's shot-rank scores; replaces "
+        "shot_sim_min/shot_sim_max (default as for sim_band).",
+    )
     shot_ranks: tuple[int, int] | None = Field(
         default=(1, 2),
         description="Ranks (1-based, inclusive) whose documents become RETRICL shots "
@@ -116,6 +157,14 @@ class RetrievalSettings(StrictModel):
             raise ValueError(
                 f"shot_sim_min ({self.shot_sim_min}) is above shot_sim_max ({self.shot_sim_max})"
             )
+        if self.sim_band is not None and {"sim_min", "sim_max"} & self.model_fields_set:
+            raise ValueError("set either sim_band (percentiles) or sim_min/sim_max (cosines)")
+        if self.shot_sim_band is not None and {"shot_sim_min", "shot_sim_max"} & (
+            self.model_fields_set
+        ):
+            raise ValueError(
+                "set either shot_sim_band (percentiles) or shot_sim_min/shot_sim_max (cosines)"
+            )
         if self.article_pattern is not None:
             try:
                 groups = re.compile(self.article_pattern).groups
@@ -136,6 +185,23 @@ class RetrievalSettings(StrictModel):
         return {"retriever": self.retriever} | {
             name: getattr(self, name) for name in INDEX_FIELDS[self.retriever]
         }
+
+    def band(self, which: Literal["gen", "shot"]) -> tuple[BandKind, float | None, float | None]:
+        """The band of generation or shot documents: ("percentile", low, high) or
+        ("cosine", min, max), bounds None where they do not apply."""
+        explicit = self.sim_band if which == "gen" else self.shot_sim_band
+        lo_name, hi_name = ("sim_min", "sim_max") if which == "gen" else ("shot_sim_min",
+                                                                        "shot_sim_max")  # fmt: skip
+        if self.retriever == "random":
+            return "cosine", None, None
+        if explicit is not None:
+            return "percentile", *explicit.percentile
+        cosine_set = {lo_name, hi_name} & self.model_fields_set
+        if not cosine_set and self.retriever == "dense" and self.model in MEASURED_BANDS:
+            return "percentile", *MEASURED_BANDS[self.model][which]
+        lo = getattr(self, lo_name) if self.band_applies(lo_name) else None
+        hi = getattr(self, hi_name) if self.band_applies(hi_name) else None
+        return "cosine", lo, hi
 
     def band_applies(self, name: str) -> bool:
         """Whether a similarity bound (``sim_min`` ...) is used for this retriever."""
