@@ -123,7 +123,10 @@ def test_deterministic_student_shows_its_bootstrap_interval(tmp_path: Path) -> N
             data["student"].update(accuracy_std=None, macro_f1_std=None,
                                    accuracy_ci=[0.8, 0.85], macro_f1_ci=[0.79, 0.84])  # fmt: skip
             path.write_text(json.dumps(data), "utf-8")
+            data["metrics"]["label_preservation"]["details"]["oracle_accuracy"] = 0.875
+            path.write_text(json.dumps(data), "utf-8")
     cmp = compare_runs([run])
+    assert cmp.cells()[0][10] == "75.0 (oracle 87.5)"
     assert cmp.rows[0]["student_accuracy_ci"] == [0.8, 0.85]
     assert cmp.cells()[0][3:5] == ["82.5 [80.0, 85.0]", "82.1 [79.0, 84.0]"]
     from synthesizrr.report import render_report

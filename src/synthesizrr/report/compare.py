@@ -33,6 +33,13 @@ def _pm(mean: Any, std: Any, ci: Any = None) -> str:
     return f"{mean * 100:.1f}"
 
 
+def _with_oracle(score: Any, oracle: Any) -> str:
+    """Label preservation beside the oracle's own accuracy on held-out real rows."""
+    return (
+        _pct(score) if oracle is None or score is None else f"{_pct(score)} (oracle {_pct(oracle)})"
+    )
+
+
 def _ci(value: Any) -> list[float] | None:
     if not isinstance(value, list | tuple) or len(value) != 2:
         return None
@@ -79,7 +86,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("self_bleu_5", "Self-BLEU-5", lambda r: _f(3)(r["self_bleu_5"]), "low"),
     Column("entity_entropy", "Entity entropy", lambda r: _f(2)(r["entity_entropy"]), "high"),
     Column("mauve", "MAUVE", lambda r: _f(3)(r["mauve"]), "high"),
-    Column("label_preservation", "Label pres. %", lambda r: _pct(r["label_preservation"]), "high"),
+    Column("label_preservation", "Label pres. %",
+           lambda r: _with_oracle(r["label_preservation"], r.get("oracle_accuracy")), "high"),
     Column("tokens", "Tokens", lambda r: _int(r["tokens"])),
     Column("wall_seconds", "Wall time", lambda r: _secs(r["wall_seconds"])),
 )  # fmt: skip
@@ -112,6 +120,7 @@ def run_row(run: RunData) -> dict[str, Any]:
         "entity_entropy": run.metric_value("entity_entropy"),
         "mauve": run.metric_value("mauve"),
         "label_preservation": run.metric_value("label_preservation"),
+        "oracle_accuracy": number(run.metric_detail("label_preservation", "oracle_accuracy")),
         "tokens": run.tokens,
         "wall_seconds": run.wall_seconds,
         "notes": sorted(set(notes)),
