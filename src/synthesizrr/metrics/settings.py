@@ -52,10 +52,12 @@ class MetricsSettings(StrictModel):
         "('minilm' is bundled; other names go to sentence-transformers).",
     )
     mauve_features: str = Field(
-        default="minilm",
-        description="MAUVE features: an embedder name ('minilm', bundled) or a transformers "
-        "causal LM name such as 'gpt2-large' (paper: GPT-2 XL; needs the hub or a local "
-        "copy).",
+        default="smollm2",
+        description="MAUVE features: 'smollm2' (the embedded teacher's last-token hidden "
+        "state through llama.cpp; not the retriever's model), 'gemma3-270m' or a .gguf "
+        "path, 'minilm' (the bundled sentence encoder, the retriever's own space), or a "
+        "transformers model name such as 'gpt2-large' (paper: GPT-2 XL; needs the hub or "
+        "a local copy).",
     )
     mauve_max_samples: int = Field(
         default=1000,
@@ -71,10 +73,16 @@ class MetricsSettings(StrictModel):
         description="Labels with fewer texts than this on either side get no per-label MAUVE.",
     )
     mauve_scaling: float = Field(
-        default=5.0,
+        default=1.0,
         gt=0,
-        description="MAUVE scaling factor c; 5.0 is mauve-text's default (the paper used 1, "
-        "which gives higher, less spread scores).",
+        description="MAUVE scaling factor c (paper: 1; mauve-text's default is 5, which "
+        "spreads scores further apart).",
+    )
+    mauve_kmeans_seeds: int = Field(
+        default=5,
+        ge=1,
+        description="k-means seeds per comparison (seed, seed+1, ...); MAUVE is their mean, "
+        "with the std in the details.",
     )
     mauve_num_buckets: int | Literal["auto"] = Field(
         default="auto",
