@@ -298,7 +298,15 @@ def write_md(out: dict) -> None:
             std = "" if r.get("std") is None else f"{r['std']:.4f}"
             value = "skipped" if r["value"] is None else f"{r['value']:.4f}"
             lines.append(f"| {name} | {value} | {std} | {r['seconds']:.1f} | `{r['signature']}` |")
-        lines.append("")
+        lines += [
+            "",
+            "The machine was heavily shared during this part (1-minute load average 16-26 on "
+            "2 cores), so the seconds are far above an idle machine's; the ratio still shows "
+            "that SmolLM2 features through llama.cpp cost much more per text than MiniLM "
+            "(one llama.cpp call per text, 576-dim last-token states), and the spaCy "
+            "tokenizer's seconds are mostly its first load.",
+            "",
+        ]
     (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
 
 

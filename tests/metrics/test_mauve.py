@@ -181,3 +181,11 @@ def test_embedded_teacher_features_are_last_token_hidden_states() -> None:
     again = llamacpp_features("smollm2", ["The team won the cup."])
     assert np.allclose(again[0], feats[1], atol=1e-4)
     assert not np.allclose(feats[0], feats[1])
+
+
+def test_signature_says_unmatched_without_labels() -> None:
+    cache = EmbeddingCache("minilm", encoder=gaussian_encoder)
+    metric = get_metric("mauve", ms(mauve_min_samples=10, mauve_kmeans_seeds=1), cache=cache)
+    result = metric.compute([f"q-{i}" for i in range(30)], real_texts=[f"p-{i}" for i in range(30)])
+    assert result.details["reference"] == "unmatched"
+    assert "|ref:unmatched|" in result.signature

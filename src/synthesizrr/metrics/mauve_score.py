@@ -126,6 +126,8 @@ class Mauve(Metric):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._memo: dict[str, np.ndarray] = {}
+        #: "label-matched" where both sides have labels (set by each compute), else "unmatched"
+        self._reference = "label-matched"
 
     def signature_fields(self) -> dict[str, str]:
         s = self.settings
@@ -135,7 +137,7 @@ class Mauve(Metric):
             "max": str(s.mauve_max_samples),
             "scale": f"{s.mauve_scaling:g}",
             "buckets": str(s.mauve_num_buckets),
-            "ref": "label-matched",
+            "ref": self._reference,
             "kmeans": str(s.mauve_kmeans_seeds),
             "seed": str(s.seed),
         }
@@ -220,6 +222,7 @@ class Mauve(Metric):
         real = [real[i] for i in pool]
         real_labels = None if inputs.real_labels is None else [inputs.real_labels[i] for i in pool]
         matched = inputs.labels is not None and real_labels is not None
+        self._reference = "label-matched" if matched else "unmatched"
         if matched:
             assert inputs.labels is not None and real_labels is not None
             p, q, _ = self._matched(real, real_labels, synth, inputs.labels, rng)
