@@ -22,13 +22,15 @@ def _pct(v: Any) -> str:
     return f"{v * 100:.1f}" if v is not None else "n/a"
 
 
-def _pm(mean: Any, std: Any, ci: Any = None) -> str:
-    """``mean ± std`` over seeds, or ``mean [lo, hi]`` (95% bootstrap interval), in %."""
+def percent_pm(mean: Any, std: Any, ci: Any = None) -> str:
+    """``82.5 ± 1.2`` (as percent); no ``±`` where the spread shows as 0.0 (a student that
+    scored the same on every seed) or is unknown; ``82.5 [80.0, 85.0]`` where a 95% bootstrap
+    interval ``ci`` is given instead of a std (students that do not vary with the seed)."""
     if mean is None:
         return "n/a"
-    if std is not None:
+    if std is not None and round(std * 100, 1) != 0:
         return f"{mean * 100:.1f} ± {std * 100:.1f}"
-    if isinstance(ci, list | tuple) and len(ci) == 2 and None not in ci:
+    if std is None and isinstance(ci, list | tuple) and len(ci) == 2 and None not in ci:
         return f"{mean * 100:.1f} [{ci[0] * 100:.1f}, {ci[1] * 100:.1f}]"
     return f"{mean * 100:.1f}"
 
@@ -76,10 +78,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("mode", "Mode", lambda r: str(r["mode"] or "n/a")),
     Column("size", "Size", lambda r: _int(r["size"])),
     Column("student_accuracy_mean", "Student acc. %",
-           lambda r: _pm(r["student_accuracy_mean"], r["student_accuracy_std"],
+           lambda r: percent_pm(r["student_accuracy_mean"], r["student_accuracy_std"],
                          r.get("student_accuracy_ci")), "high"),
     Column("student_macro_f1_mean", "Student macro-F1 %",
-           lambda r: _pm(r["student_macro_f1_mean"], r["student_macro_f1_std"],
+           lambda r: percent_pm(r["student_macro_f1_mean"], r["student_macro_f1_std"],
                          r.get("student_macro_f1_ci")), "high"),
     Column("gold_accuracy_mean", "Gold acc. %", lambda r: _pct(r["gold_accuracy_mean"])),
     Column("self_bleu_4", "Self-BLEU-4", lambda r: _f(3)(r["self_bleu_4"]), "low"),
