@@ -103,7 +103,8 @@ def test_real_minilm_news_vs_news_and_reviews(shared_data: Path) -> None:
     other = metric.compute(reviews, real_texts=news[:100]).value
     assert same is not None and other is not None
     assert same > 0.9
-    assert other < 0.1
+    # At the paper's scaling 1 the scores are closer together than at mauve-text's 5.
+    assert other < 0.6
 
 
 def test_real_side_is_one_pool_of_max_samples() -> None:
@@ -167,7 +168,7 @@ def test_default_signature_names_features_scaling_references_and_seeds() -> None
     from synthesizrr import __version__
 
     assert get_metric("mauve").signature() == (
-        "mauve|feat:smollm2-last|max:1000|scale:1|buckets:auto|ref:label-matched|kmeans:5"
+        "mauve|feat:minilm|max:1000|scale:1|buckets:auto|ref:label-matched|kmeans:5"
         f"|seed:0|version:{__version__}"
     )
 

@@ -9,11 +9,12 @@ shared by the overall and the per-label comparisons. Each comparison is run with
 ``mauve_kmeans_seeds`` k-means seeds (seed, seed+1, ...); the value is their mean and
 ``std`` / ``per_kmeans_seed`` are in the details.
 
-Features (``mauve_features``) default to the embedded teacher's hidden states: SmolLM2
-through llama.cpp with ``embedding=True`` and last-token pooling (the paper: GPT-2 XL, the
-last token's final hidden state), so the score does not use the retriever's own MiniLM
-space. Other choices: 'minilm' (the bundled sentence encoder, as the retriever), another
-GGUF path or 'gemma3-270m', or a transformers model name.
+Features (``mauve_features``) default to the bundled MiniLM sentence encoder (fast, but the
+retriever's own space). 'smollm2' takes the embedded teacher's hidden states through
+llama.cpp with ``embedding=True`` and last-token pooling (the paper: GPT-2 XL, the last
+token's final hidden state), so the score does not use the retriever's space; it is about
+7x slower on CPU. Other choices: another GGUF path or 'gemma3-270m', or a transformers
+model name.
 
 mauve-text needs faiss (k-means) and scikit-learn (PCA). ``num_buckets='auto'`` is
 max(2, round(n/10)); k-means needs at least as many points as buckets, so labels with
