@@ -61,6 +61,12 @@ class EvaluationSettings(StrictModel):
     label_field: str | None = Field(None, description="default: seeds.label_field")
     max_test: int | None = Field(None, gt=0, description="score on a seeded sample of the test set")
     gold: bool = Field(True, description="train the same student on as many real rows")
+    seeds_baseline: bool = Field(
+        True,
+        description="train the same student on the seeds alone and on seeds + synthetic rows, "
+        "and report the uplift of the synthetic rows over the seeds alone (metrics.json "
+        "'seeds_baseline')",
+    )
     student: StudentSettings = Field(default_factory=StudentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
@@ -213,11 +219,12 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
             f"{p}:{where}: invalid YAML: {problem}.", fix="fix the YAML syntax"
         ) from None
     for dotted, value in (overrides or {}).items():
-        _set_dotted(data, dotted, value)
+        set_dotted(data, dotted, value)
     return config_from_dict(data, source=str(p), base_dir=p.parent)
 
 
-def _set_dotted(data: Any, dotted: str, value: Any) -> None:
+def set_dotted(data: Any, dotted: str, value: Any) -> None:
+    """Set ``data["a"]["b"] = value`` for ``dotted="a.b"`` (a ``--set`` override)."""
     keys = dotted.split(".")
     cur = data
     for k in keys[:-1]:
