@@ -64,12 +64,11 @@ def demo_config(
     Data paths resolve against ``run_dir`` (made absolute first), so the demo works from
     any working directory. ``overrides``: dotted field -> value, as ``--set`` gives them.
     """
-    from synthesizrr.config import set_dotted
+    from synthesizrr.overrides import apply_overrides
 
     run_dir = Path(run_dir).resolve()
     prepare_demo_data(run_dir / "_demo_data")
     raw = demo_raw(method)
     raw["run_dir"] = str(run_dir)
-    for dotted, value in (overrides or {}).items():
-        set_dotted(raw, dotted, value)
+    apply_overrides(raw, overrides or {})
     return config_from_dict(raw, source=f"demo ({method})", base_dir=run_dir)
