@@ -56,7 +56,7 @@ def test_the_methods_differ_only_in_how_they_generate() -> None:
     # the same budget: requests per label (and everything else in generation but the prompt)
     assert {k: v for k, v in syn["generation"].items() if k != "prompt"} == {"per_label": 20}
     assert {k: v for k, v in few["generation"].items() if k != "prompt"} == {"per_label": 20}
-    assert syn["generation"]["prompt"] == {"mode": "retricl", "shots": 2, "max_document_chars": 900}
+    assert syn["generation"]["prompt"] == {"mode": "retricl", "shots": 2, "max_document_chars": 700}
     assert few["generation"]["prompt"] == {"mode": "fewgen", "shots": 4}
     assert "corpus" in syn and "corpus" not in few and "retrieval" not in few
 

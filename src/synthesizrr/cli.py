@@ -292,9 +292,12 @@ def demo_cmd(
     """
     from synthesizrr.demo.side_by_side import LABELS, run_demo
 
+    def header(method: str) -> None:
+        err.print(f"[bold]== {escape(LABELS.get(method, method))} ==[/]")
+
     _setup_logging(verbose)
     result = run_demo(run_dir, overrides=parse_overrides(sets), progress=_progress(quiet),
-                      on_event=_event, on_method=lambda m: err.rule(LABELS.get(m, m)))  # fmt: skip
+                      on_event=_event, on_method=header)  # fmt: skip
     out.print(result.comparison.to_rich_side_by_side())
     for method, examples in result.examples.items():
         out.print(
