@@ -311,8 +311,8 @@ def demo_cmd(
                 out.print(f"      from the {ex.source_kind}: {escape(src[:160])}", soft_wrap=True,
                           style="dim")  # fmt: skip
     times = ", ".join(f"{m} {s:.0f} s" for m, s in result.seconds.items())
-    out.print(f"runs: {', '.join(str(p) for p in result.runs.values())} ({times})")
-    out.print(f"comparison report: {result.report}")
+    out.print(f"runs: {', '.join(str(p) for p in result.runs.values())} ({times})", soft_wrap=True)
+    out.print(f"comparison report: {result.report}", soft_wrap=True)
 
 
 RunDirArg = Annotated[
