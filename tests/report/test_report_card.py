@@ -65,9 +65,9 @@ def test_card_front_matter_and_content(tmp_path: Path) -> None:
     assert metrics.startswith(
         "\n**Does this data help?** The synthetic rows help: seeds + synthetic beats the seeds "
         "alone (+15.0 points, 95% CI +8.0 to +22.0). The same student scores 70.0% on the real "
-        "test set when trained on the seeds alone and 85.0% on the seeds plus these rows (uplift "
-        "95% CI +8.0 to +22.0 points; 95% paired bootstrap over the 40 test rows (1000 "
-        "resamples); training rows fixed).\n"
+        "test set when trained on the seeds alone and 85.0% on the seeds plus these rows "
+        "(interval: 95% paired bootstrap over the 40 test rows (1000 resamples); training rows "
+        "fixed).\n"
     )
     assert ("- seeds only: accuracy 70.0 ± 0.0, macro-F1 82.1 ± 1.1; trained on 8 real seed "
             "rows, tested on 40 real rows") in text  # fmt: skip

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from synthesizrr.report.compare import COLUMNS, Comparison, _pm, run_row
-from synthesizrr.report.rundata import Missing, RunData, interval, lookup, number
+from synthesizrr.report.rundata import Missing, RunData, lookup, number
 
 log = logging.getLogger(__name__)
 
@@ -276,14 +276,12 @@ def _seeds_baseline_md(run: RunData) -> list[str]:
         number(base.get("seeds_only_accuracy")),
         number(base.get("seeds_plus_synthetic_accuracy")),
     )
-    ci = interval(base.get("uplift_vs_seeds_only_ci"))
     line = f"**Does this data help?** {base.get('verdict', '')}"
     if so is not None and sp is not None:
         line += (f" The same student scores {so * 100:.1f}% on the real test set when trained on "
                  f"the seeds alone and {sp * 100:.1f}% on the seeds plus these rows")  # fmt: skip
-        if ci is not None:
-            line += (f" (uplift 95% CI {ci[0] * 100:+.1f} to {ci[1] * 100:+.1f} points; "
-                     f"{base.get('interval', '')})")  # fmt: skip
+        if base.get("interval"):
+            line += f" (interval: {base['interval']})"
         line += "."
     return [line + "\n"]
 
