@@ -75,6 +75,12 @@ class EvaluationSettings(StrictModel):
         "set (equal normalized text, or a shared run of leakage_ngram words); needs test_path",
     )
     leakage_ngram: int = Field(13, ge=4, description="words in a shared run that counts as leakage")
+    seeds_baseline: bool = Field(
+        True,
+        description="train the same student on the seeds alone and on seeds + synthetic rows, "
+        "and report the uplift of the synthetic rows over the seeds alone (metrics.json "
+        "'seeds_baseline')",
+    )
     student: StudentSettings = Field(default_factory=StudentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 

@@ -142,7 +142,7 @@ def test_backend_down_stops_cleanly_and_keeps_finished_work(
         # Found by the preflight check, before the generate stage sends anything.
         port = proxy.url.removesuffix("/v1").rsplit(":", 1)[1]
         assert line == (f"error: llm.base_url '{proxy.url}' is not reachable (connection "
-                        f"refused by 127.0.0.1:{port}). Fix: start the server or correct "
+                        f"refused to 127.0.0.1:{port}). Fix: start the server or correct "
                         "llm.base_url (a dry run, `generate --dry-run`, needs no server)")  # fmt: skip
         rows = {r["key"]: r for r in ledger(tmp_path / "runs" / "r")}
         assert answered == {k for k, r in rows.items() if r["status"] == "ok"}  # kept

@@ -48,16 +48,19 @@ def test_best_values_and_markdown(two_runs: tuple[Path, Path]) -> None:
     assert cmp.best() == {"self_bleu_4": {0}, "self_bleu_5": {0}, "entity_entropy": {0}}
     md = cmp.to_markdown().splitlines()
     assert md[0] == (
-        "| Run | Mode | Size | Student acc. % ↑ | Student macro-F1 % ↑ | Gold acc. % | "
+        "| Run | Mode | Size | Student acc. % ↑ | Student macro-F1 % ↑ | Seeds-only acc. % | "
+        "Seeds + synth. acc. % ↑ | Uplift vs seeds, pts [95% CI] ↑ | Gold acc. % | "
         "Self-BLEU-4 ↓ | Self-BLEU-5 ↓ | Entity entropy ↑ | MAUVE ↑ | Label pres. % ↑ | "
         "Tokens | Wall time |"
     )
     assert md[2] == (
-        "| retricl_run | retricl | 16 | 82.5 ± 1.2 | 82.1 ± 1.1 | 90.0 | **0.210** | **0.150** "
+        "| retricl_run | retricl | 16 | 82.5 ± 1.2 | 82.1 ± 1.1 | 70.0 | 85.0 | +15.0 [+8.0, +22.0] "
+        "| 90.0 | **0.210** | **0.150** "
         "| **7.25** | 0.610 | 75.0 | 2,640 | 70 s |"
     )
     assert md[3] == (
-        "| fewgen_run | fewgen | 16 | n/a | n/a | n/a | 0.600 | 0.500 | 5.00 | 0.610 | 75.0 "
+        "| fewgen_run | fewgen | 16 | n/a | n/a | n/a | n/a | n/a | n/a | 0.600 | 0.500 | 5.00 "
+        "| 0.610 | 75.0 "
         "| 2,640 | 40 s |"
     )
     assert len(md) == 4
@@ -65,7 +68,7 @@ def test_best_values_and_markdown(two_runs: tuple[Path, Path]) -> None:
 
 def test_rich_table(two_runs: tuple[Path, Path]) -> None:
     table = compare_runs(list(two_runs)).to_rich_table()
-    assert len(table.columns) == 13 and table.row_count == 2
+    assert len(table.columns) == 16 and table.row_count == 2
     console = Console(width=250, record=True, color_system=None)
     console.print(table)
     text = console.export_text()

@@ -4,7 +4,9 @@
 labels=...) -> StudentReport``. Student kinds: ``embed_lr`` (default; frozen MiniLM
 embeddings + logistic regression), ``tfidf_lr`` and ``transformer`` (fine-tune an HF
 encoder with the paper's recipe). ``sample_like`` draws the gold reference's real training
-set. Importing this package does not import torch, transformers or scikit-learn.
+set; :func:`synthesizrr.distill.baselines.seeds_baseline` trains the same student on the
+seeds alone and on seeds + synthetic rows (the uplift a user decides on). Importing this
+package does not import torch, transformers or scikit-learn.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def _run_seed(
     y_test: np.ndarray,
     seed: int,
     progress: bool,
-) -> tuple[SeedScore, list[list[int]]]:
+) -> tuple[SeedScore, list[list[int]], np.ndarray]:
     t0 = time.perf_counter()
     student = make_student(settings, len(labs), progress=progress)
     student.fit(train_list, y_train, seed)
@@ -150,7 +150,7 @@ def _run_seed(
         "student %s seed %d: accuracy %.4f macro-F1 %.4f (%.1fs)", settings.kind, seed, acc, f1, dt
     )
     scored = SeedScore(seed=seed, accuracy=acc, macro_f1=f1, train_seconds=dt)
-    return scored, cm.astype(int).tolist()
+    return scored, cm.astype(int).tolist(), pred
 
 
 def train_and_evaluate(
@@ -162,8 +162,13 @@ def train_and_evaluate(
     *,
     labels: Sequence[str],
     progress: bool = False,
+    predictions: list[np.ndarray] | None = None,
 ) -> StudentReport:
-    """Train ``settings.kind`` once per seed; report mean/std accuracy and macro-F1."""
+    """Train ``settings.kind`` once per seed; report mean/std accuracy and macro-F1.
+
+    ``predictions``: if given, each training run's test predictions (label ids in the
+    order of ``labels``) are appended to it, for paired comparisons between students.
+    """
     labs = _check_labels(labels)
     _check_pair(train_texts, train_labels, "train")
     _check_pair(test_texts, test_labels, "test")
@@ -182,6 +187,8 @@ def train_and_evaluate(
                 settings, labs, train_list, y_train, test_list, y_test, seed, progress
             )
             per_seed.append(score_seed[0])
+            if predictions is not None:
+                predictions.append(score_seed[2])
             if not confusion:
                 confusion = score_seed[1]
     finally:

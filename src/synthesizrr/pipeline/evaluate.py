@@ -62,12 +62,18 @@ def score_dataset(
         result["student"] = {"skipped": "no evaluation.test_path"}
         return result
     labels_order = cfg.task.label_names
+    student_predictions: list[Any] = []
     if len(set(labels)) < 2:
         result["student"] = {"skipped": "fewer than 2 labels in the dataset"}
     else:
         report = train_and_evaluate(ev.student, texts, labels, test[0], test[1],
-                                    labels=labels_order, progress=ctx.progress)  # fmt: skip
+                                    labels=labels_order, progress=ctx.progress,
+                                    predictions=student_predictions)  # fmt: skip
         result["student"] = report.to_dict()
+    if ev.seeds_baseline:
+        result["seeds_baseline"] = seeds_baseline_result(
+            ctx, texts, labels, test, student_predictions
+        )
     if ev.gold:
         gold_texts, gold_labels = sample_like(
             train_texts, train_labels, dict(Counter(labels)), cfg.seed
@@ -100,6 +106,32 @@ def _at_size(
     return texts, labels, doc_ids, info
 
 
+def seeds_baseline_result(
+    ctx: StageContext,
+    texts: list[str],
+    labels: list[str],
+    test: tuple[list[str], list[str]],
+    student_predictions: list[Any],
+) -> dict[str, Any]:
+    """The same student on the run's seeds alone and on seeds + ``texts`` (the uplift)."""
+    from synthesizrr.distill.baselines import seeds_baseline
+
+    path = ctx.input("seeds", "seeds.parquet")
+    if not path.is_file():
+        return {"skipped": "no seeds stage output in this run folder (01_seeds/seeds.parquet)"}
+    seeds = read_parquet(path)
+    seed_texts = [str(t) for t in seeds.column("text").to_pylist()]
+    seed_labels = [str(x) for x in seeds.column("label").to_pylist()]
+    cfg = ctx.cfg
+    base = seeds_baseline(
+        cfg.evaluation.student, (seed_texts, seed_labels), (texts, labels), test,
+        labels=cfg.task.label_names, synthetic_predictions=student_predictions,
+        seed=cfg.seed, progress=ctx.progress,
+    )  # fmt: skip
+    log.info("seeds baseline: %s", base.verdict)
+    return base.to_dict()
+
+
 def run_evaluate(ctx: StageContext, out: Path) -> dict[str, Any]:
     table = read_parquet(ctx.input("refine", "dataset.parquet"))
     texts = [str(t) for t in table.column("text").to_pylist()]
@@ -114,6 +146,10 @@ def run_evaluate(ctx: StageContext, out: Path) -> dict[str, Any]:
         summary["student_accuracy"] = round(student["accuracy_mean"], 4)
     if "gold" in result:
         summary["gold_accuracy"] = round(result["gold"]["accuracy_mean"], 4)
+    base = result.get("seeds_baseline", {})
+    for key in ("seeds_only_accuracy", "seeds_plus_synthetic_accuracy", "uplift_vs_seeds_only"):
+        if base.get(key) is not None:
+            summary[key] = round(base[key], 4)
     for name in ("self_bleu", "entity_entropy", "mauve"):
         m = result["metrics"].get(name)
         if m and m.get("value") is not None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from synthesizrr.report import svg
 from synthesizrr.report.compare import Comparison, percent_pm
-from synthesizrr.report.rundata import Missing, RunData, number
+from synthesizrr.report.rundata import Missing, RunData, interval, number
 from synthesizrr.report.settings import ReportSettings
 
 
@@ -73,7 +73,7 @@ def overview(run: RunData, settings: ReportSettings) -> str:
     versions = run.manifest.get("versions")
     if isinstance(versions, dict) and versions:
         rows.append(("Versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
-    html = table([], rows, cls="kv")
+    html = seeds_baseline_panel(run) + table([], rows, cls="kv")
     student, gold = run.student("student"), run.student("gold")
     cards = [
         ("Student accuracy", _pm(student, "accuracy")),
@@ -83,7 +83,62 @@ def overview(run: RunData, settings: ReportSettings) -> str:
         ("Entity entropy ↑", fmt(run.metric_value("entity_entropy"), 2)),
         ("MAUVE ↑", fmt(run.metric_value("mauve"), 3)),
     ]
-    html += (
+    html += _cards(cards)
+    if run.problems:
+        html += "<p class='warn'>Problems reading this run: " + e("; ".join(run.problems)) + "</p>"
+    if run.warnings:
+        items = "".join(f"<li>{e(w)}</li>" for w in run.warnings)
+        html += f"<div class='warn'>Warnings:<ul>{items}</ul></div>"
+    return html
+
+
+def _verdict_class(base: dict[str, Any]) -> str:
+    ci = interval(base.get("uplift_vs_seeds_only_ci"))
+    if ci is not None and ci[0] > 0:
+        return "good"
+    if ci is not None and ci[1] < 0:
+        return "bad"
+    return "unclear"
+
+
+def seeds_baseline_panel(run: RunData) -> str:
+    """The number a user decides on: the student on seeds + synthetic rows vs the seeds alone."""
+    base = run.student("seeds_baseline")
+    head = "<h3>Does the synthetic data help? (the same student, trained on what you have)</h3>"
+    if isinstance(base, Missing):
+        return head + na(base)
+    so, sp = base.get("seeds_only"), base.get("seeds_plus_synthetic")
+    n_seeds = so.get("n_train") if isinstance(so, dict) else None
+    n_both = sp.get("n_train") if isinstance(sp, dict) else None
+    n_syn = n_both - n_seeds if isinstance(n_seeds, int) and isinstance(n_both, int) else None
+    ci = interval(base.get("uplift_vs_seeds_only_ci"))
+    ci_txt = f"95% CI {ci[0] * 100:+.1f} to {ci[1] * 100:+.1f} points" if ci else ""
+    up = number(base.get("uplift_vs_seeds_only"))
+    gold = run.student("gold")
+    cards = [
+        (f"Seeds only ({fmt(n_seeds)} real rows)", _acc(base.get("seeds_only_accuracy"))),
+        (f"Seeds + synthetic ({fmt(n_seeds)} + {fmt(n_syn)} rows)",
+         _acc(base.get("seeds_plus_synthetic_accuracy"))),
+        ("Uplift over seeds only", f"{up * 100:+.1f} points" if up is not None else "n/a"),
+        ("Synthetic only (the student)", _acc(base.get("synthetic_only_accuracy"))),
+        ("Gold (as many real rows)",
+         _acc(gold.get("accuracy_mean")) if isinstance(gold, dict) else "n/a"),
+    ]  # fmt: skip
+    return (
+        f'{head}<p class="verdict {_verdict_class(base)}">{e(base.get("verdict", ""))}</p>'
+        + _cards(cards)
+        + f'<p class="m">Accuracy on the real test set. {e(ci_txt)} '
+        f"({e(base.get('interval', ''))}).</p>"
+    )
+
+
+def _acc(v: Any) -> str:
+    n = number(v)
+    return f"{n * 100:.1f} %" if n is not None else "n/a"
+
+
+def _cards(cards: Sequence[tuple[str, str]]) -> str:
+    return (
         '<div class="cards">'
         + "".join(
             f'<div class="card"><div class="k">{e(k)}</div><div class="v">{e(v)}</div></div>'
@@ -91,12 +146,6 @@ def overview(run: RunData, settings: ReportSettings) -> str:
         )
         + "</div>"
     )
-    if run.problems:
-        html += "<p class='warn'>Problems reading this run: " + e("; ".join(run.problems)) + "</p>"
-    if run.warnings:
-        items = "".join(f"<li>{e(w)}</li>" for w in run.warnings)
-        html += f"<div class='warn'>Warnings:<ul>{items}</ul></div>"
-    return html
 
 
 def _pm(rep: dict[str, Any] | Missing, key: str) -> str:
