@@ -233,6 +233,7 @@ def test_estimate_counts_and_prices(tmp_path: Path) -> None:
         "prompts": 2,
         "cached": 0,
         "prompt_tokens": 10 + (2 + 4),
+        "evaluated_prompt_tokens": 10 + (2 + 4),
         "max_new_tokens": 30,
         "est_cost": round(16 / 1000 * 1.0 + 30 / 1000 * 2.0, 6),
         "tokenizer": "chars/4",
