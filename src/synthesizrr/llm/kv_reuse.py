@@ -72,15 +72,17 @@ class PrefixSlot:
 
 
 def split_tokens(tokenize: Any, text: str, sep: str = "\n\n") -> list[Segment]:
-    """``text`` tokenized as segments that end after each ``sep``, when tokenizing the pieces
-    one by one gives exactly the tokens of the whole text; else one segment (the tokens of
-    the whole text, so the prompt never changes)."""
+    """``text`` tokenized as segments split inside each ``sep`` (after its first character:
+    BPE pre-tokenizers cut a run of newlines before a word there), when tokenizing the
+    pieces one by one gives exactly the tokens of the whole text; else one segment (the
+    tokens of the whole text, so the prompt never changes)."""
     whole = tuple(tokenize(text))
-    pieces = [p + sep for p in text.split(sep)]
-    pieces[-1] = pieces[-1][: -len(sep)]
-    if len(pieces) == 1:
+    parts = text.split(sep)
+    if len(parts) == 1:
         return [whole]
-    segs = [tuple(tokenize(p)) for p in pieces if p]
+    head, tail = sep[:1], sep[1:]
+    pieces = [parts[0] + head, *(tail + p + head for p in parts[1:-1]), tail + parts[-1]]
+    segs = [tuple(tokenize(p)) for p in pieces]
     if tuple(t for s in segs for t in s) != whole:
         return [whole]
     return [s for s in segs if s]
