@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -152,7 +153,8 @@ def main() -> None:
         archive = subprocess.run(["git", "archive", args.base, "src"], cwd=REPO,
                                  capture_output=True, check=True).stdout  # fmt: skip
         subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
-        old_src, new_src = old_root / "src", REPO / "src"
+        old_src, new_src = old_root / "src", Path(tmp) / "new" / "src"
+        shutil.copytree(REPO / "src", new_src)  # a snapshot: edits during the run change nothing
         for mode in args.modes.split(","):
             pa, pb = Path(tmp) / f"{mode}.a.json", Path(tmp) / f"{mode}.b.json"
             pa.write_text(json.dumps(plan(mode, args.n, 1, seeds, docs)))

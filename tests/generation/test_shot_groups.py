@@ -77,3 +77,22 @@ def test_shot_groups_must_be_positive(tmp_path: Path, groups: int) -> None:
     cfg["generation"]["prompt"]["shot_groups"] = groups
     with pytest.raises(ConfigError, match="shot_groups"):
         load_config(make_project(tmp_path, cfg))
+
+
+def test_dry_run_counts_shared_prefixes_once(tmp_path: Path) -> None:
+    from reliability_kit import run_cli
+
+    estimates = {}
+    for groups in (1, 3):
+        cfg = base_config()
+        cfg["generation"]["prompt"] = {"mode": "retricl", "shots": 2, "shot_groups": groups}
+        root = tmp_path / f"g{groups}"
+        make_project(root, cfg)
+        proc = run_cli("generate", "cfg.yaml", "--dry-run", cwd=root, hooks=False)
+        assert proc.returncode == 0, proc.stderr
+        estimates[groups] = json.loads(proc.stdout[proc.stdout.index("{") :])
+    one, three = estimates[1], estimates[3]
+    assert (one["requests"], one["prompts"], three["prompts"]) == (12, 12, 12)
+    # Groups of 3 share their two shots: evaluated once per group, not once per prompt.
+    assert three["evaluated_prompt_tokens"] < one["evaluated_prompt_tokens"] <= one["prompt_tokens"]
+    assert three["evaluated_prompt_tokens"] < three["prompt_tokens"] * 0.6
