@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthesizrr.config import RunConfig, load_config
 from synthesizrr.pipeline.rundir import RunDir, read_parquet
 from synthesizrr.pipeline.runner import EventHook, execute
 from synthesizrr.pipeline.stages import STAGES
+
+if TYPE_CHECKING:
+    from synthesizrr.report.export import Exported
+    from synthesizrr.report.hub import Published
 
 __all__ = ["Run", "load_config", "open_run", "run"]
 
@@ -62,6 +66,32 @@ class Run:
     @property
     def dataset_path(self) -> Path:
         return self.path / "dataset"
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        private: bool = False,
+        dry_run: bool = False,
+        endpoint: str | None = None,
+        token: str | None = None,
+    ) -> Published:
+        """Upload the dataset (Parquet), its card, ``config.yaml``, ``manifest.json`` and
+        ``metrics.json`` to the Hub dataset repo ``repo_id`` in one commit.
+
+        The token defaults to ``HF_TOKEN`` or the Hub's login, the endpoint to ``HF_ENDPOINT``.
+        ``dry_run`` returns the planned files without any network call.
+        """
+        from synthesizrr.report.hub import publish
+
+        return publish(self.path, repo_id, private=private, dry_run=dry_run,
+                       endpoint=endpoint, token=token)  # fmt: skip
+
+    def export(self, out_dir: str | Path, fmt: str = "jsonl") -> Exported:
+        """Write the final dataset to ``out_dir`` as ``argilla``, ``jsonl``, ``parquet`` or ``csv``."""
+        from synthesizrr.report.export import export_run
+
+        return export_run(self.path, Path(out_dir), fmt)
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r})"

@@ -282,6 +282,53 @@ def demo_cmd(
         out.print(line)
 
 
+RunDirArg = Annotated[
+    Path, typer.Argument(help="a run directory (runs/<name>)", show_default=False)
+]
+
+
+@app.command("publish")
+def publish_cmd(
+    run_dir: RunDirArg,
+    repo_id: Annotated[str, typer.Option(help="Hub dataset repo ORG/NAME (created if missing)")],
+    private: Annotated[bool, typer.Option(help="create the repo as private")] = False,
+    dry_run: Annotated[bool, typer.Option(help="list the files, upload nothing")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Upload the dataset, its card, config, manifest and metrics to the Hugging Face Hub.
+
+    The token is HF_TOKEN or the Hub's own login (`hf auth login`); HF_ENDPOINT is honoured.
+    """
+    from synthesizrr.api import open_run
+
+    _setup_logging(verbose)
+    result = open_run(run_dir).push_to_hub(repo_id, private=private, dry_run=dry_run)
+    visibility = "private" if private else "public"
+    head = "would upload" if result.dry_run else "uploaded"
+    typer.echo(f"{head} {len(result.uploads)} files to datasets/{repo_id} ({visibility}):")
+    for u in result.uploads:
+        typer.echo(f"  {u.path_in_repo:<22} {u.size:>10} bytes  <- {u.source}")
+    if not result.dry_run:
+        typer.echo(f"commit {result.commit}: {result.url}")
+
+
+@app.command("export")
+def export_cmd(
+    run_dir: RunDirArg,
+    out_dir: Annotated[Path, typer.Argument(help="folder to write into", show_default=False)],
+    fmt: Annotated[
+        str, typer.Option("--format", help="argilla (rg.Dataset.from_disk), jsonl, parquet or csv")
+    ] = "jsonl",
+) -> None:
+    """Write the final dataset (with row ids and provenance) for Argilla review or as a file."""
+    from synthesizrr.api import open_run
+
+    result = open_run(run_dir).export(out_dir, fmt)
+    typer.echo(f"exported {result.rows} rows as {fmt}:")
+    for f in result.files:
+        typer.echo(f"  {f}")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

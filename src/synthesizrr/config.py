@@ -23,6 +23,7 @@ from synthesizrr.llm import LLMSettings
 from synthesizrr.metrics import MetricsSettings
 from synthesizrr.prompts import PromptMode, PromptSettings, TaskSettings
 from synthesizrr.refine import RefineSettings
+from synthesizrr.report.settings import CardSettings
 from synthesizrr.retrieval import RetrievalSettings
 
 
@@ -86,6 +87,7 @@ class RunConfig(StrictModel):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     refine: RefineSettings = Field(default_factory=RefineSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    card: CardSettings = Field(default_factory=CardSettings, description="dataset card metadata")
 
     @model_validator(mode="after")
     def _needs_corpus(self) -> RunConfig:

@@ -9,6 +9,7 @@ exits with ``error.exit_code``; users never see a traceback for their own mistak
     ├── InputDataError                  exit 3   seeds / corpus / test files
     ├── MissingDependencyError          exit 4   an optional extra is not installed
     ├── ModelNotAvailableError          exit 5   a model name cannot be loaded offline
+    │   └── HubError                    exit 5   the Hub is offline, unreachable or refused
     ├── BackendError                    exit 6   the LLM backend failed after retries
     │   └── BudgetExceededError         exit 7   max_cost / max_requests reached
     ├── RunDirError                     exit 8   run directory locked, read-only, foreign
@@ -53,6 +54,10 @@ class ModelNotAvailableError(SynthesizrrError):
     exit_code = 5
 
 
+class HubError(ModelNotAvailableError):
+    """The Hugging Face Hub is offline, unreachable, or refused a request (``publish``)."""
+
+
 class BackendError(SynthesizrrError):
     exit_code = 6
 
@@ -77,6 +82,7 @@ EXIT_CODES: dict[str, int] = {
         InputDataError,
         MissingDependencyError,
         ModelNotAvailableError,
+        HubError,
         BackendError,
         BudgetExceededError,
         RunDirError,

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from huggingface_hub import DatasetCard, DatasetCardData
 from report_fakes import LABELS, make_fake_run
 
 from synthesizrr.report import write_dataset_card
@@ -24,14 +27,31 @@ def test_card_front_matter_and_content(tmp_path: Path) -> None:
     out = write_dataset_card(run, run / "dataset" / "README.md")
     assert out == run / "dataset" / "README.md"
     text = out.read_text("utf-8")
-    fm = _front_matter(text)
-    assert fm["configs"] == [
-        {"config_name": "default", "data_files": [{"split": "train", "path": "train.parquet"}]}
-    ]
-    assert fm["task_categories"] == ["text-classification"]
-    assert fm["size_categories"] == ["n<1K"]
+    sha = hashlib.sha256((run / "dataset" / "train.parquet").read_bytes()).hexdigest()
+    # The Hub's own card parser reads every convention key.
+    card = DatasetCard.load(out)
+    assert isinstance(card.data, DatasetCardData)
+    data = card.data
+    assert data.task_categories == ["text-classification"]
+    assert data.task_ids == ["multi-class-classification"]
+    assert data.size_categories == ["n<1K"]
+    assert data.language == ["en"]
+    assert data.license is None  # unset by default; the body says so
+    assert data.annotations_creators == ["machine-generated"]
+    assert data.language_creators == ["machine-generated"]
+    assert data.source_datasets == ["data/seeds.csv", "data/corpus.jsonl"]
+    assert data.pretty_name == "fake_retricl (synthetic, SynthesizRR)"
+    assert data.tags == ["synthetic", "synthesizrr", "retricl"]
+    assert data.configs == [
+        {"config_name": "default", "data_files": [{"split": "train", "path": "train.parquet"}],
+         "description": f"fake_retricl: 16 rows, train.parquet sha256 {sha}"}
+    ]  # fmt: skip
+    assert _front_matter(text) == data.to_dict()
+    assert card.text.startswith("\n# fake_retricl: a synthetic text-classification dataset\n")
+    assert "- License: not set. Set `card.license` in the config" in text
     # task, teacher, sizes, metrics, provenance, columns
     assert "- Name: ag_news" in text
+    assert "passages retrieved from an unlabeled corpus were rewritten by the teacher" in text
     assert "**smollm2-135m-instruct**" in text
     for lab in LABELS:
         assert f"| {lab} | news about {lab.lower()} | 4 |" in text
@@ -42,6 +62,17 @@ def test_card_front_matter_and_content(tmp_path: Path) -> None:
     assert "- Corpus: data/corpus.jsonl" in text
     assert "- Generation: 22 planned, 20 kept, 2 dropped, 0 failed, 2640 tokens" in text
     assert "- Refinement: 20 input, 16 kept, 4 removed" in text
+    assert "- Seeds: data/seeds.csv (2 per label asked, 8 drawn)" in text
+    assert ("- student: accuracy 82.5 ± 1.2, macro-F1 82.1 ± 1.1; trained on 16 synthetic rows, "
+            "tested on 40 real rows (`student:tfidf_logreg|seeds:2`)") in text  # fmt: skip
+    assert ("- gold: accuracy 90.0 ± 0.0, macro-F1 82.1 ± 1.1; trained on 16 real rows, "
+            "tested on 40 real rows (`student:tfidf_logreg|seeds:2`)") in text  # fmt: skip
+    assert "- self_bleu: `self_bleu|n:1-5|smooth:method1`" in text
+    assert "- mauve: `mauve|features:minilm`" in text
+    assert ("- Label preservation: 75.0% of rows were classified as their intended label by an "
+            "oracle trained on real data (`oracle:tfidf_logreg`); the other 25.0% may not fit "
+            "their label.") in text  # fmt: skip
+    assert "- Teacher size: the teacher here is `smollm2-135m-instruct`. The paper's" in text
     columns = pq.read_schema(run / "dataset" / "train.parquet").names
     for col in columns:
         assert f"| `{col}` |" in text
@@ -56,6 +87,9 @@ def test_card_without_metrics_or_dataset(tmp_path: Path) -> None:
     assert "## Metrics\n\nnot available (07_evaluate/metrics.json is missing)" in text
     assert "- Corpus: none (no retrieval)" in text
     assert "- Retriever: none" in text
+    assert ("(prompt mode `fewgen`): the teacher wrote new examples of each label from a few real "
+            "seed examples in the prompt (no retrieval; the FewGen baseline), then filtered.") in text  # fmt: skip
+    assert "- Label preservation: not measured; some texts may not fit their label." in text
 
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -82,3 +116,16 @@ def test_dataset_loads_with_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert from_folder["train"]["text"] == [r["text"] for r in expected]
     assert from_json["train"]["label"] == [r["label"] for r in expected]
     assert from_folder["train"][0]["shot_ids"] == expected[0]["shot_ids"]
+
+
+def test_card_license_and_sources_from_config(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text("utf-8"))
+    manifest["config"]["card"] = {"license": "cc-by-4.0", "language": ["en", "de"],
+                                  "source_datasets": ["fancyzhx/ag_news"]}  # fmt: skip
+    (run / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    out = write_dataset_card(run, run / "dataset" / "README.md")
+    data = DatasetCard.load(out).data
+    assert (data.license, data.language, data.source_datasets) == (
+        "cc-by-4.0", ["en", "de"], ["fancyzhx/ag_news"])  # fmt: skip
+    assert "- License: `cc-by-4.0` (from `card.license` in the config)" in out.read_text("utf-8")

@@ -233,6 +233,10 @@ def _run_evaluate(ctx: StageContext, out: Path) -> dict[str, Any]:
     return run_evaluate(ctx, out)
 
 
+def _report_settings(cfg: RunConfig) -> Any:
+    return {"v": 1, "card": cfg.card.model_dump(mode="json")}
+
+
 def _run_report(ctx: StageContext, out: Path) -> dict[str, Any]:
     from synthesizrr.pipeline.publish import run_publish
 
@@ -254,7 +258,7 @@ STAGE_LIST: list[Stage] = [
           description="deduplicate, cartography filter, resample"),
     Stage("evaluate", "07_evaluate", ("refine",), _evaluate_settings, _run_evaluate,
           description="metrics, student and gold reference on real data"),
-    Stage("report", "08_report", ("refine", "evaluate"), lambda cfg: {"v": 1}, _run_report,
+    Stage("report", "08_report", ("refine", "evaluate"), _report_settings, _run_report,
           description="dataset files, dataset card and report.html"),
 ]  # fmt: skip
 STAGES: dict[str, Stage] = {s.name: s for s in STAGE_LIST}

@@ -26,3 +26,19 @@ class ReportSettings(StrictModel):
     examples_per_reason: int = Field(
         default=2, ge=0, le=20, description="examples shown per drop/removal reason"
     )
+
+
+class CardSettings(StrictModel):
+    """Metadata of the dataset card (``dataset/README.md``) beyond what the run records."""
+
+    license: str | None = Field(
+        default=None,
+        description="Hub license id of the dataset (e.g. cc-by-4.0); unset: the card says so",
+    )
+    language: list[str] = Field(
+        default_factory=lambda: ["en"], min_length=1, description="ISO 639-1 codes of the texts"
+    )
+    pretty_name: str | None = Field(default=None, description="default: '<name> (synthetic, ...)'")
+    source_datasets: list[str] | None = Field(
+        default=None, description="Hub ids of the sources; default: the seed and corpus paths"
+    )
