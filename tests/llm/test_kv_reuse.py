@@ -28,10 +28,19 @@ def test_split_tokens_keeps_the_whole_tokenization_when_pieces_differ() -> None:
     assert split_tokens(merging, "a\n\nb") == [(-1,)]
 
 
+class FakeContext:
+    def __init__(self, can_cut: bool) -> None:
+        self.can_cut = can_cut
+
+    def kv_cache_seq_rm(self, seq_id: int, p0: int, p1: int) -> bool:
+        return self.can_cut
+
+
 class FakeLlama:
-    def __init__(self) -> None:
+    def __init__(self, can_cut: bool = True) -> None:
         self.n_tokens = 0
         self.decoded: list[list[int]] = []
+        self._ctx = FakeContext(can_cut)
 
     def reset(self) -> None:
         self.n_tokens = 0
@@ -65,3 +74,10 @@ def test_a_failed_evaluation_forgets_the_held_state() -> None:
     with pytest.raises(RuntimeError):
         slot.prefill([(1,), (3,)])
     assert slot.held == []
+
+
+def test_a_state_that_cannot_be_cut_is_evaluated_whole() -> None:
+    llm = FakeLlama(can_cut=False)  # recurrent models keep no per-position KV
+    slot = PrefixSlot(llm)
+    slot.prefill([(1, 2), (3,)])
+    assert slot.prefill([(1, 2), (4,)]) == 3 and llm.decoded[-2:] == [[1, 2], [4]]

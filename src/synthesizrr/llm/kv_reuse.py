@@ -53,6 +53,8 @@ class PrefixSlot:
             keep += 1
         llm = self.llm
         n_keep = sum(len(s) for s in segments[:keep])
+        if n_keep and not llm._ctx.kv_cache_seq_rm(-1, n_keep, -1):
+            keep = n_keep = 0  # a recurrent model cannot cut its state: evaluate it all
         if n_keep == 0:
             llm.reset()
         llm.n_tokens = n_keep  # eval() drops the KV cells from here on
