@@ -101,11 +101,13 @@ def plan(mode: str, n: int, groups: int, seeds: Any, docs: list[str]) -> dict[st
     return {"prompt": settings, "max_new_tokens": 80, "rows": rows}
 
 
-def measure(worker_src: Path, plan_path: Path, path: str, threads: int) -> dict[str, Any]:
+def measure(
+    worker_src: Path, plan_path: Path, path: str, threads: int, fresh: bool = False
+) -> dict[str, Any]:
     out = plan_path.with_suffix(f".{path}.{time.monotonic_ns()}.json")
     env = {**os.environ, "PYTHONPATH": str(worker_src), "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, str(HERE / "speedup_worker.py"), str(plan_path), str(out),
-           "--path", path, "--threads", str(threads)]  # fmt: skip
+           "--path", path, "--threads", str(threads), *(["--fresh"] if fresh else [])]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{path} worker failed:\n{proc.stderr[-2000:]}")
@@ -143,6 +145,11 @@ def main() -> None:
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=1, help="A-B-B-A blocks per mode")
+    ap.add_argument(
+        "--check-reuse",
+        action="store_true",
+        help="also run the new path once keeping no prefix and count the texts that differ",
+    )
     args = ap.parse_args()
     t_start, load_start = time.time(), os.getloadavg()[0]
     seeds, docs = load_inputs()
@@ -168,6 +175,18 @@ def main() -> None:
                 runs_a.append(measure(old_src, pa, "old", args.threads))
                 print(mode, summarize(runs_a, runs_b), file=sys.stderr, flush=True)
             results[mode] = summarize(runs_a, runs_b)
+            if args.check_reuse:
+                fresh = measure(new_src, pb, "new", args.threads, fresh=True)
+                results[mode]["reuse_check"] = {
+                    "texts": len(fresh["texts"]),
+                    "changed_by_kept_prefix": sum(
+                        x != y for x, y in zip(fresh["texts"], runs_b[0]["texts"], strict=True)
+                    ),
+                    "fresh_evaluated_prompt_tokens_per_request": round(
+                        fresh["evaluated_prompt_tokens"] / fresh["requests"], 1
+                    ),
+                    "fresh_examples_per_s": fresh["examples_per_s"],
+                }
             save(args, results, t_start, load_start)  # after every mode: partial runs count
 
 

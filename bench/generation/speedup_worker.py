@@ -4,7 +4,7 @@ Run with the ``src`` of the path under test first on ``PYTHONPATH`` (this commit
 previous commit's from ``git archive``); it uses only what both have: ``render``,
 ``LLMRequest``, the ``llamacpp`` backend, ``run_requests`` and ``parse_completion``.
 
-    python speedup_worker.py PLAN.json OUT.json --path new|old --threads 1 --n-ctx 4096
+    python speedup_worker.py PLAN.json OUT.json --path new|old [--fresh] --threads 1 --n-ctx 4096
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ def main() -> None:
     ap.add_argument("--path", choices=["new", "old"], required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n-ctx", type=int, default=4096)
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="new path: keep no prefix (every prompt evaluated whole)",
+    )
     args = ap.parse_args()
     plan = json.loads(args.plan.read_text())
 
@@ -95,6 +100,15 @@ def main() -> None:
             counter["prompt_phase"] = True
 
     llm.eval, llm.sample, llm.create_completion = eval_, sample_, complete_
+    if args.fresh:
+        slot = backend._slot  # type: ignore[attr-defined]
+        real_prefill = slot.prefill
+
+        def prefill_(segments: Any) -> int:
+            slot.forget()
+            return int(real_prefill(segments))
+
+        slot.prefill = prefill_
     prompts = [list(backend.prompt_tokens(r)) for r in sent]  # type: ignore[attr-defined]
 
     with tempfile.TemporaryDirectory() as d:

@@ -159,7 +159,7 @@ def test_llamacpp_kept_prefix_gives_the_text_of_a_fresh_prompt() -> None:
     segments = backend.prompt_segments(b)  # type: ignore[attr-defined]
     seg_a = backend.prompt_segments(a)  # type: ignore[attr-defined]
     n_shared = next(i for i, (x, y) in enumerate(zip(seg_a, segments, strict=False)) if x != y)
-    assert n_shared == 3  # system + the shot document, the shot instruction, its answer
+    assert n_shared == 4  # the template's opening, the shot document and instruction, its answer
     shared = sum(len(s) for s in segments[:n_shared])
     # b after a: only what follows the shared shot messages was evaluated.
     assert slot.evaluated_tokens - kept == sum(len(s) for s in segments) - shared

@@ -177,9 +177,8 @@ class LlamaCppBackend(LLMBackend):
         an end-of-turn string inside a corpus document into a real end of turn. We render
         the GGUF's chat template around placeholders instead, tokenize the template's
         markup with ``special=True`` and each content with ``special=False``. Segments are
-        the markup before a message plus its first paragraph, then its other paragraphs
-        (where tokenizing them apart gives the same tokens), the last one also the markup
-        that opens the answer; :class:`~synthesizrr.llm.kv_reuse.PrefixSlot` keeps the KV of
+        the template's opening, then each message's paragraphs (where tokenizing them apart
+        gives the same tokens), its last paragraph with the markup that follows it; :class:`~synthesizrr.llm.kv_reuse.PrefixSlot` keeps the KV of
         the segments a request shares with the one before it.
         """
         llm = self._llm
@@ -221,12 +220,13 @@ class LlamaCppBackend(LLMBackend):
                 else []
             )
 
-        segments: list[Segment] = []
+        # The template's opening (system turn, first role header) is a segment of its own,
+        # shared by every prompt; the markup after a message closes that message's segment.
+        segments: list[Segment] = [tuple(markup(parts[0]))]
         for k, index in enumerate(order):
             pieces = split_tokens(literal, req.messages[index].content)
-            segments += [tuple(markup(parts[2 * k])) + pieces[0], *pieces[1:]]
-        segments[-1] += tuple(markup(parts[-1]))
-        return segments
+            segments += [*pieces[:-1], pieces[-1] + tuple(markup(parts[2 * k + 2]))]
+        return [seg for seg in segments if seg]
 
     def count_tokens(self, text: str) -> int:
         if not text:
