@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -9,21 +10,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from synthesizrr.console import make_console, route_library_output_to_stderr, write_plain
 from synthesizrr.errors import SynthesizrrError
+from synthesizrr.interrupt import EXIT_CODE, InterruptGuard
+from synthesizrr.overrides import parse_overrides
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Turn a few labeled examples, an unlabeled corpus and an LLM into a diverse labeled "
-    "dataset (SynthesizRR), distill it into a student and measure it.",
 )
-out = Console()
-err = Console(stderr=True)
+out = make_console()
+err = make_console(stderr=True)
+guard = InterruptGuard()
 
-ConfigArg = Annotated[Path, typer.Argument(help="the run's YAML config", show_default=False)]
+ConfigArg = Annotated[
+    Path, typer.Argument(metavar="CONFIG", help="the run's YAML config", show_default=False)
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="override a config field, e.g. --set generation.per_label=10"),
@@ -40,16 +44,28 @@ RayOpt = Annotated[
 ]
 
 
-def _overrides(pairs: list[str] | None) -> dict[str, Any]:
-    import yaml
+def _version(value: bool) -> None:
+    if value:
+        from synthesizrr import __version__
 
-    result: dict[str, Any] = {}
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise SynthesizrrError(f"--set '{pair}' is not KEY=VALUE.", fix="write --set a.b=value")
-        key, value = pair.split("=", 1)
-        result[key.strip()] = yaml.safe_load(value)
-    return result
+        write_plain(f"synthesizrr {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Turn a few labeled examples, an unlabeled corpus and an LLM into a diverse labeled
+    dataset (SynthesizRR), distill it into a student and measure it."""
+
+
+def _progress(quiet: bool) -> bool:
+    """Progress bars only on a terminal: in a log file they are noise."""
+    return not quiet and err.is_terminal
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -62,6 +78,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _event(stage: str, status: str, summary: dict[str, Any]) -> None:
+    guard.on_stage(stage, status)
     if status == "running":
         err.print(f"[bold]▶ {stage}[/] ...")
         return
@@ -86,11 +103,11 @@ def _run(
     from synthesizrr.config import load_config
 
     _setup_logging(verbose)
-    overrides = _overrides(sets)
+    overrides = parse_overrides(sets)
     if ray_address:
         overrides.update(executor="ray", ray_address=ray_address)
     cfg = load_config(config, overrides)
-    return run(cfg, progress=not quiet, on_event=_event, **kw)
+    return run(cfg, progress=_progress(quiet), on_event=_event, **kw)
 
 
 def _print_result(handle: Any) -> None:
@@ -166,7 +183,7 @@ def generate_cmd(
     handle = _run(config, sets, quiet, verbose, ray_address, until="generate", dry_run=dry_run,
                   retry_failed=retry_failed, force=["generate"] if force else [])  # fmt: skip
     if dry_run:
-        out.print_json(json.dumps(handle.extras.get("estimate", {})))
+        write_plain(json.dumps(handle.extras.get("estimate", {}), indent=2))
     else:
         out.print(f"run directory: {handle.path}")
 
@@ -194,8 +211,8 @@ def evaluate_cmd(
     from synthesizrr.pipeline.score import score_file
 
     _setup_logging(verbose)
-    cfg = load_config(config, _overrides(sets))
-    result = score_file(cfg, dataset, progress=not quiet)
+    cfg = load_config(config, parse_overrides(sets))
+    result = score_file(cfg, dataset, progress=_progress(quiet))
     text = json.dumps(result, indent=2, default=str)
     if output:
         from synthesizrr.pipeline.rundir import atomic_write_text
@@ -203,7 +220,7 @@ def evaluate_cmd(
         atomic_write_text(output, text + "\n")
         out.print(f"scores: {output}")
     else:
-        out.print_json(text)
+        write_plain(text)
 
 
 @app.command("show")
@@ -217,7 +234,7 @@ def show_cmd(
     from synthesizrr.pipeline.inspect import show_seed
 
     cfg = load_config(config)
-    show_seed(cfg, seed_id, limit=limit, console=out)
+    show_seed(cfg, seed_id, limit=limit, console=out, config=str(config))
 
 
 @app.command("compare")
@@ -234,17 +251,19 @@ def compare_cmd(
                                    fix="pass folders under runs/")  # fmt: skip
     comparison = compare_runs(runs)
     if markdown:
-        out.print(comparison.to_markdown())
+        write_plain(comparison.to_markdown())
     else:
         out.print(comparison.to_rich_table())
 
 
 @app.command("validate")
 def validate_cmd(config: ConfigArg) -> None:
-    """Check a config and print it with every default filled in."""
-    from synthesizrr.config import dump_config, load_config
+    """Check a config and print it with every default filled in and absolute paths
+    (the output runs as it is: `validate CONFIG > full.yaml`)."""
+    from synthesizrr.config import load_config
+    from synthesizrr.config_export import dump_portable
 
-    out.print(dump_config(load_config(config)), highlight=False)
+    write_plain(dump_portable(load_config(config)))
 
 
 @app.command("presets")
@@ -271,7 +290,7 @@ def demo_cmd(
 
     _setup_logging(verbose)
     cfg = demo_config(run_dir)
-    handle = run(cfg, progress=not quiet, on_event=_event)
+    handle = run(cfg, progress=_progress(quiet), on_event=_event)
     _print_result(handle)
     m = handle.metrics
     st, gold = m.get("student", {}), m.get("gold", {})
@@ -329,26 +348,50 @@ def export_cmd(
         typer.echo(f"  {f}")
 
 
-def main() -> None:
-    try:
-        app(standalone_mode=False)
-    except SynthesizrrError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted; finished work is kept, run the same command to resume")
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the like
-        import click
+def _framework_errors() -> tuple[tuple[Any, ...], tuple[type[BaseException], ...]]:
+    """Usage-error and abort classes of click and of the copy of click that typer vendors
+    as ``typer._click`` (typer 0.29 raises its own copies, so pyproject pins typer's minor
+    version). The usage errors are click's ``ClickException`` (``show()``, ``exit_code``)."""
+    usage: list[Any] = []
+    abort: list[type[BaseException]] = [typer.Abort]
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        usage.append(module.ClickException)
+        abort += [module.Abort] if hasattr(module, "Abort") else []
+    return tuple(usage), tuple(abort)
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+
+def main() -> None:
+    """The ``synthesizrr`` console script."""
+    guard.install()
+    route_library_output_to_stderr()
+    usage_errors, aborts = _framework_errors()
+    try:
+        code = app(standalone_mode=False)
+    except KeyboardInterrupt:
+        guard.exit_now()
+    except SynthesizrrError as exc:
+        if guard.interrupted:
+            guard.exit_now()
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(exc.exit_code)
+    except usage_errors as exc:  # bad option, unknown command, bare `synthesizrr` (help)
+        exc.show()
+        sys.exit(exc.exit_code)
+    except aborts:
+        sys.exit(1)
+    except BaseException:
+        if guard.interrupted:
+            guard.exit_now()
         raise
+    # typer turns Ctrl-C into a returned 130; an interrupt also leaves worker threads
+    # that must not hold the exit up.
+    if guard.interrupted or code == EXIT_CODE:
+        guard.exit_now()
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from synthesizrr.executors.ray_settings import RaySettings
 from synthesizrr.generation.engine import EngineSettings
 from synthesizrr.llm import LLMSettings
 from synthesizrr.metrics import MetricsSettings
+from synthesizrr.overrides import apply_overrides
 from synthesizrr.prompts import PromptMode, PromptSettings, TaskSettings
 from synthesizrr.refine import RefineSettings
 from synthesizrr.report.settings import CardSettings
@@ -172,7 +173,7 @@ def format_validation_error(exc: ValidationError, source: str, model: type[Stric
                 f"{source}: {path}: unknown key.{hint} Valid keys here: {', '.join(allowed)}."
             )
         elif kind == "missing":
-            lines.append(f"{source}: {path}: required field is missing. Fix: add '{loc[-1]}:'.")
+            lines.append(f"{source}: {path}: required field is missing.")
         else:
             msg = err["msg"].removeprefix("Value error, ")
             got = err.get("input")
@@ -184,6 +185,11 @@ def format_validation_error(exc: ValidationError, source: str, model: type[Stric
 def config_from_dict(
     data: Any, *, source: str = "<config>", base_dir: Path | None = None
 ) -> RunConfig:
+    if data is None:
+        raise ConfigError(
+            f"{source}: the config is empty; it must be a YAML mapping of sections.",
+            fix="start from examples/ag_news.yaml",
+        )
     if not isinstance(data, dict):
         raise ConfigError(
             f"{source}: the config must be a YAML mapping of sections, got {type(data).__name__}.",
@@ -192,10 +198,12 @@ def config_from_dict(
     try:
         cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            format_validation_error(exc, source, RunConfig),
-            fix="see `synthesizrr validate --help` and examples/",
-        ) from None
+        missing = [e["loc"][-1] for e in exc.errors() if e["type"] == "missing"]
+        fix = "see `synthesizrr validate --help` and examples/"
+        if missing and len(missing) == len(exc.errors()):
+            keys = ", ".join(f"'{m}:'" for m in missing)
+            fix = f"add {keys} (see examples/ag_news.yaml)"
+        raise ConfigError(format_validation_error(exc, source, RunConfig), fix=fix) from None
     cfg._base_dir = (base_dir or Path(".")).resolve()
     return cfg
 
@@ -216,17 +224,8 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
         raise ConfigError(
             f"{p}:{where}: invalid YAML: {problem}.", fix="fix the YAML syntax"
         ) from None
-    for dotted, value in (overrides or {}).items():
-        _set_dotted(data, dotted, value)
+    apply_overrides(data, overrides or {})
     return config_from_dict(data, source=str(p), base_dir=p.parent)
-
-
-def _set_dotted(data: Any, dotted: str, value: Any) -> None:
-    keys = dotted.split(".")
-    cur = data
-    for k in keys[:-1]:
-        cur = cur.setdefault(k, {})
-    cur[keys[-1]] = value
 
 
 def dump_config(cfg: RunConfig) -> str:

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from synthesizrr.errors import ConfigError, ModelNotAvailableError, require
+from synthesizrr.hub import check_hub_model, sentence_transformers_ids
 from synthesizrr.models import EMBEDDED_EMBEDDERS, resolve_embedder_path
 
 log = logging.getLogger(__name__)
@@ -140,13 +141,19 @@ class Embedder(BaseEmbedder):
     def __init__(self, name: str, backend: str = "torch") -> None:
         self.name = name
         self.backend = backend
+        cache_only = False
+        if name not in EMBEDDED_EMBEDDERS:  # fail in seconds, not after a minute of retries
+            ids = sentence_transformers_ids(name)
+            cache_only = check_hub_model(name, repo_ids=ids, what="Embedding model")
         st = require("sentence_transformers", "embed", "Sentence embeddings")
         path = resolve_embedder_path(name)
         if name in EMBEDDED_EMBEDDERS:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             with _quiet_transformers():
-                self._model: Any = st.SentenceTransformer(path, device="cpu")
+                self._model: Any = st.SentenceTransformer(
+                    path, device="cpu", local_files_only=cache_only
+                )
         except Exception as exc:  # hub unreachable, unknown name, bad folder
             raise ModelNotAvailableError(
                 f"Embedding model '{name}' could not be loaded ({type(exc).__name__}: {exc}).",

@@ -14,6 +14,9 @@ exits with ``error.exit_code``; users never see a traceback for their own mistak
     │   └── BudgetExceededError         exit 7   max_cost / max_requests reached
     ├── RunDirError                     exit 8   run directory locked, read-only, foreign
     └── StageError                      exit 9   a stage failed for another reason
+
+Usage errors (unknown command or option) exit 2 and Ctrl-C exits 130
+(:mod:`synthesizrr.interrupt`).
 """
 
 from __future__ import annotations

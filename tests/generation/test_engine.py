@@ -119,7 +119,7 @@ def test_max_requests_stops_cleanly_and_resumes(tmp_path: Path) -> None:
     outcomes = info.value.outcomes  # type: ignore[attr-defined]
     assert [o.response is not None for o in outcomes] == [True] * 4
     assert "max_requests=4 reached" in str(info.value)
-    assert "2 distinct requests not sent" in str(info.value)
+    assert "; 4 of 6 requests answered, 0 failed, 2 not sent." in str(info.value)
     with RequestCache(cache) as c:
         assert c.counts() == {"ok": 4}
     # Same budget again: nothing new is sent (the cache counts toward the budget).
@@ -177,6 +177,24 @@ def test_abort_after_consecutive_failures(tmp_path: Path) -> None:
     assert not isinstance(info.value, BudgetExceededError)
     assert len(fake.history) == 3
     assert len(info.value.outcomes) == 3  # type: ignore[attr-defined]
+
+
+def test_abort_message_counts_answered_failed_and_not_sent(tmp_path: Path) -> None:
+    def down(r: LLMRequest) -> str:
+        if r.messages[0].content == "q0":  # type: ignore[index]
+            return "the one answer that came back"
+        raise BackendError("connection refused", fix="start the server")
+
+    cache = tmp_path / "c.sqlite"
+    with pytest.raises(BackendError) as info:
+        run_requests(FakeLLM(down, concurrency=1), [req(f"q{i}") for i in range(10)],
+                     cache_path=cache, settings=EngineSettings(abort_after_failures=3))  # fmt: skip
+    assert str(info.value) == (  # one Fix:, the backend's in lower case
+        "3 requests in a row failed (last error: connection refused (fix: start the server)); "
+        "1 of 10 requests "
+        f"answered, 3 failed, 6 not sent. Finished responses are kept in {cache}. Fix: check "
+        "the backend (server up? model name? key?) and rerun; finished responses are cached"
+    )
 
 
 def test_run_requests_inside_running_loop(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 * Backend ``slowfake``: the deterministic :class:`~synthesizrr.testing.FakeLLM` that sleeps
   ``SYNTH_DELAY_S`` seconds per request and appends ``start KEY`` / ``done KEY`` lines to
   ``SYNTH_SEND_LOG``, so tests count what was sent across processes; while the file
-  ``SYNTH_PAUSE_FILE`` exists, requests wait before answering.
+  ``SYNTH_PAUSE_FILE`` exists, requests wait before answering. ``SYNTH_BLOCK_S``: each
+  request first blocks a worker thread that long, as a llama.cpp call does.
 * ``SYNTH_HANG=<point>``: at that point the process writes ``SYNTH_HANG_MARKER`` and sleeps
   until the test kills it with SIGKILL. Points:
 
@@ -34,6 +35,7 @@ MARKER = os.environ.get("SYNTH_HANG_MARKER", "")
 SEND_LOG = os.environ.get("SYNTH_SEND_LOG", "")
 DELAY_S = float(os.environ.get("SYNTH_DELAY_S", "0"))
 PAUSE = os.environ.get("SYNTH_PAUSE_FILE", "")  # requests wait while this file exists
+BLOCK_S = float(os.environ.get("SYNTH_BLOCK_S", "0"))
 _state = {"hanging": False, "sent": 0, "writes": {}}
 
 
@@ -59,6 +61,9 @@ class SlowFake(FakeLLM):
             await asyncio.sleep(3600)
         if DELAY_S:
             await asyncio.sleep(DELAY_S)
+        if BLOCK_S:
+            _log(f"blocking {key}")
+            await asyncio.to_thread(time.sleep, BLOCK_S)
         while PAUSE and Path(PAUSE).exists():
             await asyncio.sleep(0.05)
         while _state["hanging"]:  # never answer once the kill point is reached

@@ -23,6 +23,7 @@ def read_labeled(
     text_field: str = "text",
     label_field: str = "label",
     extra_fields: Sequence[str] = (),
+    setting: str = "labeled file",
 ) -> Any:
     """A labeled CSV / JSON Lines / Parquet file (plain or gzip) as a ``pyarrow.Table``.
 
@@ -30,6 +31,7 @@ def read_labeled(
     ``extra_fields`` (strings or null), and ``line``: the 1-based line (JSON Lines) or data
     row (CSV, Parquet) each example came from. A file, glob or folder is accepted; rows of
     several files are concatenated in file order and ``line`` restarts in each file.
+    ``setting`` names the config field the path came from in errors (``seeds.path``).
     """
     import pyarrow as pa
 
@@ -37,7 +39,7 @@ def read_labeled(
     columns: dict[str, list[Any]] = {"text": [], "label": [], "line": []}
     for name in extra_fields:
         columns[name] = []
-    for file in resolve_files(path, base_dir=base_dir, what="labeled file"):
+    for file in resolve_files(path, base_dir=base_dir, what=setting):
         fmt = detect_format(file)
         header = columns_of(file, fmt)
         if header is not None:
@@ -83,7 +85,7 @@ def read_labeled(
                 columns[name].append(None if value is None else str(value))
     if not columns["text"]:
         raise InputDataError(
-            f"The labeled file '{path}' has no examples.",
+            f"{setting} '{path}' has no examples.",
             fix="check the path; the file must have a header and at least one row",
         )
     types = {"text": pa.string(), "label": pa.string(), "line": pa.int64()}

@@ -3,7 +3,7 @@
 A *source* is one file, a glob (``data/*.jsonl.gz``) or a folder (every readable file in
 it, sorted by name). Files are read one record at a time (Parquet one record batch at a
 time), so memory does not grow with the size of the corpus. Gzip is detected from the
-file's first bytes, not from its name.
+file's first bytes; a file named ``.gz`` that is not gzip is an error.
 
 Every problem a user can cause raises :class:`~synthesizrr.errors.InputDataError` naming
 the file, the line or row, the field, and the fix.
@@ -18,7 +18,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -98,6 +98,14 @@ def _open_binary(path: Path) -> IO[bytes]:
     head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     if head == _GZIP_MAGIC:
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if path.suffix.lower() == ".gz":
+        first = raw.peek(8)[:8]
+        raw.close()
+        raise InputDataError(
+            f"'{path}' is named .gz but is not gzip (a gzip file starts with bytes 1f 8b; "
+            f"this one starts with {first.hex(' ') or 'nothing: it is empty'}).",
+            fix="compress it with gzip, or remove .gz from its name if it is plain text",
+        )
     return raw
 
 
@@ -171,6 +179,7 @@ def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
             reader = csv.DictReader(text, delimiter=delimiter)
             try:
+                _check_delimiter(path, reader.fieldnames or [], delimiter)
                 for row_no, row in enumerate(reader, start=1):
                     if None in row:
                         raise InputDataError(
@@ -194,6 +203,24 @@ def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             f"'{path}' could not be read ({type(exc).__name__}: {exc}).",
             fix="check that the file is complete and not corrupted",
         ) from exc
+
+
+_OTHER_DELIMITERS = {";": "semicolon", "|": "pipe", "\t": "tab", ",": "comma"}
+
+
+def _check_delimiter(path: Path, header: Sequence[str], delimiter: str) -> None:
+    """A header read as one column that holds another delimiter: the file uses that one."""
+    if len(header) != 1:
+        return
+    for other, name in _OTHER_DELIMITERS.items():
+        if other != delimiter and other in header[0]:
+            expected = "tab" if delimiter == "\t" else "comma"
+            raise InputDataError(
+                f"'{path}' looks {name}-delimited ('{other}'): its header {header[0][:80]!r} "
+                f"reads as one column with {expected} as the delimiter.",
+                fix="save it comma-separated as .csv (or tab-separated as .tsv), e.g. "
+                "pandas.read_csv(path, sep=';').to_csv(new_path, index=False)",
+            )
 
 
 def iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -192,11 +192,13 @@ async def arun_requests(
     outcomes = [results[k] for k in keys[:limit]]
     if state.stop_reason is not None:
         exc_cls = BudgetExceededError if state.stop_reason.startswith("budget") else BackendError
-        not_sent = len({k for k in keys[limit:]} - set(results))
+        answered = sum(o.response is not None for o in outcomes)
+        failed = len(outcomes) - answered
+        not_sent = len(requests) - len(outcomes)
         msg = state.stop_reason.split(":", 1)[1].strip()
         exc = exc_cls(
-            f"{msg}; {len(outcomes)} of {len(requests)} requests answered in order, "
-            f"{not_sent} distinct requests not sent. Finished responses are kept in {cache_path}.",
+            f"{msg}; {answered} of {len(requests)} requests answered, {failed} failed, "
+            f"{not_sent} not sent. Finished responses are kept in {cache_path}.",
             fix="raise the budget in generation.budget (max_requests / max_cost) and rerun; "
             "cached responses are not sent again"
             if exc_cls is BudgetExceededError
@@ -274,11 +276,7 @@ async def _drain(state: _State, progress: bool) -> None:
                 resp = await state.backend.agenerate(req)
             except Exception as exc:  # recorded, retried next run
                 state.inflight_bound -= bound
-                err = (
-                    str(exc)
-                    if isinstance(exc, SynthesizrrError)
-                    else f"{type(exc).__name__}: {exc}"
-                )
+                err = _error_text(exc)
                 state.cache.record_failed(
                     key, model=model_id, request_json=req.canonical_json(model_id), error=err
                 )
@@ -321,6 +319,14 @@ async def _drain(state: _State, progress: bool) -> None:
     finally:
         if bar is not None:
             bar.stop()
+
+
+def _error_text(exc: BaseException) -> str:
+    """A failed request's error for the ledger and for messages that quote it: the
+    backend's fix in lower case, so a message that adds its own has one "Fix:"."""
+    if isinstance(exc, SynthesizrrError):
+        return f"{exc.message} (fix: {exc.fix})" if exc.fix else exc.message
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _next_index(state: _State) -> int | None:

@@ -47,6 +47,12 @@ class LLMBackend(abc.ABC):
         return cls()
 
     @classmethod
+    def for_estimate(cls, settings: LLMSettings) -> LLMBackend:
+        """A backend that counts tokens for ``generate --dry-run`` and sends nothing, so it
+        needs no API key. The default is :meth:`from_settings`."""
+        return cls.from_settings(settings)
+
+    @classmethod
     def plugin_options(cls, settings: LLMSettings) -> StrictModel:
         """``settings.plugin_options`` validated by this backend's ``Options`` model."""
         try:

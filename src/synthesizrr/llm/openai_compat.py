@@ -51,6 +51,29 @@ def api_key_from_env(settings: LLMSettings, *, default_env: str | None) -> str |
     return value
 
 
+def connection_error_text(exc: BaseException, base_url: str | None) -> str:
+    """``APIConnectionError: connection refused to 127.0.0.1:9``: the root cause (the
+    socket error under the SDK's "Connection error.") and the host it could not reach."""
+    from urllib.parse import urlsplit
+
+    reason = str(exc)
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and (cause.strerror or cause.errno):
+            # asyncio's ConnectionRefusedError says "Connect call failed (...)" as strerror
+            errno = cause.errno if isinstance(cause.errno, int) and cause.errno > 0 else None
+            reason = (os.strerror(errno) if errno else str(cause.strerror)).lower()
+            break
+        text = str(cause).strip()
+        if cause is not exc and text:
+            reason = text[0].lower() + text[1:]
+        cause = cause.__cause__ or cause.__context__
+    url = urlsplit(base_url or "https://api.openai.com/v1")
+    host = url.hostname or "?"
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return f"{type(exc).__name__}: {reason.rstrip('.')} to {host}:{port}"
+
+
 class OpenAIBackend(LLMBackend):
     """Chat or completion requests to an OpenAI-compatible endpoint."""
 
@@ -117,6 +140,12 @@ class OpenAIBackend(LLMBackend):
             organization=org,
             options=settings.openai,
         )
+
+    @classmethod
+    def for_estimate(cls, settings: LLMSettings) -> OpenAIBackend:
+        """The dry run counts tokens and sends nothing: no API key needed."""
+        chat = True if settings.chat is None else settings.chat
+        return cls(settings.model, base_url=settings.base_url, chat=chat, options=settings.openai)
 
     def _for_loop(self) -> tuple[Any, RateLimiter]:
         loop = asyncio.get_running_loop()
@@ -200,8 +229,10 @@ class OpenAIBackend(LLMBackend):
                 fix="check llm.model (the server's model name), llm.api_key_env and the "
                 "request size (llm.n_ctx / max_new_tokens)",
             ) from exc
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+        except openai.APITimeoutError as exc:
             raise RetryableError(self._redact(f"{type(exc).__name__}: {exc}")) from exc
+        except openai.APIConnectionError as exc:
+            raise RetryableError(self._redact(connection_error_text(exc, self.base_url))) from exc
         usage = out.usage
         return LLMResponse(
             text=text,

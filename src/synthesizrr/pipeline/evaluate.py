@@ -21,7 +21,10 @@ def real_test(ctx: StageContext) -> tuple[list[str], list[str]] | None:
     if not ev.test_path:
         return None
     label_field = ev.label_field or cfg.seeds.label_field
-    table = load_labeled(cfg, ev.test_path, ev.text_field, label_field, "test set")
+    table = load_labeled(
+        cfg, ev.test_path, ev.text_field, label_field, "test set",
+        setting="evaluation.test_path",
+    )  # fmt: skip
     texts = [str(t) for t in table.column("text").to_pylist()]
     labels = [str(x) for x in table.column("label").to_pylist()]
     if ev.max_test and len(texts) > ev.max_test:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthesizrr.errors import BudgetExceededError
+from synthesizrr.errors import BackendError, BudgetExceededError
 from synthesizrr.generation.schedule import in_order, prefix_order, restore
 from synthesizrr.pipeline.rundir import atomic_write_json, read_parquet, write_parquet
 from synthesizrr.pipeline.stages import StageContext
@@ -171,10 +171,11 @@ def build_requests(ctx: StageContext, rows: list[PlannedRow], is_chat: bool) -> 
 
 def dry_run_estimate(ctx: StageContext) -> dict[str, Any]:
     from synthesizrr.generation.estimate import estimate
-    from synthesizrr.llm import get_backend
+    from synthesizrr.llm.registry import backend_class
 
     rows = plan_rows(ctx)
-    backend = get_backend(ctx.cfg.generation.llm)
+    settings = ctx.cfg.generation.llm
+    backend = backend_class(settings.backend).for_estimate(settings)
     try:
         requests = build_requests(ctx, rows, backend.is_chat)
         est = estimate(requests, backend=backend, prices=ctx.cfg.generation.budget.prices)
@@ -210,6 +211,7 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
                 raise
     outcomes = restore(sent, order, len(requests))
 
+    _require_an_answer(sent)
     echo = [cfg.task.instruction_for(lab) for lab in cfg.task.label_names]
     echo += list(cfg.task.labels.values())
     kept: list[dict[str, Any]] = []
@@ -274,6 +276,23 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
     if failed or not_sent or stopped:
         summary["_incomplete"] = True
     return summary
+
+
+def _require_an_answer(outcomes: list[Any]) -> None:
+    """A teacher that answered none of the requests is down (or rejects every request):
+    exit 6 with its last error, however few requests there were (``abort_after_failures``
+    only bounds how many are sent in vain)."""
+    from synthesizrr.generation.engine import SKIPPED_RETRY_FAILED_ONLY
+
+    if any(o.response is not None for o in outcomes):
+        return
+    errors = [o.error for o in outcomes if o.error and o.error != SKIPPED_RETRY_FAILED_ONLY]
+    if not errors:  # nothing was sent (--retry-failed with no failed request)
+        return
+    raise BackendError(
+        f"the teacher answered 0 of {len(outcomes)} requests (last error: {errors[-1]}).",
+        fix="check the backend (server up? model name? key?) and run the same command again",
+    )
 
 
 def _write_rows(rows: list[dict[str, Any]], path: Path, pa: Any) -> None:

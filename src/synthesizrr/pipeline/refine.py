@@ -18,7 +18,8 @@ def real_train(ctx: StageContext) -> tuple[list[str], list[str]]:
     path = ev.train_path or cfg.seeds.path
     label_field = ev.label_field or cfg.seeds.label_field
     text_field = ev.text_field if ev.train_path else cfg.seeds.text_field
-    table = load_labeled(cfg, path, text_field, label_field, "train set")
+    setting = "evaluation.train_path" if ev.train_path else "seeds.path"
+    table = load_labeled(cfg, path, text_field, label_field, "train set", setting=setting)
     return (
         [str(t) for t in table.column("text").to_pylist()],
         [str(x) for x in table.column("label").to_pylist()],

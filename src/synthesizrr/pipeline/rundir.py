@@ -31,6 +31,7 @@ from typing import Any
 
 from synthesizrr import __version__
 from synthesizrr.errors import RunDirError
+from synthesizrr.filemode import umask_mode
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -45,6 +46,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, umask_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -103,6 +105,7 @@ def write_parquet(table: Any, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, umask_mode())
     os.close(fd)
     try:
         pq.write_table(table, tmp)

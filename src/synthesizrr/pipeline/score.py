@@ -12,7 +12,7 @@ from synthesizrr.pipeline.stages import StageContext, load_labeled
 
 
 def score_file(cfg: RunConfig, path: Path, *, progress: bool = False) -> dict[str, Any]:
-    table = load_labeled(cfg, str(path.resolve()), "text", "label", "dataset")
+    table = load_labeled(cfg, str(path.resolve()), "text", "label", "dataset", setting="--dataset")
     texts = [str(t) for t in table.column("text").to_pylist()]
     labels = [str(x) for x in table.column("label").to_pylist()]
     ctx = StageContext(cfg, RunDir(cfg.run_path), progress=progress)

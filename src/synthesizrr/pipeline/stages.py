@@ -66,13 +66,23 @@ def _seeds_settings(cfg: RunConfig) -> Any:
     }
 
 
-def load_labeled(cfg: RunConfig, path: str, text_field: str, label_field: str, what: str) -> Any:
-    """Read a labeled file and check its labels against the task."""
+def load_labeled(
+    cfg: RunConfig,
+    path: str,
+    text_field: str,
+    label_field: str,
+    what: str,
+    *,
+    setting: str = "labeled file",
+) -> Any:
+    """Read a labeled file and check its labels against the task. ``setting`` names the
+    config field of ``path`` in errors (``seeds.path``, ``evaluation.test_path``)."""
     from synthesizrr.corpus import read_labeled
 
     table = read_labeled(
-        path, base_dir=cfg.base_dir, text_field=text_field, label_field=label_field
-    )
+        path, base_dir=cfg.base_dir, text_field=text_field, label_field=label_field,
+        setting=setting,
+    )  # fmt: skip
     labels = set(cfg.task.label_names)
     found = table.column("label").to_pylist()
     unknown = sorted({str(x) for x in found} - labels)
@@ -89,7 +99,10 @@ def run_seeds(ctx: StageContext, out: Path) -> dict[str, Any]:
     import pyarrow as pa
 
     cfg = ctx.cfg
-    table = load_labeled(cfg, cfg.seeds.path, cfg.seeds.text_field, cfg.seeds.label_field, "seeds")
+    table = load_labeled(
+        cfg, cfg.seeds.path, cfg.seeds.text_field, cfg.seeds.label_field, "seeds",
+        setting="seeds.path",
+    )  # fmt: skip
     texts = table.column("text").to_pylist()
     labels = [str(x) for x in table.column("label").to_pylist()]
     lines = table.column("line").to_pylist()

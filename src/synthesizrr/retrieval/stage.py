@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from synthesizrr.errors import InputDataError
+from synthesizrr.filemode import umask_mode
 from synthesizrr.retrieval.assign import select_pair_arrays
 from synthesizrr.retrieval.base import (
     INDEX_FORMAT,
@@ -94,6 +95,7 @@ def build_index(
         )
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    tmp.chmod(umask_mode(0o777))  # mkdtemp makes it 0700; the index is no secret
     try:
         start = time.perf_counter()
         if builder is None:
