@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=1, help="A-B-B-A blocks per mode")
+    ap.add_argument("--results", default=str(HERE / "results.json"), help="JSON to update")
     ap.add_argument(
         "--check-reuse",
         action="store_true",
@@ -201,15 +202,19 @@ def save(args: Any, results: dict[str, Any], t_start: float, load_start: float) 
         "wall_s": round(time.time() - t_start, 1),
         "modes": results,
     }  # fmt: skip
-    path = HERE / "results.json"
+    path = Path(args.results)
     data = json.loads(path.read_text()) if path.exists() else {}
+    # Modes measured by another invocation stay (one run per mode fits a shared machine).
+    results = {**data.get("embedded_speedup_detail", {}).get("modes", {}), **results}
+    record["modes"] = results
     data["embedded_speedup"] = {m: r["speedup"] for m, r in results.items()}
     data["evaluated_tokens_per_unique_token"] = {
         m: r["new"]["evaluated_tokens_per_unique_token"] for m, r in results.items()
     }
     data["embedded_speedup_detail"] = record
     path.write_text(json.dumps(data, indent=2) + "\n")
-    write_md(record)
+    if path == HERE / "results.json":
+        write_md(record)
 
 
 def write_md(record: dict[str, Any]) -> None:
