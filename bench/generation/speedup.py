@@ -245,6 +245,16 @@ def write_md(record: dict[str, Any]) -> None:
             f"{a['same_texts_every_round']}, {b['same_texts_every_round']} |"
         )
     lines.append("")
+    for mode, r in record["modes"].items():
+        if r.get("order", "A-B-B-A") != "A-B-B-A":
+            lines.append(f"- {mode}: runs in the order {r['order']}.")
+        if "reuse_check" in r:
+            c = r["reuse_check"]
+            lines.append(
+                f"- {mode}: the new path with no kept prefix changed "
+                f"{c['changed_by_kept_prefix']} of {c['texts']} texts."
+            )
+    lines.append("")
     md = HERE / "RESULTS.md"
     text = md.read_text() if md.exists() else "# Generation benchmark\n"
     head = text.split("## Embedded speedup")[0].rstrip("\n")
