@@ -58,6 +58,9 @@ def test_prepare_passages_filters_dedups_and_ids(tmp_path: Path) -> None:
         "duplicates": 2,
         "cut": 3,
         "empty": 1,
+        "encoding": "utf-8",
+        "replaced": 0,
+        "replaced_per_file": {},
         "sources": [],
     }
     assert list(out.parent.iterdir()) == [out]  # no temporary file left

@@ -65,7 +65,6 @@ def test_missing_id_uses_file_and_line(tmp_path: Path) -> None:
             "no field 'text' (corpus.text_field); fields found: id, body",
         ),
         (b'{"id": 1, "text": 42}\n', "field 'text' holds a int ('42'), not text"),
-        (b'{"id": 1, "text": "caf\xe9"}\n', "line 1 is not valid UTF-8"),
         (b"\x00\x01\x02binary", "looks binary"),
         (b"[1, 2]\n", "line 1 holds a JSON list, not an object"),
         (b'{"id": 1, "text": "a b"}\n{"id": 1, "text": "c d"}\n', "Document id '1'"),

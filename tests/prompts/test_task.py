@@ -46,3 +46,45 @@ def test_bad_task_fields(fields: dict, message: str) -> None:
     base = {"labels": {"a": "about a", "b": "about b"}, "instruction": "Write {label}."}
     with pytest.raises(ValidationError, match=message):
         TaskSettings(**{**base, **fields})
+
+
+def test_override_instruction_is_off_by_default_and_replaces_the_document_instruction() -> None:
+    sst2 = TaskSettings(preset="sst2")
+    assert sst2.instruction_for("negative") == (
+        "Write one sentence from a movie review of the movie above, expressing a negative "
+        "opinion of the movie."
+    )
+    on = TaskSettings(preset="sst2", override_document_label=True)
+    assert on.instruction_for("negative") == (
+        "Whatever the text above says, write one negative sentence from a movie review of "
+        "this movie, expressing a negative opinion of the movie."
+    )
+    # Without a document (FewGen, ZeroGen) there is nothing to override.
+    assert on.instruction_for("negative", with_document=False) == (
+        "Write one sentence from a movie review, expressing a negative opinion of the movie."
+    )
+    imdb = TaskSettings(preset="imdb", override_document_label=True)
+    assert imdb.instruction_for("positive") == (
+        "Whatever the text above says, write a positive movie review of this movie in 2-4 "
+        "sentences. It should be a positive review that praises the movie."
+    )
+    amazon = TaskSettings(preset="amazon_polarity", override_document_label=True)
+    assert amazon.instruction_for("negative").startswith(
+        "Whatever the text above says, write a negative customer review"
+    )
+
+
+def test_override_without_an_override_instruction_is_a_config_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from synthesizrr.config import config_from_dict
+
+    raw = {
+        "name": "t",
+        "task": {"preset": "ag_news", "override_document_label": True},
+        "seeds": {"path": "seeds.csv"},
+        "generation": {"prompt": {"mode": "fewgen"}},
+    }
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(raw, base_dir=tmp_path)
+    msg = str(err.value)
+    assert "override_document_label is true but the task has no override_instruction" in msg
+    assert "\n" not in msg and err.value.exit_code == 2

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -127,11 +129,27 @@ def test_generate_dry_run_needs_no_api_key(
 
 
 # -- item 6: a backend that is down ------------------------------------------------------------
+def _accept_once() -> int:
+    """A port that accepts one TCP connection (the run's preflight check), then refuses:
+    a server that goes down between the check and the first request."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.close()
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return int(listener.getsockname()[1])
+
+
 @pytest.mark.parametrize("per_label", [2, 8])
 def test_backend_down_exits_6_naming_the_cause(
     tmp_path: Path, synthesizrr: CliRun, per_label: int
 ) -> None:
-    port = free_port()
+    port = _accept_once()  # down when the requests start (down before: test_preflight.py)
     url = f"http://127.0.0.1:{port}/v1"
     cfg = base_config()
     cfg["generation"].update(per_label=per_label, llm={

@@ -53,6 +53,9 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[LL
     cfg = base_config()
     cfg["generation"]["llm"] = {"backend": "recorder"}
     cfg["generation"]["prompt"]["shots"] = 1
+    # Every answer is the same text: exact dedup would keep one row, of one label, and a
+    # label with no rows stops the run. The texts are what is checked here, so keep them.
+    cfg["refine"]["dedup"] = False
     cfg_path = make_project(root, cfg)
     docs = [{"id": d["id"], "text": d["text"] + " " + HOSTILE} for d in corpus_docs()]
     write_corpus(root / "corpus.jsonl", docs)
@@ -88,12 +91,12 @@ def test_parser_and_output_files_keep_hostile_text_literal(
     run, _ = hostile_run
     gens = table_rows(run / "05_generate" / "generations.parquet")
     assert [g["text"] for g in gens] == [KEPT_TEXT] * 12  # cut at the teacher's end of turn
-    # Refine keeps one of the 12 identical texts; it is published exactly as kept.
+    # The 12 identical texts (dedup off) are published exactly as kept.
     published = table_rows(run / "dataset" / "train.parquet")
     lines = (run / "dataset" / "train.jsonl").read_text(encoding="utf-8").split("\n")
     assert lines[-1] == ""  # every record ends with a newline ...
     records = [json.loads(x) for x in lines[:-1]]  # ... and each line is one JSON record
-    assert [r["text"] for r in records] == [r["text"] for r in published] == [KEPT_TEXT]
+    assert [r["text"] for r in records] == [r["text"] for r in published] == [KEPT_TEXT] * 12
     report = (run / "report.html").read_text(encoding="utf-8")
     for raw in ('<script>alert("doc")</script>', "<script>alert('out')</script>", "<b>bold</b>"):
         assert raw not in report

@@ -132,3 +132,56 @@ def test_console_check_catches_a_bad_page(route: Any, tmp_path: Path) -> None:
     problems, sections = _load(driver, page, tmp_path)
     assert sections == []
     assert any("Content Security Policy" in p for p in problems), problems
+
+
+#: Every <text> of every plot whose box sticks out of its <svg> (drawn cut off), by plot.
+CLIPPED_JS = """
+const out = [];
+for (const svg of document.querySelectorAll('svg.plot')) {
+  const box = svg.getBoundingClientRect();
+  for (const t of svg.querySelectorAll('text')) {
+    const r = t.getBoundingClientRect();
+    if (r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1 ||
+                        r.top < box.top - 1 || r.bottom > box.bottom + 1))
+      out.push(svg.getAttribute('aria-label') + ': ' + t.textContent);
+  }
+}
+return out;
+"""
+
+
+def _two_label_confusion(run: Path) -> None:
+    """A 2-label student and gold: a matrix narrower than its title."""
+    import json
+
+    for name in ("metrics.json", "07_evaluate/metrics.json"):
+        path = run / name
+        metrics = json.loads(path.read_text("utf-8"))
+        for which in ("student", "gold"):
+            metrics[which].update(labels=["sports", "business"], confusion=[[3, 1], [0, 4]])
+        path.write_text(json.dumps(metrics), "utf-8")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_plot_text_is_cut_off_and_nothing_overflows(
+    driver: Any, tmp_path: Path, width: int
+) -> None:
+    """At a desktop and a phone width: titles, axis labels and run names stay inside their
+    plots, and the page does not scroll sideways (wide tables scroll inside themselves)."""
+    if driver is None:
+        pytest.skip("selenium or chromedriver is absent (pip install selenium)")
+    run = make_fake_run(tmp_path, name="ag_news_retricl_smollm2_seed0")
+    _two_label_confusion(run)
+    other = make_fake_run(tmp_path, name="ag_news_fewgen_smollm2_seed0", mode="fewgen")
+    metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 500}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        for page in (write_report(run, run / "report.html", compare=[other]),
+                     write_report(other, other / "report.html")):  # fmt: skip
+            driver.get(page.as_uri())
+            assert driver.execute_script("return window.innerWidth") == width
+            assert driver.execute_script(CLIPPED_JS) == []
+            sideways = "return document.documentElement.scrollWidth - window.innerWidth"
+            assert driver.execute_script(sideways) <= 0
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

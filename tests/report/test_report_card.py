@@ -65,7 +65,7 @@ def test_card_front_matter_and_content(tmp_path: Path) -> None:
     assert "- Seeds: data/seeds.csv (2 per label asked, 8 drawn)" in text
     assert ("- student: accuracy 82.5 ± 1.2, macro-F1 82.1 ± 1.1; trained on 16 synthetic rows, "
             "tested on 40 real rows (`student:tfidf_logreg|seeds:2`)") in text  # fmt: skip
-    assert ("- gold: accuracy 90.0 ± 0.0, macro-F1 82.1 ± 1.1; trained on 16 real rows, "
+    assert ("- gold: accuracy 90.0, macro-F1 82.1 ± 1.1; trained on 16 real rows, "
             "tested on 40 real rows (`student:tfidf_logreg|seeds:2`)") in text  # fmt: skip
     assert "- self_bleu: `self_bleu|n:1-5|smooth:method1`" in text
     assert "- mauve: `mauve|features:minilm`" in text

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from report_fakes import LABELS, SCRIPT_GENERATION, SCRIPT_PASSAGE, make_fake_run
@@ -42,8 +43,9 @@ def test_report_is_self_contained(tmp_path: Path) -> None:
     assert urls == {"http://www.w3.org/2000/svg"}
     assert re.findall(r'\ssrc="', html) == []
     assert "default-src 'none'" in html
-    # labels 1, metrics 2, per-label 2, comparison 3, data map 1, confusion 2
-    assert html.count("<svg") == 11
+    # labels 1, metrics 2, per-label 2, comparison 0 (one run: the table only), data map 1,
+    # confusion 2
+    assert html.count("<svg") == 8
 
 
 def test_untrusted_text_renders_literally(tmp_path: Path) -> None:
@@ -155,3 +157,68 @@ def test_per_label_scores_from_confusion() -> None:
         "F1": [pytest.approx(6 / 7), pytest.approx(8 / 9)],
     }
     assert per_label_scores({"labels": ["a"], "confusion": [[1, 2]]}, ["a"]) is None
+
+
+def _edit_manifest(run: Path, edit: Any) -> None:
+    path = run / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    edit(manifest)
+    path.write_text(json.dumps(manifest), "utf-8")
+
+
+def test_identical_seeds_show_no_plus_minus(tmp_path: Path) -> None:
+    from synthesizrr.report.compare import percent_pm
+
+    assert percent_pm(0.825, 0.0125) == "82.5 ± 1.2"
+    assert percent_pm(0.9, 0.0) == "90.0"  # the same score on every seed
+    assert percent_pm(0.5, 0.0004) == "50.0"  # a spread that shows as 0.0
+    assert percent_pm(0.5, None) == "50.0"
+    assert percent_pm(None, 0.1) == "n/a"
+    html = render_report(make_fake_run(tmp_path))  # gold: accuracy_std 0.0
+    overview = _section(html, "overview")
+    assert '<div class="k">Gold accuracy</div><div class="v">90.0 %</div>' in overview
+    assert '<div class="v">82.5 ± 1.2 %</div>' in overview
+    assert "± 0.0" not in html
+
+
+def test_the_report_stage_writing_the_page_is_shown_done(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    run = make_fake_run(tmp_path)
+    started = (datetime.now(timezone.utc) - timedelta(seconds=3)).isoformat(timespec="seconds")
+    _edit_manifest(run, lambda m: m["stages"].update(
+        report={"fingerprint": "f", "status": "running", "started": started}))  # fmt: skip
+    stages = _section(render_report(run), "stages")
+    row = re.search(r"<tr><td>report</td>(.*?)</tr>", stages)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1))
+    assert cells[0] == "done" and cells[3] == "this page"
+    assert 3 <= float(cells[1]) < 30 and cells[2].startswith("20")  # seconds so far, a time
+    assert "running" not in stages
+
+
+def test_one_run_compares_nothing_so_draws_no_charts(tmp_path: Path) -> None:
+    section = _section(render_report(make_fake_run(tmp_path, name="solo")), "comparison")
+    assert "<svg" not in section
+    assert "no other runs to compare against" in section
+    assert '<table class="compare"><thead><tr><th>Run</th>' in section
+    assert "<td>solo</td><td>retricl</td><td>16</td>" in section
+
+
+def test_datamap_axes_fit_the_points(tmp_path: Path) -> None:
+    dm = _section(render_report(make_fake_run(tmp_path)), "datamap")
+    # variability 0.05..0.11 and confidence 0.2..0.77 in the fake: not the fixed 0..0.5 axis
+    ticks = re.findall(r'text-anchor="middle">([0-9.]+)</text>', dm)
+    assert ticks == ["0.04", "0.06", "0.08", "0.10", "0.12"]
+    assert re.findall(r'text-anchor="end">([0-9.]+)</text>', dm) == [
+        "0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]  # fmt: skip
+
+
+def test_stage_warnings_are_listed(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path)
+    warning = "label 'World': seeds.per_label asks for 50 seeds, 'seeds.csv' has only 2 (all used)"
+    _edit_manifest(run, lambda m: m["stages"]["seeds"]["summary"].update(warnings=[warning]))
+    html = render_report(run)
+    shown = warning.replace("'", "&#x27;")
+    assert f"<div class='warn'>Warnings:<ul><li>seeds: {shown}</li></ul></div>" in html
+    assert f"seeds=8; warning: {shown}</td>" in _section(html, "stages")

@@ -19,6 +19,7 @@ from typing import Any
 
 from synthesizrr.corpus.chunking import normalize, windows
 from synthesizrr.corpus.readers import (
+    Decoder,
     columns_of,
     detect_format,
     id_value,
@@ -46,6 +47,9 @@ class PassageStats:
     duplicates: int = 0
     cut: int = 0  #: documents longer than one window (truncated or split)
     empty: int = 0  #: documents whose text is null or blank
+    encoding: str = "utf-8"  #: how the text files were decoded (corpus.encoding)
+    replaced: int = 0  #: characters replaced by U+FFFD because they did not decode
+    replaced_per_file: dict[str, int] = field(default_factory=dict)  #: files with any
     sources: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,14 +69,25 @@ class Document:
     id_field: str | None = None
 
 
-def iter_documents(settings: CorpusSettings, *, base_dir: Path) -> Iterator[Document]:
-    """Every document of the corpus in file order, up to ``settings.limit``."""
+def corpus_decoder(settings: CorpusSettings) -> Decoder:
+    """The corpus's decoder: ``corpus.encoding``, undecodable bytes replaced and counted."""
+    return Decoder(settings.encoding, strict=False)
+
+
+def iter_documents(
+    settings: CorpusSettings, *, base_dir: Path, decoder: Decoder | None = None
+) -> Iterator[Document]:
+    """Every document of the corpus in file order, up to ``settings.limit``.
+
+    ``decoder`` (default: :func:`corpus_decoder`) counts the characters it had to replace.
+    """
+    decoder = decoder or corpus_decoder(settings)
     files = resolve_files(settings.path, base_dir=base_dir)
     seen = 0
     for path in files:
         fmt = detect_format(path, settings.format)
-        _check_columns(path, fmt, settings)
-        for line_no, record in iter_records(path, fmt):
+        _check_columns(path, fmt, settings, decoder)
+        for line_no, record in iter_records(path, fmt, decoder):
             if settings.limit is not None and seen >= settings.limit:
                 return
             if settings.sample_fraction is not None and not _sampled(
@@ -89,8 +104,8 @@ def _sampled(name: str, line_no: int, fraction: float) -> bool:
     return int.from_bytes(h, "big") < fraction * 2**64
 
 
-def _check_columns(path: Path, fmt: str, settings: CorpusSettings) -> None:
-    columns = columns_of(path, fmt)
+def _check_columns(path: Path, fmt: str, settings: CorpusSettings, decoder: Decoder) -> None:
+    columns = columns_of(path, fmt, decoder)
     if columns is not None and settings.text_field not in columns:
         raise InputDataError(
             f"'{path}' has no column '{settings.text_field}' (corpus.text_field); its columns "
@@ -156,7 +171,8 @@ def prepare_passages(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp-{os.getpid()}")
-    stats = PassageStats()
+    stats = PassageStats(encoding=settings.encoding)
+    decoder = corpus_decoder(settings)
     stats.sources = [str(p) for p in resolve_files(settings.path, base_dir=base_dir)]
     stats.files = len(stats.sources)
     schema = _passage_schema()
@@ -167,7 +183,7 @@ def prepare_passages(
     try:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer, bar as live:
             task = live.add_task("Reading corpus", total=None) if live is not None else None
-            for doc in iter_documents(settings, base_dir=base_dir):
+            for doc in iter_documents(settings, base_dir=base_dir, decoder=decoder):
                 stats.documents += 1
                 _check_unique(doc, doc_ids)
                 for pid, text in _passages_of(doc, settings, stats, hashes):
@@ -183,6 +199,7 @@ def prepare_passages(
                     live.update(task, completed=stats.documents)
             if columns["text"]:
                 writer.write_table(pa.table(columns, schema=schema))
+        _count_replaced(stats, decoder)
         if stats.passages == 0:
             raise InputDataError(
                 f"The corpus '{settings.path}' gave no passages: {stats.documents} documents "
@@ -204,6 +221,24 @@ def prepare_passages(
         out_path,
     )
     return stats
+
+
+def _count_replaced(stats: PassageStats, decoder: Decoder) -> None:
+    """Record (and warn about) the characters that did not decode, per file."""
+    stats.replaced_per_file = {str(p): n for p, n in sorted(decoder.replaced.items())}
+    stats.replaced = sum(stats.replaced_per_file.values())
+    if stats.replaced:
+        worst = max(stats.replaced_per_file.items(), key=lambda kv: kv[1])
+        log.warning(
+            "corpus: %d characters in %d file(s) were not valid %s and were replaced by "
+            "U+FFFD (most in '%s': %d). If the files use another encoding, set "
+            "corpus.encoding (e.g. latin-1, cp1252, utf-16).",
+            stats.replaced,
+            len(stats.replaced_per_file),
+            stats.encoding,
+            worst[0],
+            worst[1],
+        )
 
 
 def _check_unique(doc: Document, doc_ids: set[bytes]) -> None:

@@ -5,12 +5,19 @@ it, sorted by name). Files are read one record at a time (Parquet one record bat
 time), so memory does not grow with the size of the corpus. Gzip is detected from the
 file's first bytes; a file named ``.gz`` that is not gzip is an error.
 
+Text is decoded by a :class:`Decoder`: strictly as UTF-8 for small labeled files (a bad
+byte is an error naming the line), or in any text encoding with each undecodable byte
+sequence replaced by U+FFFD and counted per file (the corpus: one bad byte in a web dump
+should not stop a run, but it must not pass unseen either).
+
 Every problem a user can cause raises :class:`~synthesizrr.errors.InputDataError` naming
 the file, the line or row, the field, and the fix.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextvars
 import csv
 import glob
 import gzip
@@ -18,7 +25,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -41,6 +48,84 @@ _PARQUET_MAGIC = b"PAR1"
 _PARQUET_BATCH = 1024
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+#: The codec error handler that replaces like ``errors="replace"`` and counts each
+#: replacement into the :class:`Decoder` reading at the time.
+_COUNTING = "synthesizrr.replace_and_count"
+_SINK: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "synthesizrr_decode_sink", default=None
+)
+
+
+def _replace_and_count(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    sink = _SINK.get()
+    if sink is not None:
+        sink[0] += 1
+    return "\ufffd", exc.end
+
+
+codecs.register_error(_COUNTING, _replace_and_count)
+
+
+def check_encoding(name: str) -> str:
+    """``name`` if Python can decode text with it; ``ValueError`` naming choices if not."""
+    try:
+        codecs.lookup(name)
+        "a".encode(name, "replace")  # LookupError for bytes-to-bytes codecs (base64, zlib)
+    except LookupError:
+        raise ValueError(
+            f"unknown text encoding '{name}'; use a Python codec name such as utf-8, "
+            "latin-1, cp1252, utf-16 or shift_jis"
+        ) from None
+    return name
+
+
+class Decoder:
+    """Turns a text file's bytes into text.
+
+    ``strict`` (the default, for seeds and test sets): UTF-8 only, and a byte that is not
+    valid UTF-8 raises :class:`InputDataError` naming the line. Otherwise (the corpus):
+    ``encoding`` is any Python text codec, an undecodable byte sequence becomes U+FFFD,
+    and :attr:`replaced` counts the replacements per file.
+    """
+
+    def __init__(self, encoding: str = "utf-8", *, strict: bool = True) -> None:
+        self.encoding = check_encoding(encoding)
+        self.strict = strict
+        if strict and codecs.lookup(encoding).name != "utf-8":
+            raise ValueError("a strict Decoder reads UTF-8 only")
+        self.replaced: dict[Path, int] = {}
+        codec = codecs.lookup(encoding).name
+        self._codec = "utf-8-sig" if codec == "utf-8" else encoding  # drops a leading BOM
+        #: Lines can be split on b"\n" before decoding (false for UTF-16/32).
+        self.bytes_lines = '\n{}",'.encode(encoding, "replace") == b'\n{}",'
+
+    def fresh(self) -> Decoder:
+        """The same settings with nothing counted (to peek at a header)."""
+        return Decoder(self.encoding, strict=self.strict)
+
+    def open_text(self, path: Path, fh: IO[bytes], *, newline: str) -> Iterable[str]:
+        """The lines of ``fh`` as text, replacements counted under ``path``."""
+        if self.strict:
+            return io.TextIOWrapper(fh, encoding="utf-8-sig", newline=newline)
+        text = io.TextIOWrapper(fh, encoding=self._codec, errors=_COUNTING, newline=newline)
+        return self._counted(path, text)
+
+    def _counted(self, path: Path, lines: Iterator[str]) -> Iterator[str]:
+        start, sink = self.replaced.get(path, 0), [0]
+        while True:
+            token = _SINK.set(sink)
+            try:
+                line = next(lines, None)
+            finally:
+                _SINK.reset(token)
+            if sink[0]:
+                self.replaced[path] = start + sink[0]
+            if line is None:
+                return
+            yield line
 
 
 def resolve_files(path: str, *, base_dir: Path, what: str = "corpus.path") -> list[Path]:
@@ -109,13 +194,13 @@ def _open_binary(path: Path) -> IO[bytes]:
     return raw
 
 
-def _check_text_head(path: Path, head: bytes) -> None:
+def _check_text_head(path: Path, head: bytes, decoder: Decoder) -> None:
     if head.startswith(_PARQUET_MAGIC):
         raise InputDataError(
             f"'{path}' is a Parquet file but was read as text.",
             fix="name it *.parquet or set format: parquet",
         )
-    if b"\x00" in head:
+    if decoder.bytes_lines and b"\x00" in head:  # UTF-16/32 text is full of NUL bytes
         raise InputDataError(
             f"'{path}' looks binary (it contains NUL bytes), not UTF-8 text.",
             fix="convert it to UTF-8 JSON Lines, CSV or Parquet",
@@ -133,18 +218,25 @@ def _decode(path: Path, line_no: int, data: bytes) -> str:
         ) from exc
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _jsonl_lines(path: Path, fh: IO[bytes], decoder: Decoder) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of every line; strict UTF-8 names the bad line exactly."""
+    head = fh.peek(4096)[:4096] if hasattr(fh, "peek") else b""
+    _check_text_head(path, head, decoder)
+    if not decoder.strict:
+        yield from enumerate(decoder.open_text(path, fh, newline="\n"), start=1)
+        return
+    for line_no, raw in enumerate(fh, start=1):
+        if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        yield line_no, _decode(path, line_no, raw)
+
+
+def iter_jsonl(path: Path, decoder: Decoder | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, record)`` for every non-blank line of a JSON Lines file."""
     try:
         with _open_binary(path) as fh:
-            first = True
-            for line_no, raw in enumerate(fh, start=1):
-                if first:
-                    _check_text_head(path, raw[:4096])
-                    if raw.startswith(b"\xef\xbb\xbf"):
-                        raw = raw[3:]
-                    first = False
-                text = _decode(path, line_no, raw).strip()
+            for line_no, line in _jsonl_lines(path, fh, decoder or Decoder()):
+                text = line.strip()
                 if not text:
                     continue
                 try:
@@ -169,14 +261,15 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         ) from exc
 
 
-def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_csv(path: Path, decoder: Decoder | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(data row number, record)`` for every row of a CSV (or ``.tsv``) file with a header."""
     delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
+    decoder = decoder or Decoder()
     try:
         with _open_binary(path) as fh:
             head = fh.peek(4096)[:4096] if hasattr(fh, "peek") else b""
-            _check_text_head(path, head)
-            text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
+            _check_text_head(path, head, decoder)
+            text = decoder.open_text(path, fh, newline="")
             reader = csv.DictReader(text, delimiter=delimiter)
             try:
                 _check_delimiter(path, reader.fieldnames or [], delimiter)
@@ -242,7 +335,7 @@ def iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield row_no, record
 
 
-def columns_of(path: Path, fmt: str) -> list[str] | None:
+def columns_of(path: Path, fmt: str, decoder: Decoder | None = None) -> list[str] | None:
     """Column names where the format has a header (CSV, Parquet), else ``None``."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -252,18 +345,21 @@ def columns_of(path: Path, fmt: str) -> list[str] | None:
         except Exception:  # reported properly by iter_parquet
             return None
     if fmt == "csv":
-        for _, row in iter_csv(path):
+        for _, row in iter_csv(path, (decoder or Decoder()).fresh()):
             return list(row)
         return None
     return None
 
 
-def iter_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Records of one file in the given concrete format (``jsonl``, ``csv``, ``parquet``)."""
+def iter_records(
+    path: Path, fmt: str, decoder: Decoder | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records of one file in the given concrete format (``jsonl``, ``csv``, ``parquet``);
+    ``decoder`` (default: strict UTF-8) reads the text formats."""
     if fmt == "jsonl":
-        return iter_jsonl(path)
+        return iter_jsonl(path, decoder)
     if fmt == "csv":
-        return iter_csv(path)
+        return iter_csv(path, decoder)
     if fmt == "parquet":
         return iter_parquet(path)
     raise InputDataError(

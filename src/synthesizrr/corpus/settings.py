@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from synthesizrr._model import StrictModel
+from synthesizrr.corpus.readers import check_encoding
 
 
 class CorpusSettings(StrictModel):
@@ -25,6 +26,12 @@ class CorpusSettings(StrictModel):
         default="auto",
         description="File format; 'auto' tells it from the file name (.jsonl/.json/.ndjson, "
         ".csv/.tsv, .parquet/.pq, each optionally .gz).",
+    )
+    encoding: str = Field(
+        default="utf-8",
+        description="Text encoding of JSON Lines and CSV files (any Python codec name: utf-8, "
+        "latin-1, cp1252, utf-16 ...). Bytes that do not decode become U+FFFD and are counted "
+        "per file in the corpus stats ('replaced'). Parquet text is always UTF-8.",
     )
     text_field: str = Field(default="text", description="Field holding the document text.")
     title_field: str | None = Field(
@@ -63,3 +70,8 @@ class CorpusSettings(StrictModel):
         description="Keep this fraction of documents, chosen by a stable hash of their position "
         "(streams; spreads a quick run over the whole corpus instead of its first N documents).",
     )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        return check_encoding(value)

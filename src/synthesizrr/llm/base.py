@@ -46,6 +46,12 @@ class LLMBackend(abc.ABC):
         """Build from the run config (override; the default takes no arguments)."""
         return cls()
 
+    @classmethod  # noqa: B027 - an optional hook
+    def preflight(cls, settings: LLMSettings, *, send: bool) -> None:
+        """Cheap checks run before the pipeline's first stage: the model file exists, the
+        server listens. Raise the typed error with the fix. ``send`` is False for a dry
+        run, which sends nothing (check files only). The default checks nothing."""
+
     @classmethod
     def for_estimate(cls, settings: LLMSettings) -> LLMBackend:
         """A backend that counts tokens for ``generate --dry-run`` and sends nothing, so it

@@ -10,6 +10,7 @@ from synthesizrr._model import StrictModel
 from synthesizrr.errors import BackendError, require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.openai_compat import RETRY_STATUSES, api_key_from_env
+from synthesizrr.llm.reach import check_reachable
 from synthesizrr.llm.retry import RateLimiter, RetryableError, with_retries
 from synthesizrr.llm.settings import LiteLLMOptions, LLMSettings
 from synthesizrr.llm.types import LLMRequest, LLMResponse
@@ -34,6 +35,14 @@ class LiteLLMBackend(LLMBackend):
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LiteLLMBackend:
         return cls(settings)
+
+    @classmethod
+    def preflight(cls, settings: LLMSettings, *, send: bool) -> None:
+        if not send:
+            return
+        api_key_from_env(settings, default_env=None)  # a named key variable must be set
+        if settings.base_url:  # a provider's own endpoint is left to the provider
+            check_reachable(settings.base_url, timeout_s=min(settings.timeout_s, 5.0))
 
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         s = self.settings

@@ -27,7 +27,7 @@ from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.kv_reuse import PrefixSlot, Segment, split_tokens
 from synthesizrr.llm.settings import LlamaCppOptions, LLMSettings
 from synthesizrr.llm.types import LLMRequest, LLMResponse
-from synthesizrr.models import resolve_llm_path
+from synthesizrr.models import check_gguf, resolve_llm_path
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,10 @@ class LlamaCppBackend(LLMBackend):
             options=settings.llamacpp,
             concurrency=settings.concurrency,
         )
+
+    @classmethod
+    def preflight(cls, settings: LLMSettings, *, send: bool) -> None:
+        check_gguf(settings.model)
 
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         return await asyncio.to_thread(self._generate_sync, request)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from synthesizrr._model import StrictModel
 from synthesizrr.errors import BackendError, ConfigError, require
 from synthesizrr.llm.base import LLMBackend
+from synthesizrr.llm.reach import check_reachable
 from synthesizrr.llm.retry import RateLimiter, RetryableError, parse_retry_after, with_retries
 from synthesizrr.llm.settings import LLMSettings, OpenAIOptions
 from synthesizrr.llm.types import LLMRequest, LLMResponse
@@ -139,6 +140,15 @@ class OpenAIBackend(LLMBackend):
             tpm=settings.tpm,
             organization=org,
             options=settings.openai,
+        )
+
+    @classmethod
+    def preflight(cls, settings: LLMSettings, *, send: bool) -> None:
+        if not send:
+            return
+        cls.from_settings(settings)  # the API key check; builds no connection
+        check_reachable(
+            settings.base_url or "https://api.openai.com/v1", timeout_s=min(settings.timeout_s, 5.0)
         )
 
     @classmethod

@@ -87,7 +87,8 @@ class LLMSettings(StrictModel):
     )
     model: str = Field(
         default="smollm2",
-        description="model: an embedded name (smollm2, gemma3-270m) or GGUF path for llamacpp; "
+        description="model: an embedded name (smollm2, gemma3-270m, qwen2.5-coder-0.5b) or GGUF path "
+        "for llamacpp; "
         "the served model name for openai/litellm; a local folder or hub id for transformers/vllm",
     )
     base_url: str | None = Field(

@@ -15,6 +15,7 @@ from synthesizrr.errors import ModelNotAvailableError, require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.settings import LLMSettings, TransformersOptions
 from synthesizrr.llm.types import LLMRequest, LLMResponse
+from synthesizrr.models import check_local_model
 
 
 class TransformersBackend(LLMBackend):
@@ -47,6 +48,10 @@ class TransformersBackend(LLMBackend):
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> TransformersBackend:
         return cls(settings)
+
+    @classmethod
+    def preflight(cls, settings: LLMSettings, *, send: bool) -> None:
+        check_local_model(settings.model, "llm.model")
 
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         return await asyncio.to_thread(self._generate_sync, request)

@@ -16,6 +16,7 @@ from synthesizrr.errors import require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.settings import LLMSettings, VLLMOptions
 from synthesizrr.llm.types import LLMRequest, LLMResponse
+from synthesizrr.models import check_local_model
 
 _GATHER_S = 0.005
 
@@ -49,6 +50,10 @@ class VLLMBackend(LLMBackend):
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> VLLMBackend:
         return cls(settings)
+
+    @classmethod
+    def preflight(cls, settings: LLMSettings, *, send: bool) -> None:
+        check_local_model(settings.model, "llm.model")
 
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         fut: asyncio.Future[LLMResponse] = asyncio.get_running_loop().create_future()

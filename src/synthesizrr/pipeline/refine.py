@@ -34,6 +34,8 @@ def run_refine(ctx: StageContext, out: Path) -> dict[str, Any]:
     if table.num_rows == 0:
         raise _nothing_generated(ctx)
     train_texts, train_labels = real_train(ctx)
+    seeds = read_parquet(ctx.input("seeds", "seeds.parquet"))
+    check = cfg.refine.label_check.enabled
     counts = Counter(train_labels)
     total = sum(counts.values())
     target = {lab: counts.get(lab, 0) / total for lab in cfg.task.label_names}
@@ -44,6 +46,8 @@ def run_refine(ctx: StageContext, out: Path) -> dict[str, Any]:
         target_distribution=target,
         oracle_texts=train_texts if cfg.refine.label_filter else None,
         oracle_labels=train_labels if cfg.refine.label_filter else None,
+        seed_texts=[str(t) for t in seeds.column("text").to_pylist()] if check else None,
+        seed_labels=[str(x) for x in seeds.column("label").to_pylist()] if check else None,
         progress=ctx.progress,
     )
     write_parquet(result.kept, out / "dataset.parquet")
@@ -55,6 +59,7 @@ def run_refine(ctx: StageContext, out: Path) -> dict[str, Any]:
         "input": table.num_rows,
         "kept": result.kept.num_rows,
         "removed": result.removed.num_rows,
+        "kept_fraction": result.stats["kept_fraction"],
         "kept_per_label": {lab: int(kept_labels.get(lab, 0)) for lab in cfg.task.label_names},
         "steps": result.stats,
     }

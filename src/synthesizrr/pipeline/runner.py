@@ -14,8 +14,17 @@ from datetime import datetime, timezone
 from typing import Any
 
 from synthesizrr.config import RunConfig, dump_config
-from synthesizrr.errors import BudgetExceededError, ConfigError, RunDirError, SynthesizrrError
+from synthesizrr.errors import (
+    BackendError,
+    BudgetExceededError,
+    ConfigError,
+    RunDirError,
+    StageError,
+    SynthesizrrError,
+)
+from synthesizrr.pipeline import preflight
 from synthesizrr.pipeline.fingerprint import digest
+from synthesizrr.pipeline.labelcheck import check_labels, summary_warnings
 from synthesizrr.pipeline.rundir import (
     RunDir,
     as_run_dir_error,
@@ -158,7 +167,8 @@ def _run_stages(
     cfg, rundir = ctx.cfg, ctx.run
     stages_state: dict[str, Any] = manifest["stages"]
     ran: set[str] = set()
-    for stage in plan(cfg, until):
+    todo, checked = plan(cfg, until), False
+    for i, stage in enumerate(todo):
         if not stage.needed(cfg):
             stages_state.pop(stage.name, None)
             emit(stage.name, "not needed", {})
@@ -176,6 +186,9 @@ def _run_stages(
         ):
             emit(stage.name, "skipped", state.get("summary", {}))
             continue
+        if not checked:  # cheap checks (paths, model file, server) before any work
+            preflight.check(cfg, todo[i:], dry_run=dry_run)
+            checked = True
         if dry_run and stage.name == "generate":
             from synthesizrr.pipeline.generate import dry_run_estimate
 
@@ -205,6 +218,14 @@ def _run_stages(
                 raise disk from exc
             raise
         rundir.commit_stage(stage.folder)
+        for warning in summary_warnings(summary):
+            log.warning("%s: %s", stage.name, warning)
+        try:
+            check_labels(cfg, rundir, stage.name, summary)  # a vanished label stops the run
+        except (StageError, BackendError) as exc:
+            stages_state[stage.name].update(status="failed", error=str(exc), summary=summary)
+            rundir.write_manifest(manifest)
+            raise
         status = "incomplete" if summary.pop("_incomplete", False) else "done"
         seconds = round(time.perf_counter() - started, 2)
         stages_state[stage.name].update(

@@ -109,6 +109,7 @@ def run_seeds(ctx: StageContext, out: Path) -> dict[str, Any]:
     rng = random.Random(cfg.seed)
     rows: list[dict[str, Any]] = []
     per_label: dict[str, int] = {}
+    warnings: list[str] = []
     for label in cfg.task.label_names:
         idx = [i for i, lab in enumerate(labels) if lab == label]
         if not idx:
@@ -118,12 +119,18 @@ def run_seeds(ctx: StageContext, out: Path) -> dict[str, Any]:
             )
         chosen = sorted(rng.sample(idx, min(cfg.seeds.per_label, len(idx))))
         per_label[label] = len(chosen)
+        if len(idx) < cfg.seeds.per_label:
+            warnings.append(f"label '{label}': seeds.per_label asks for {cfg.seeds.per_label} "
+                            f"seeds, '{cfg.seeds.path}' has only {len(idx)} (all used)")  # fmt: skip
         rows += [
             {"seed_id": f"seed-{lines[i]}", "text": texts[i], "label": label, "line": lines[i]}
             for i in chosen
         ]
     write_parquet(pa.Table.from_pylist(rows), out / "seeds.parquet")
-    return {"seeds": len(rows), "per_label": per_label}
+    summary: dict[str, Any] = {"seeds": len(rows), "per_label": per_label}
+    if warnings:
+        summary["warnings"] = warnings  # logged by the runner, listed in the report
+    return summary
 
 
 # -- corpus ----------------------------------------------------------------------------------
@@ -267,8 +274,8 @@ STAGE_LIST: list[Stage] = [
           _uses_docs, description="retrieve documents for every seed"),
     Stage("generate", "05_generate", ("seeds", "retrieve"), _generate_settings, _run_generate,
           description="prompt the teacher and parse its outputs"),
-    Stage("refine", "06_refine", ("generate",), _refine_settings, _run_refine,
-          description="deduplicate, cartography filter, resample"),
+    Stage("refine", "06_refine", ("seeds", "generate"), _refine_settings, _run_refine,
+          description="deduplicate, label check, cartography filter, resample"),
     Stage("evaluate", "07_evaluate", ("refine",), _evaluate_settings, _run_evaluate,
           description="metrics, student and gold reference on real data"),
     Stage("report", "08_report", ("refine", "evaluate"), _report_settings, _run_report,

@@ -69,6 +69,19 @@ class TaskSettings(StrictModel):
     fewgen_instruction: str | None = Field(
         None, description="instruction for modes without a document (FewGen, ZeroGen)"
     )
+    override_instruction: str | None = Field(
+        None,
+        description="instruction after the document that tells the teacher the document's "
+        "own sentiment or topic does not decide the label (e.g. 'Whatever the text above "
+        "says, write a {label} ...'); used instead of 'instruction' when "
+        "override_document_label is true",
+    )
+    override_document_label: bool = Field(
+        False,
+        description="use override_instruction with retrieved documents, so a document "
+        "retrieved for a negative seed that is itself positive still yields a negative "
+        "example (off by default: earlier runs keep their prompts)",
+    )
     output_prefix: str = Field("Output:", description="prefix the answer follows")
     max_new_tokens: int = Field(80, gt=0, le=8192, description="length cap of one generation")
     example_header: str = Field(
@@ -98,19 +111,32 @@ class TaskSettings(StrictModel):
                 raise ValueError(f"label '{name}' has no description (verbalization)")
         return v
 
-    @field_validator("instruction", "fewgen_instruction", "example_header")
+    @field_validator("instruction", "fewgen_instruction", "override_instruction", "example_header")
     @classmethod
     def _template_ok(cls, v: str | None) -> str | None:
         return None if v is None else _check_template(v)
+
+    @model_validator(mode="after")
+    def _override_has_instruction(self) -> TaskSettings:
+        if self.override_document_label and self.override_instruction is None:
+            raise ValueError(
+                "override_document_label is true but the task has no override_instruction; "
+                "write task.override_instruction (it may use {label} and {label_description}) "
+                "or pick a preset that has one (sst2, imdb, amazon_polarity)"
+            )
+        return self
 
     @property
     def label_names(self) -> list[str]:
         return list(self.labels)
 
     def instruction_for(self, label: str, *, with_document: bool = True) -> str:
-        template = (
-            self.instruction if with_document else (self.fewgen_instruction or self.instruction)
-        )
+        if not with_document:
+            template = self.fewgen_instruction or self.instruction
+        elif self.override_document_label and self.override_instruction is not None:
+            template = self.override_instruction
+        else:
+            template = self.instruction
         return template.format(label=label, label_description=self.labels[label])
 
     def example_header_for(self, label: str) -> str:

@@ -1,5 +1,6 @@
-"""The refinement stage: length -> exact dup -> near dup -> label filter -> cartography ->
-resample, over a pyarrow table. Every removed row is kept with its reason."""
+"""The refinement stage: length -> exact dup -> near dup -> label check -> label filter ->
+cartography -> resample, over a pyarrow table. Every removed row is kept with its reason
+(the label check adds its margin and per-label scores)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ DATAMAP_SCHEMA = pa.schema(
         ("correctness", pa.float64()),
         ("kept", pa.bool_()),
     ]
+)
+
+#: Columns the label check adds to removed rows (present whenever the check is enabled).
+LABEL_CHECK_FIELDS = (
+    pa.field("label_check_margin", pa.float64()),
+    pa.field("label_check_scores", pa.string()),  # JSON: label -> cosine to its centroid
 )
 
 
@@ -76,15 +83,26 @@ class _Run:
     def row_labels(self) -> list[str]:
         return self.cur.column("label").to_pylist()
 
-    def drop(self, step: str, keep: np.ndarray, reasons: Sequence[str | None]) -> None:
-        """Remove rows where ``keep`` is False; ``reasons[i]`` explains row i."""
+    def drop(
+        self,
+        step: str,
+        keep: np.ndarray,
+        reasons: Sequence[str | None],
+        extra: dict[str, pa.Array] | None = None,
+    ) -> None:
+        """Remove rows where ``keep`` is False; ``reasons[i]`` explains row i; ``extra``
+        columns (one value per current row) go along with the removed rows."""
         gone = [int(i) for i in np.flatnonzero(~keep)]
         row_labels = self.row_labels
         per_label = Counter(row_labels[i] for i in gone)
         if len(gone):
-            part = self.cur.take(pa.array(gone, type=pa.int64()))
+            taken = pa.array(gone, type=pa.int64())
+            part = self.cur.take(taken)
             why = [reasons[i] or step for i in gone]
-            self.removed.append(part.append_column("reason", pa.array(why, type=pa.string())))
+            part = part.append_column("reason", pa.array(why, type=pa.string()))
+            for name, column in (extra or {}).items():
+                part = part.append_column(name, column.take(taken))
+            self.removed.append(part)
             self.cur = self.cur.filter(pa.array(keep, type=pa.bool_()))
         self.steps[step] = {
             "removed": int(len(gone)),
@@ -182,6 +200,65 @@ def _label_filter(
     run.drop("label_filter", keep, [f"label_filter:{run.labels[p]}" for p in pred])
 
 
+def _label_check(
+    run: _Run,
+    settings: RefineSettings,
+    seed_texts: Sequence[str],
+    seed_labels: Sequence[str],
+    progress: bool,
+) -> dict[str, Any]:
+    from synthesizrr.refine.label_check import check_labels
+
+    checked = run.cur.num_rows
+    res = check_labels(
+        run.texts,
+        run.row_labels,
+        seed_texts=seed_texts,
+        seed_labels=seed_labels,
+        label_names=run.labels,
+        settings=settings.label_check,
+        progress=progress,
+    )
+    scores = [
+        json.dumps({lab: round(float(v), 4) for lab, v in zip(run.labels, row, strict=True)})
+        for row in res.scores
+    ]
+    extra = {
+        "label_check_margin": pa.array(res.margin, type=pa.float64()),
+        "label_check_scores": pa.array(scores, type=pa.string()),
+    }
+    run.drop("label_check", res.keep, [f"label_check:{p}" for p in res.predicted], extra)
+    kept = int(res.keep.sum())
+    return {
+        "status": "skipped" if res.skipped else "done",
+        **({"reason": res.skipped} if res.skipped else {}),
+        "method": "seed_centroid",
+        "model": settings.label_check.model,
+        "tolerance": round(res.tolerance, 6),
+        "tolerance_from": res.tolerance_from,
+        "seed_loo_accuracy": res.seed_loo_accuracy,
+        "checked": checked,
+        "kept": kept,
+        "kept_fraction": kept / checked if checked else None,
+    }
+
+
+def _removed_table(schema: pa.Schema, parts: list[pa.Table]) -> pa.Table:
+    """The removed pieces as one table of ``schema``; a column a piece lacks (the label
+    check's scores, for rows removed by another step) is null there."""
+    out = [
+        pa.table(
+            [
+                part.column(f.name) if f.name in part.column_names else pa.nulls(len(part), f.type)
+                for f in schema
+            ],
+            schema=schema,
+        )
+        for part in parts
+    ]
+    return pa.concat_tables(out) if out else schema.empty_table()
+
+
 def _cartography(
     run: _Run, settings: RefineSettings, progress: bool
 ) -> tuple[pa.Table | None, dict[str, Any]]:
@@ -233,15 +310,30 @@ def refine(
     target_distribution: dict[str, float] | None = None,
     oracle_texts: Sequence[str] | None = None,
     oracle_labels: Sequence[str] | None = None,
+    seed_texts: Sequence[str] | None = None,
+    seed_labels: Sequence[str] | None = None,
     progress: bool = False,
 ) -> RefineResult:
     """Filter generated rows; deterministic for ``settings.seed``.
 
     ``target_distribution`` (shares or counts per label) is used by ``resample='real'``.
-    ``oracle_texts``/``oracle_labels`` (real labeled data) are needed by ``label_filter``.
+    ``oracle_texts``/``oracle_labels`` (real labeled data) are needed by ``label_filter``,
+    ``seed_texts``/``seed_labels`` (the seeds only) by ``label_check``.
     """
     settings = settings or RefineSettings()
     labs = _validate(table, labels)
+    if settings.label_check.enabled and (not seed_texts or seed_labels is None):
+        raise ConfigError(
+            "refine.label_check.enabled is true but no seeds (seed_texts, seed_labels) were "
+            "passed.",
+            fix="pass the seed texts and labels, or set refine.label_check.enabled to false",
+        )
+    if settings.label_check.enabled and len(seed_texts or []) != len(seed_labels or []):
+        raise InputDataError(
+            f"seed_texts has {len(seed_texts or [])} rows but seed_labels has "
+            f"{len(seed_labels or [])}.",
+            fix="pass one label per seed text",
+        )
     if settings.label_filter and (not oracle_texts or oracle_labels is None):
         raise ConfigError(
             "refine.label_filter is true but no oracle data (oracle_texts, oracle_labels) "
@@ -283,6 +375,11 @@ def refine(
             np.array([d is None for d in near], dtype=bool),
             [None if d is None else f"near_duplicate_of:{ids[d]}" for d in near],
         )
+    if settings.label_check.enabled:
+        assert seed_texts is not None and seed_labels is not None
+        stats["label_check"] = _label_check(run, settings, seed_texts, seed_labels, progress)
+    else:
+        stats["label_check"] = {"status": "disabled"}
     if settings.label_filter:
         assert oracle_texts is not None and oracle_labels is not None
         _label_filter(run, settings, oracle_texts, oracle_labels, progress)
@@ -301,13 +398,13 @@ def refine(
         stats["resample"] = {"mode": settings.resample, "target_counts": None, "notes": []}
 
     removed_schema = table.schema.append(pa.field("reason", pa.string()))
-    removed = (
-        pa.concat_tables([p.cast(removed_schema) for p in run.removed])
-        if run.removed
-        else removed_schema.empty_table()
-    )
+    if settings.label_check.enabled:
+        for f in LABEL_CHECK_FIELDS:
+            removed_schema = removed_schema.append(f)
+    removed = _removed_table(removed_schema, run.removed)
     stats["steps"] = run.steps
     stats["kept_rows"] = run.cur.num_rows
+    stats["kept_fraction"] = run.cur.num_rows / table.num_rows if table.num_rows else None
     stats["kept_per_label"] = run.counts()
     stats["removed_rows"] = removed.num_rows
     stats["removed_per_reason"] = dict(

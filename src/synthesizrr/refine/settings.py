@@ -54,9 +54,47 @@ class CartographySettings(StrictModel):
     )
 
 
+class LabelCheckSettings(StrictModel):
+    """Seed-only label check (:mod:`synthesizrr.refine.label_check`).
+
+    A row fails when its cosine similarity to its intended label's seed centroid is more
+    than the tolerance below its similarity to another label's centroid. A row whose
+    intended label is the nearest centroid always passes.
+    """
+
+    enabled: bool = Field(
+        default=False, description="Drop rows that read as another label than intended."
+    )
+    model: str = Field(
+        default="minilm", description="Sentence encoder: 'minilm' (bundled) or a local folder."
+    )
+    seed_flag_rate: float = Field(
+        default=0.1,
+        gt=0,
+        lt=1,
+        description="Calibrates the tolerance on the seeds: it is set so that this fraction "
+        "of the seeds, each scored against centroids built without it, would fail.",
+    )
+    margin: float | None = Field(
+        default=None,
+        ge=0,
+        description="Fixed cosine tolerance instead of the calibrated one (0: the intended "
+        "label must be the nearest centroid).",
+    )
+    min_seed_accuracy: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Skip the check (drop nothing, say so in the summary) when the seeds, "
+        "each scored against centroids built without it, are right less often than this: "
+        "the embeddings then do not separate the labels. None: chance, 1 / number of "
+        "labels; 0: never skip.",
+    )
+
+
 class RefineSettings(StrictModel):
-    """Filtering steps, applied in order: length -> exact dup -> near dup -> label filter
-    -> cartography -> resample. Every removed row is kept with its reason."""
+    """Filtering steps, applied in order: length -> exact dup -> near dup -> label check
+    -> label filter -> cartography -> resample. Every removed row is kept with its reason."""
 
     dedup: bool = Field(
         default=True,
@@ -78,6 +116,10 @@ class RefineSettings(StrictModel):
     )
     cartography: CartographySettings = Field(
         default_factory=CartographySettings, description="Dataset cartography filter."
+    )
+    label_check: LabelCheckSettings = Field(
+        default_factory=LabelCheckSettings,
+        description="Seed-only check that each row reads as its intended label.",
     )
     label_filter: bool = Field(
         default=False,

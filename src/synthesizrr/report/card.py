@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from synthesizrr.report.compare import COLUMNS, Comparison, _pm, run_row
+from synthesizrr.report.compare import COLUMNS, Comparison, percent_pm, run_row
 from synthesizrr.report.rundata import Missing, RunData, lookup, number
 
 log = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ def _metrics_md(run: RunData) -> list[str]:
         else:
             sig = rep.get("signature") or rep.get("model") or rep.get("kind") or ""
             scores = ", ".join(
-                f"{name} {_pm(rep.get(f'{key}_mean'), rep.get(f'{key}_std'))}"
+                f"{name} {percent_pm(rep.get(f'{key}_mean'), rep.get(f'{key}_std'))}"
                 for name, key in (("accuracy", "accuracy"), ("macro-F1", "macro_f1"))
                 if number(rep.get(f"{key}_mean")) is not None
             )

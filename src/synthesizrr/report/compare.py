@@ -22,10 +22,14 @@ def _pct(v: Any) -> str:
     return f"{v * 100:.1f}" if v is not None else "n/a"
 
 
-def _pm(mean: Any, std: Any) -> str:
+def percent_pm(mean: Any, std: Any) -> str:
+    """``82.5 ± 1.2`` (as percent); no ``±`` where the spread shows as 0.0 (a student that
+    scored the same on every seed, e.g. a deterministic one) or is unknown."""
     if mean is None:
         return "n/a"
-    return f"{mean * 100:.1f} ± {std * 100:.1f}" if std is not None else f"{mean * 100:.1f}"
+    if std is None or round(std * 100, 1) == 0:
+        return f"{mean * 100:.1f}"
+    return f"{mean * 100:.1f} ± {std * 100:.1f}"
 
 
 def _f(digits: int) -> Callable[[Any], str]:
@@ -57,9 +61,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("mode", "Mode", lambda r: str(r["mode"] or "n/a")),
     Column("size", "Size", lambda r: _int(r["size"])),
     Column("student_accuracy_mean", "Student acc. %",
-           lambda r: _pm(r["student_accuracy_mean"], r["student_accuracy_std"]), "high"),
+           lambda r: percent_pm(r["student_accuracy_mean"], r["student_accuracy_std"]), "high"),
     Column("student_macro_f1_mean", "Student macro-F1 %",
-           lambda r: _pm(r["student_macro_f1_mean"], r["student_macro_f1_std"]), "high"),
+           lambda r: percent_pm(r["student_macro_f1_mean"], r["student_macro_f1_std"]), "high"),
     Column("gold_accuracy_mean", "Gold acc. %", lambda r: _pct(r["gold_accuracy_mean"])),
     Column("self_bleu_4", "Self-BLEU-4", lambda r: _f(3)(r["self_bleu_4"]), "low"),
     Column("self_bleu_5", "Self-BLEU-5", lambda r: _f(3)(r["self_bleu_5"]), "low"),

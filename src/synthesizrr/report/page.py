@@ -36,15 +36,19 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 CSS = """
-*{box-sizing:border-box}body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222;background:#fafafa}
-header{background:#263238;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
+*{box-sizing:border-box}body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222;background:#fafafa;
+-webkit-text-size-adjust:100%;text-size-adjust:100%}
+header{background:#263238;color:#fff;padding:14px 24px;overflow-wrap:anywhere}
+header h1{margin:0;font-size:20px}
 header .sub{opacity:.8;font-size:13px}nav{position:sticky;top:0;background:#eceff1;padding:6px 24px;
 border-bottom:1px solid #cfd8dc;z-index:1}nav a{margin-right:12px;color:#1e4f7a;text-decoration:none;
 font-size:13px}main{padding:8px 24px 40px;max-width:1400px}section{background:#fff;border:1px solid #e0e0e0;
 border-radius:6px;padding:8px 16px 16px;margin:16px 0}h2{font-size:17px;margin:8px 0 12px}
-h3{font-size:14px;margin:12px 0 6px}table{border-collapse:collapse;margin:8px 0;font-size:13px}
+h3{font-size:14px;margin:12px 0 6px}table{border-collapse:collapse;margin:8px 0;font-size:13px;
+display:block;max-width:100%;overflow-x:auto}
 th,td{border-bottom:1px solid #eee;padding:3px 10px;text-align:left;vertical-align:top}
 th{background:#f5f5f5}table.kv td:first-child{font-weight:600;color:#555;white-space:nowrap}
+table.kv{display:table}table.kv td{overflow-wrap:anywhere}table.compare td{white-space:nowrap}
 .na{color:#8a6d3b;background:#fcf8e3;padding:4px 8px;border-radius:4px;display:inline-block;margin:4px 0}
 .warn{color:#a94442}.cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
 .card{border:1px solid #e0e0e0;border-radius:6px;padding:8px 14px;min-width:150px}

@@ -153,6 +153,15 @@ class RunData:
         st = self.manifest.get("stages")
         return {k: v for k, v in st.items() if isinstance(v, dict)} if isinstance(st, dict) else {}
 
+    @property
+    def warnings(self) -> list[str]:
+        """``stage: warning`` for every warning in a stage summary (``summary.warnings``)."""
+        out = []
+        for name, state in self.stages.items():
+            raw = lookup(state, "summary", "warnings")
+            out += [f"{name}: {w}" for w in raw] if isinstance(raw, list) else []
+        return out
+
     def stage_summary(self, stage: str) -> dict[str, Any]:
         s = lookup(self.stages, stage, "summary")
         return s if isinstance(s, dict) else {}

@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 
 from synthesizrr.report import svg
-from synthesizrr.report.compare import Comparison
+from synthesizrr.report.compare import Comparison, percent_pm
 from synthesizrr.report.rundata import Missing, RunData, number
 from synthesizrr.report.settings import ReportSettings
 
@@ -93,6 +93,9 @@ def overview(run: RunData, settings: ReportSettings) -> str:
     )
     if run.problems:
         html += "<p class='warn'>Problems reading this run: " + e("; ".join(run.problems)) + "</p>"
+    if run.warnings:
+        items = "".join(f"<li>{e(w)}</li>" for w in run.warnings)
+        html += f"<div class='warn'>Warnings:<ul>{items}</ul></div>"
     return html
 
 
@@ -100,9 +103,7 @@ def _pm(rep: dict[str, Any] | Missing, key: str) -> str:
     if isinstance(rep, Missing):
         return "n/a"
     mean, std = number(rep.get(f"{key}_mean")), number(rep.get(f"{key}_std"))
-    if mean is None:
-        return "n/a"
-    return f"{mean * 100:.1f} ± {std * 100:.1f} %" if std is not None else f"{mean * 100:.1f} %"
+    return "n/a" if mean is None else f"{percent_pm(mean, std)} %"
 
 
 # -- stages ---------------------------------------------------------------------------------
@@ -116,12 +117,31 @@ def stages(run: RunData, settings: ReportSettings) -> str:
         brief = ", ".join(
             f"{k}={fmt(v, 3)}" for k, v in summ.items() if not isinstance(v, dict | list)
         )
-        status = st.get("status", "n/a")
-        if name == "report" and status == "running":
-            status = "running (writing this report)"
-        rows.append((name, status, fmt(st.get("seconds"), 1),
-                     st.get("finished", ""), st.get("error") or brief))  # fmt: skip
+        warned = summ.get("warnings")
+        if isinstance(warned, list) and warned:
+            brief += "; warning: " + "; ".join(str(w) for w in warned)
+        status, seconds, finished = st.get("status", "n/a"), st.get("seconds"), st.get("finished")
+        if name == "report" and status == "running":  # the stage writing this very page
+            status, finished, brief = "done", _now(), "this page"
+            seconds = _seconds_since(st.get("started"))
+        rows.append((name, status, fmt(seconds, 1), finished or "", st.get("error") or brief))
     return table(["Stage", "Status", "Seconds", "Finished", "Summary"], rows)
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _seconds_since(started: Any) -> float | None:
+    from datetime import datetime, timezone
+
+    try:
+        then = datetime.fromisoformat(str(started))
+    except ValueError:
+        return None
+    return round((datetime.now(timezone.utc) - then).total_seconds(), 1)
 
 
 # -- label distribution ---------------------------------------------------------------------
@@ -259,14 +279,15 @@ def comparison(run: RunData, settings: ReportSettings, cmp: Comparison, notes: l
     rows = cmp.rows
     names = [str(r["run"]) for r in rows]
     html = ""
-    if len(rows) < 2:
+    if len(rows) < 2:  # a chart with one bar compares nothing: the table alone
         html += ('<p class="na">no other runs to compare against (pass compare=[...] or '
                  "use `synthesizrr compare`); this run alone is shown.</p>")  # fmt: skip
-    for key, title, digits in (
+    charts = (
         ("self_bleu_4", "Self-BLEU-4 per run (lower is more diverse)", 3),
         ("self_bleu_5", "Self-BLEU-5 per run (lower is more diverse)", 3),
         ("entity_entropy", "Entity entropy per run (higher is more diverse)", 2),
-    ):
+    )
+    for key, title, digits in charts if len(rows) >= 2 else ():
         vals = [number(r.get(key)) for r in rows]
         if any(v is not None for v in vals):
             html += svg.bar_chart(names, {key: vals}, title=title, digits=digits,
@@ -307,11 +328,11 @@ def datamap(run: RunData, settings: ReportSettings) -> str:
         tip = (f"{r.get('row_id', '')} [{r.get('label', '')}] confidence {conf:.3f}, "
                f"variability {var:.3f}, correctness {fmt(corr, 2)}" + (" (removed)" if removed else ""))  # fmt: skip
         pts.append(svg.Point(var, conf, corr if corr is not None else conf, removed, tip))
-    x_max = max(0.5, max((p.x for p in pts), default=0.5))
     plot = svg.scatter(pts, title="Dataset cartography: confidence vs variability",
                        x_label="variability (std of the intended label's probability)",
                        y_label="confidence (mean probability)", value_label="correctness",
-                       x_max=x_max)  # fmt: skip
+                       x_range=svg.fit_range([p.x for p in pts], 0.0, 0.5),
+                       y_range=svg.fit_range([p.y for p in pts], 0.0, 1.0))  # fmt: skip
     caption = f"{total} rows scored"
     if total > len(rows):
         caption += f", {len(rows)} drawn (seeded sample)"

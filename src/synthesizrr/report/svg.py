@@ -25,6 +25,31 @@ def _fmt(value: float, digits: int) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
 
 
+_NARROW = frozenset("ijl.,:;'|!")
+_SEMI = frozenset("ftr ()[]/-")
+
+
+def _char_width(ch: str) -> float:
+    if ch in "MW":
+        return 11.5
+    if ch in "mw":
+        return 10.0
+    if ch in _NARROW:
+        return 3.6
+    if ch in _SEMI:
+        return 5.0
+    if ch.isdigit():
+        return 7.7
+    return 8.8 if ch.isupper() else 7.0
+
+
+def text_width(text: str, *, bold: bool = False) -> float:
+    """Estimated width in px of ``text`` at the plots' 12 px font, a little on the wide
+    side so nothing is cut off (per-character widths measured in headless Chromium's
+    default sans; bold is about 14 % wider)."""
+    return sum(_char_width(ch) for ch in text) * (1.14 if bold else 1.0) * 1.04
+
+
 def _nice_max(value: float) -> float:
     """A round upper bound for an axis (1, 2, 2.5, 5 x 10^k)."""
     if value <= 0:
@@ -35,6 +60,36 @@ def _nice_max(value: float) -> float:
         if bound >= value - 1e-12:
             return bound
     return 10.0 ** (exp + 1)
+
+
+def _step(span: float) -> float:
+    """A round tick step giving about five ticks over ``span``."""
+    return _nice_max(span / 5) if span > 0 else 0.1
+
+
+def fit_range(values: Sequence[float], lo: float, hi: float) -> tuple[float, float]:
+    """An axis range around ``values``, padded, inside ``[lo, hi]``, ending on round ticks.
+
+    So that a cluster of points fills the plot instead of a corner of the full range.
+    """
+    vals = [v for v in values if math.isfinite(v)]
+    if not vals:
+        return lo, hi
+    a, b = min(vals), max(vals)
+    pad = max((b - a) * 0.08, (hi - lo) * 0.005)
+    step = _step(b - a + 2 * pad)
+    start = max(lo, math.floor((a - pad) / step + 1e-9) * step)
+    end = min(hi, math.ceil((b + pad) / step - 1e-9) * step)
+    return round(float(start), 12), round(float(end), 12)
+
+
+def ticks(a: float, b: float) -> tuple[list[float], int]:
+    """Round tick values in ``[a, b]`` and the decimals that show them exactly."""
+    step = _step(b - a)
+    first = math.ceil(a / step - 1e-9)
+    out = [round((first + k) * step, 12) for k in range(int((b - a) / step + 1e-9) + 2)]
+    digits = next((d for d in range(6) if abs(round(step, d) - step) < 1e-12), 6)
+    return [t for t in out if t <= b + 1e-12], digits
 
 
 def _legend(names: Sequence[str], x: float, y: float) -> str:
@@ -65,7 +120,8 @@ def bar_chart(
     current run in a comparison).
     """
     names = list(series)
-    label_w = min(260, 12 + 7 * max((len(str(c)) for c in categories), default=4))
+    label_w = round(12 + max((text_width(_short(c, 36), bold=c == highlight)
+                              for c in categories), default=28))  # fmt: skip
     bar_h, gap = 14, 10
     group_h = bar_h * max(1, len(names)) + gap
     top = 30 + (18 if len(names) > 1 else 0)
@@ -81,17 +137,18 @@ def bar_chart(
     ]
     if len(names) > 1:
         out.append(_legend(names, label_w, 38))
-    for t in range(5):
-        x = label_w + plot_w * t / 4
+    tick_values, tick_digits = ticks(0.0, vmax)
+    for t in tick_values:
+        x = label_w + plot_w * t / vmax
         out.append(
             f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 26}" stroke="#ddd"/>'
             f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle" fill="#555">'
-            f"{_e(_fmt(vmax * t / 4, max(digits, 0 if vmax >= 8 else 2)))}</text>"
+            f"{_e(_fmt(t, tick_digits))}</text>"
         )
     for ci, cat in enumerate(categories):
         y0 = top + ci * group_h
         weight = ' font-weight="bold"' if highlight is not None and cat == highlight else ""
-        short = str(cat) if len(str(cat)) <= 36 else str(cat)[:35] + "…"
+        short = _short(cat, 36)
         out.append(
             f'<text x="{label_w - 6}" y="{y0 + group_h / 2:.1f}" text-anchor="end" '
             f'dominant-baseline="middle"{weight}><title>{_e(cat)}</title>{_e(short)}</text>'
@@ -115,6 +172,12 @@ def bar_chart(
             )
     out.append("</svg>")
     return "".join(out)
+
+
+def _short(text: object, n: int) -> str:
+    """``text`` cut to ``n`` characters (the last one an ellipsis)."""
+    s = str(text)
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -143,30 +206,38 @@ def scatter(
     x_label: str,
     y_label: str,
     value_label: str,
-    x_max: float | None = None,
-    y_max: float = 1.0,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] = (0.0, 1.0),
     width: int = 640,
     height: int = 480,
 ) -> str:
-    """A scatter plot on [0, x_max] x [0, y_max]; color encodes ``Point.value``."""
+    """A scatter plot over ``x_range`` x ``y_range`` (default x: 0 to a round bound above
+    the largest x); color encodes ``Point.value``. See :func:`fit_range` to fit the data."""
     left, right, top, bottom = 56, 130, 30, 46
     pw, ph = width - left - right, height - top - bottom
-    xm = x_max if x_max is not None else _nice_max(max((p.x for p in points), default=0.5))
-    xm = xm or 1.0
+    x0, x1 = x_range or (0.0, _nice_max(max((p.x for p in points), default=0.5)))
+    y0, y1 = y_range
+    xs, ys = (x1 - x0) or 1.0, (y1 - y0) or 1.0
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{_e(title)}" {FONT}>',
         f'<text x="4" y="16" font-weight="bold">{_e(title)}</text>',
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>',
     ]
-    for t in range(5):
-        x = left + pw * t / 4
-        y = top + ph - ph * t / 4
+    x_ticks, x_digits = ticks(x0, x1)
+    for t in x_ticks:
+        x = left + pw * (t - x0) / xs
         out.append(
             f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#eee"/>'
-            f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{xm * t / 4:.2f}</text>'
+            f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">'
+            f"{_fmt(t, x_digits)}</text>"
+        )
+    y_ticks, y_digits = ticks(y0, y1)
+    for t in y_ticks:
+        y = top + ph - ph * (t - y0) / ys
+        out.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#eee"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{y_max * t / 4:.2f}</text>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(t, y_digits)}</text>'
         )
     out.append(
         f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle">{_e(x_label)}</text>'
@@ -174,8 +245,8 @@ def scatter(
         f"{_e(y_label)}</text>"
     )
     for p in points:
-        cx = left + max(0.0, min(1.0, p.x / xm)) * pw
-        cy = top + ph - max(0.0, min(1.0, p.y / y_max)) * ph
+        cx = left + max(0.0, min(1.0, (p.x - x0) / xs)) * pw
+        cy = top + ph - max(0.0, min(1.0, (p.y - y0) / ys)) * ph
         color = _ramp(p.value)
         fill = f'fill="none" stroke="{color}"' if p.hollow else f'fill="{color}" fill-opacity="0.7"'
         tip = f"<title>{_e(p.tip)}</title>" if p.tip else ""
@@ -207,9 +278,11 @@ def heatmap(
     """A confusion-matrix heat map; each cell shows its count, shaded by its row share."""
     n = len(labels)
     cell = max(22, min(56, 560 // max(n, 1)))
-    label_w = min(220, 16 + 7 * max((len(str(x)) for x in labels), default=4))
+    label_w = round(16 + max((text_width(_short(x, 28)) for x in labels), default=28))
     left, top = label_w + 20, 40 + label_w
-    width, height = left + cell * n + 20, top + cell * n + 20
+    # wide enough for the title too: a 2-label matrix is narrower than its title
+    width = max(left + cell * n + 20, round(8 + text_width(title, bold=True)))
+    height = top + cell * n + 20
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{_e(title)}" {FONT}>',
@@ -220,7 +293,7 @@ def heatmap(
         f'fill="#555">{_e(row_axis)}</text>',
     ]
     for i, lab in enumerate(labels):
-        short = str(lab) if len(str(lab)) <= 28 else str(lab)[:27] + "…"
+        short = _short(lab, 28)
         out.append(
             f'<text x="{left - 6}" y="{top + cell * i + cell / 2 + 4:.1f}" text-anchor="end">'
             f"<title>{_e(lab)}</title>{_e(short)}</text>"

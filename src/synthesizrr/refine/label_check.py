@@ -1,0 +1,146 @@
+"""Seed-only label check: does a generated row read as its intended label?
+
+Every label's centroid is the normalized mean of its seed embeddings. A row's *margin* is
+the cosine similarity to its intended label's centroid minus the highest similarity to
+any other label's centroid; the row fails when its margin is below ``-tolerance``.
+
+The tolerance is calibrated on the seeds alone (never the real train set beyond them):
+each seed is scored against centroids built without it (leave-one-out), and the
+tolerance is set so that a fraction ``seed_flag_rate`` of the seeds would fail. A row that
+reads as typically as a seed of its label passes; one that reads like another label
+fails. A cosine tolerance does not depend on how many seeds there are (probabilities of a
+classifier trained on the seeds sharpen as seeds are added), so it transfers across runs;
+``margin`` fixes it by hand instead. When the seeds themselves are classified no better
+than ``min_seed_accuracy`` (leave-one-out), the embeddings do not separate the labels
+(MiniLM on sentence sentiment) and the check keeps every row, saying why.
+
+Written by hand because no library offers leave-one-out nearest-centroid margins; the
+embeddings come from :func:`synthesizrr.distill.embed_cache.embed_texts`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthesizrr.distill.embed_cache import embed_texts
+from synthesizrr.errors import InputDataError
+from synthesizrr.refine.settings import LabelCheckSettings
+
+log = logging.getLogger(__name__)
+
+Embed = Callable[..., np.ndarray]
+
+
+@dataclass
+class LabelCheck:
+    """Per row: ``keep``, ``margin`` and ``scores`` (cosine to each label's centroid, in
+    label order); the ``tolerance`` used and how it was chosen; the seeds' own
+    leave-one-out accuracy (near chance: the embeddings do not separate the labels)."""
+
+    keep: np.ndarray
+    margin: np.ndarray
+    scores: np.ndarray
+    predicted: list[str]
+    tolerance: float
+    tolerance_from: str
+    seed_loo_accuracy: float | None
+    skipped: str | None = None  # why the check kept every row
+
+
+def _margins(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Score of the intended label minus the best score of any other label."""
+    rows = np.arange(len(y))
+    own = scores[rows, y]
+    other = scores.copy()
+    other[rows, y] = -np.inf
+    return own - other.max(axis=1)
+
+
+def _normalize(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(norm > 0, norm, 1.0)
+
+
+def _leave_one_out(vecs: np.ndarray, y: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """(n, L) cosine of each seed to every centroid, its own label's built without it."""
+    scores = vecs @ _normalize(sums).T
+    counts = np.bincount(y, minlength=sums.shape[0])
+    for i, k in enumerate(y):
+        scores[i, k] = float(_normalize(sums[k] - vecs[i]) @ vecs[i]) if counts[k] > 1 else np.nan
+    return scores
+
+
+def check_labels(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    seed_texts: Sequence[str],
+    seed_labels: Sequence[str],
+    label_names: Sequence[str],
+    settings: LabelCheckSettings,
+    progress: bool = False,
+    embed: Embed | None = None,
+) -> LabelCheck:
+    """Score ``texts`` (intended ``labels``) against the seeds' label centroids."""
+    names = list(label_names)
+    index = {lab: i for i, lab in enumerate(names)}
+    missing = [lab for lab in names if lab not in set(seed_labels)]
+    if missing:
+        raise InputDataError(
+            f"refine.label_check: no seed example of label(s) {missing}; the check builds "
+            "one centroid per label from the seeds.",
+            fix="give every label seeds, or set refine.label_check.enabled to false",
+        )
+    encode = embed or embed_texts
+    seed_vecs = encode(list(seed_texts), settings.model, progress=progress)
+    seed_y = np.array([index[lab] for lab in seed_labels], dtype=np.int64)
+    sums = np.stack([seed_vecs[seed_y == k].sum(axis=0) for k in range(len(names))])
+
+    loo = _leave_one_out(seed_vecs, seed_y, sums)
+    usable = ~np.isnan(loo).any(axis=1)
+    loo_acc = float((loo[usable].argmax(axis=1) == seed_y[usable]).mean()) if usable.any() else None
+    if settings.margin is not None:
+        tolerance, source = settings.margin, "margin"
+    elif usable.sum() >= 2:
+        seed_margins = _margins(loo[usable], seed_y[usable])
+        tolerance = max(0.0, -float(np.quantile(seed_margins, settings.seed_flag_rate)))
+        source = f"seed_flag_rate {settings.seed_flag_rate} over {int(usable.sum())} seeds"
+    else:
+        raise InputDataError(
+            "refine.label_check: fewer than 2 seeds have a label with another seed, so the "
+            "tolerance cannot be calibrated on the seeds.",
+            fix="use at least 2 seeds per label, or set refine.label_check.margin",
+        )
+    floor = settings.min_seed_accuracy
+    floor = 1.0 / len(names) if floor is None else floor
+    skipped = None
+    if loo_acc is not None and loo_acc < floor:
+        skipped = (
+            f"the seeds classify each other only {loo_acc:.0%} right (leave-one-out, "
+            f"min_seed_accuracy {floor:.2f}): the embeddings do not separate the labels"
+        )
+        log.warning("label_check skipped: %s", skipped)
+    if not len(texts):
+        empty = np.zeros(0)
+        return LabelCheck(
+            np.zeros(0, dtype=bool), empty, empty.reshape(0, len(names)), [], tolerance,
+            source, loo_acc, skipped,
+        )  # fmt: skip
+    vecs = encode(list(texts), settings.model, progress=progress)
+    y = np.array([index[lab] for lab in labels], dtype=np.int64)
+    scores = vecs @ _normalize(sums).T
+    margin = _margins(scores, y)
+    return LabelCheck(
+        keep=np.ones(len(y), dtype=bool) if skipped else margin >= -tolerance,
+        margin=margin,
+        scores=scores,
+        predicted=[names[k] for k in scores.argmax(axis=1)],
+        tolerance=tolerance,
+        tolerance_from=source,
+        seed_loo_accuracy=loo_acc,
+        skipped=skipped,
+    )
