@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from synthesizrr.errors import BackendError, BudgetExceededError
+from synthesizrr.generation.schedule import in_order, prefix_order, restore
 from synthesizrr.pipeline.rundir import atomic_write_json, read_parquet, write_parquet
 from synthesizrr.pipeline.stages import StageContext
-from synthesizrr.prompts import PromptMode, RenderedPrompt, Shot, render
+from synthesizrr.prompts import PromptMode, RenderedPrompt, Shot, render, shot_groups
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class PlannedRow:
     shot_ids: list[str]
     prompt: RenderedPrompt
     sample_index: int
+    shot_group: str | None = None
 
 
 def _rng(seed: int, *parts: str) -> random.Random:
@@ -59,15 +61,17 @@ def plan_rows(ctx: StageContext) -> list[PlannedRow]:
         k = 0 if pset.mode is PromptMode.ZEROGEN else pset.shots
         for label in task.label_names:
             pool = seeds_by_label[label]
-            for i in range(gen.per_label):
-                row_id = f"{label}:{i}"
-                chosen = _rng(cfg.seed, "shots", row_id).sample(pool, min(k, len(pool)))
+            row_ids = [f"{label}:{i}" for i in range(gen.per_label)]
+            for group in shot_groups(label, row_ids, pset.shot_groups):
+                chosen = _rng(cfg.seed, "shots", group.draw_key).sample(pool, min(k, len(pool)))
                 prompt = render(
                     task, pset, label=label, document=None,
                     shots=[Shot(answer=s["text"]) for s in chosen],
                 )  # fmt: skip
-                planned.append(PlannedRow(row_id, label, None, None, None, None, None,
-                                          [s["seed_id"] for s in chosen], prompt, i))  # fmt: skip
+                for i in group.members:
+                    planned.append(PlannedRow(row_ids[i], label, None, None, None, None, None,
+                                              [s["seed_id"] for s in chosen], prompt, i,
+                                              group.name))  # fmt: skip
         return planned
 
     import pyarrow.compute as pc
@@ -93,12 +97,13 @@ def plan_rows(ctx: StageContext) -> list[PlannedRow]:
         if len(chosen_pairs) < gen.per_label:
             log.warning("label %s: only %d retrieved documents for %d requested generations",
                         label, len(chosen_pairs), gen.per_label)  # fmt: skip
-        for p in chosen_pairs:
-            row_id = f"{p['seed_id']}|{p['passage_id']}"
-            rng = _rng(cfg.seed, "shots", row_id)
+        row_ids = [f"{p['seed_id']}|{p['passage_id']}" for p in chosen_pairs]
+        for group in shot_groups(label, row_ids, pset.shot_groups):
+            rng = _rng(cfg.seed, "shots", group.draw_key)
             shots: list[Shot] = []
             shot_ids: list[str] = []
-            others = [s for s in seeds_by_label[label] if s["seed_id"] != p["seed_id"]]
+            own = {chosen_pairs[i]["seed_id"] for i in group.members}
+            others = [s for s in seeds_by_label[label] if s["seed_id"] not in own]
             if pset.mode is PromptMode.RETRICL and pset.shots:
                 for d in pick_shots(p, shot_rows[label], pset.shots, rng, pattern):
                     shots.append(
@@ -109,9 +114,13 @@ def plan_rows(ctx: StageContext) -> list[PlannedRow]:
                 for s in rng.sample(others, min(pset.shots, len(others))):
                     shots.append(Shot(answer=s["text"]))
                     shot_ids.append(s["seed_id"])
-            prompt = render(task, pset, label=label, document=text_of[p["passage_id"]], shots=shots)
-            planned.append(PlannedRow(row_id, label, p["seed_id"], p["passage_id"], p["doc_id"],
-                                      int(p["rank"]), float(p["score"]), shot_ids, prompt, 0))  # fmt: skip
+            for i in group.members:
+                p = chosen_pairs[i]
+                prompt = render(task, pset, label=label, document=text_of[p["passage_id"]],
+                                shots=shots)  # fmt: skip
+                planned.append(PlannedRow(row_ids[i], label, p["seed_id"], p["passage_id"],
+                                          p["doc_id"], int(p["rank"]), float(p["score"]),
+                                          list(shot_ids), prompt, 0, group.name))  # fmt: skip
     return planned
 
 
@@ -131,7 +140,7 @@ def build_requests(ctx: StageContext, rows: list[PlannedRow], is_chat: bool) -> 
         seed = int.from_bytes(hashlib.sha256(f"{cfg.seed}|{r.row_id}".encode()).digest()[:4], "big")
         common: dict[str, Any] = dict(
             max_tokens=cfg.task.max_new_tokens, temperature=gen.temperature, top_p=gen.top_p,
-            stop=stops, seed=seed, sample_index=r.sample_index,
+            top_k=gen.top_k, min_p=gen.min_p, stop=stops, seed=seed, sample_index=r.sample_index,
         )  # fmt: skip
         if is_chat:
             msgs = tuple(Message(role=role, content=text) for role, text in r.prompt.messages)
@@ -170,18 +179,20 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
     with ctx.executor.open_backend(cfg.generation.llm) as teacher:
         requests = build_requests(ctx, rows, teacher.is_chat)
         model_id = teacher.model_id
+        order = prefix_order(requests)  # shared prefixes back to back; rows keep their order
         try:
-            outcomes = teacher.run(
-                requests, cache_path=ctx.run.path / CACHE_FILE, settings=budget,
-                progress=ctx.progress,
+            sent = teacher.run(
+                in_order(requests, order), cache_path=ctx.run.path / CACHE_FILE,
+                settings=budget, progress=ctx.progress,
             )  # fmt: skip
         except BudgetExceededError as exc:
             stopped = str(exc)
-            outcomes = list(getattr(exc, "outcomes", None) or [])
-            if not outcomes:
+            sent = list(getattr(exc, "outcomes", None) or [])
+            if not sent:
                 raise
+    outcomes = restore(sent, order, len(requests))
 
-    _require_an_answer(outcomes)
+    _require_an_answer(sent)
     echo = [cfg.task.instruction_for(lab) for lab in cfg.task.label_names]
     echo += list(cfg.task.labels.values())
     kept: list[dict[str, Any]] = []
@@ -190,13 +201,16 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
         lambda: {"prompt": 0, "completion": 0, "requests": 0}
     )
     failed = 0
-    for row, req, outcome in zip(rows, requests, outcomes, strict=False):
+    for row, req, outcome in zip(rows, requests, outcomes, strict=True):
+        if outcome is None:  # a budget stopped the run before this request was sent
+            continue
         base = {
             "row_id": row.row_id, "label": row.label, "seed_id": row.seed_id,
             "passage_id": row.passage_id, "doc_id": row.doc_id, "retrieval_rank": row.rank,
-            "retrieval_score": row.score, "shot_ids": row.shot_ids,
+            "retrieval_score": row.score, "shot_ids": row.shot_ids, "shot_group": row.shot_group,
             "prompt_hash": outcome.key, "model": model_id, "mode": cfg.generation.prompt.mode.value,
-            "temperature": req.temperature, "top_p": req.top_p, "max_tokens": req.max_tokens,
+            "temperature": req.temperature, "top_p": req.top_p, "top_k": req.top_k,
+            "min_p": req.min_p, "max_tokens": req.max_tokens,
         }  # fmt: skip
         resp = outcome.response
         if resp is None:
@@ -218,7 +232,7 @@ def run_generate(ctx: StageContext, out: Path) -> dict[str, Any]:
             dropped.append({**base, "raw": resp.text, "reason": parsed.reason})
         else:
             kept.append({"text": parsed.text, **base})
-    not_sent = len(rows) - len(outcomes)
+    not_sent = len(rows) - len(sent)
     _write_rows(kept, out / "generations.parquet", pa)
     _write_rows(dropped, out / "dropped.parquet", pa)
     reasons: dict[str, int] = defaultdict(int)
