@@ -27,8 +27,10 @@ def test_ag_news_end_to_end_on_embedded_teacher(shared_data: Path, tmp_path: Pat
     events: list[tuple[str, str]] = []
     handle = run(cfg, on_event=lambda s, st, _: events.append((s, st)))
     done = [s for s, st in events if st in ("done", "incomplete")]
-    assert done == ["seeds", "corpus", "index", "retrieve", "generate", "refine", "evaluate",
-                    "report"]  # fmt: skip
+    assert done == ["seeds", "corpus", "index", "retrieve", "leakage", "generate", "refine",
+                    "evaluate", "report"]  # fmt: skip
+    leak = handle.manifest["stages"]["leakage"]["summary"]
+    assert (leak["test_texts"], leak["seeds_checked"], leak["ngram"]) == (7600, 20, 13)
 
     seeds = handle.manifest["stages"]["seeds"]["summary"]
     assert seeds == {"seeds": 20, "per_label": {lab: 5 for lab in

@@ -6,6 +6,7 @@ Parts (default: selfbleu suite):
              against all 1,999 other texts; full NLTK time = per-hypothesis time x 2,000)
   nltk-full  NLTK on all 2,000 texts, complete (about 10-20 minutes on 2 cores)
   suite      ``compute_metrics`` with every metric on 2,000 texts, seconds per metric
+  protocols  Self-BLEU and MAUVE before/after the issue #15 protocol changes, same texts
   md         only rewrite RESULTS.md from results.json
 
 Each part updates bench/metrics/results.json and rewrites RESULTS.md.
@@ -152,6 +153,56 @@ def part_suite(out: dict) -> None:
     }
 
 
+N_PROTO = 120  # texts per side for the protocol comparison (CPU-sized; MAUVE min is 50)
+
+
+def part_protocols(out: dict) -> None:
+    """Before/after of the issue #15 protocol changes on the same texts, with seconds.
+
+    Self-BLEU: 'ws-lower' (before) vs 'spacy' (the original's tokenizer, case kept).
+    MAUVE: MiniLM features (the retriever's own space), scaling 5, one k-means seed, an
+    unmatched real sample (before) vs the embedded teacher's last-token hidden states,
+    scaling 1, label-matched references, 5 k-means seeds (after).
+    """
+    from synthesizrr.metrics import MetricsSettings, get_metric
+
+    test_texts, test_labels = load("test.csv")
+    texts, labels = test_texts[:N_PROTO], test_labels[:N_PROTO]
+    real, real_labels = (
+        test_texts[4000 : 4000 + 3 * N_PROTO],
+        test_labels[4000 : 4000 + 3 * N_PROTO],
+    )
+    rows: dict[str, dict] = {}
+    for name, settings in (
+        ("self_bleu ws-lower (before)", MetricsSettings(tokenizer="ws-lower")),
+        ("self_bleu spacy (after)", MetricsSettings(tokenizer="spacy")),
+    ):
+        start = time.perf_counter()
+        res = get_metric("self_bleu", settings).compute(texts)
+        rows[name] = {"value": res.value, "seconds": time.perf_counter() - start,
+                      "signature": res.signature}  # fmt: skip
+    before = MetricsSettings(mauve_features="minilm", mauve_scaling=5.0, mauve_kmeans_seeds=1,
+                             mauve_max_samples=N_PROTO)  # fmt: skip
+    after = MetricsSettings(mauve_max_samples=N_PROTO)
+    for name, settings, with_labels in (
+        ("mauve minilm/scale 5/1 seed/unmatched (before)", before, False),
+        ("mauve smollm2/scale 1/5 seeds/label-matched (after)", after, True),
+    ):
+        start = time.perf_counter()
+        res = get_metric("mauve", settings).compute(
+            texts, labels if with_labels else None, real_texts=real,
+            real_labels=real_labels if with_labels else None,
+        )  # fmt: skip
+        rows[name] = {"value": res.value, "std": res.details.get("std"),
+                      "seconds": time.perf_counter() - start, "signature": res.signature,
+                      "n_samples": res.details.get("n_samples")}  # fmt: skip
+    out["protocols"] = {
+        "texts": f"AG News test rows 1-{N_PROTO} as the scored set; real references for "
+        f"MAUVE: rows 4001-{4000 + 3 * N_PROTO}",
+        "rows": rows,
+    }
+
+
 def write_md(out: dict) -> None:
     sb = out.get("self_bleu", {})
     full = out.get("self_bleu_full_nltk")
@@ -234,6 +285,29 @@ def write_md(out: dict) -> None:
             "pipeline load); the n-gram metrics and cosine take well under a second.",
             "",
         ]
+    proto = out.get("protocols")
+    if proto:
+        lines += [
+            "## Protocol changes (issue #15): the same texts before and after",
+            "",
+            proto["texts"] + ". Seconds include loading the tokenizer or feature model.",
+            "",
+            "| protocol | value | std over k-means seeds | seconds | signature |",
+            "|---|---|---|---|---|",
+        ]
+        for name, r in proto["rows"].items():
+            std = "" if r.get("std") is None else f"{r['std']:.4f}"
+            value = "skipped" if r["value"] is None else f"{r['value']:.4f}"
+            lines.append(f"| {name} | {value} | {std} | {r['seconds']:.1f} | `{r['signature']}` |")
+        lines += [
+            "",
+            "The machine was heavily shared during this part (1-minute load average 16-26 on "
+            "2 cores), so the seconds are far above an idle machine's; the ratio still shows "
+            "that SmolLM2 features through llama.cpp cost much more per text than MiniLM "
+            "(one llama.cpp call per text, 576-dim last-token states), and the spaCy "
+            "tokenizer's seconds are mostly its first load.",
+            "",
+        ]
     (HERE / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -244,7 +318,8 @@ def main(argv: list[str]) -> None:
     out["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     for part in parts:
         if part != "md":
-            {"selfbleu": part_selfbleu, "nltk-full": part_nltk_full, "suite": part_suite}[part](out)
+            {"selfbleu": part_selfbleu, "nltk-full": part_nltk_full, "suite": part_suite,
+             "protocols": part_protocols}[part](out)  # fmt: skip
             out.setdefault("load_average", {})[part] = os.getloadavg()[0]
         RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
         write_md(out)

@@ -25,10 +25,13 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("self_bleu_5", "S-BLEU5 ↓", "{:.3f}"),
     ("distinct_2", "dist-2 ↑", "{:.3f}"),
     ("entity_entropy", "ent. H ↑", "{:.2f}"),
+    ("entity_entropy_by_type", "ent. H per type ↑", "{}"),
     ("mauve", "MAUVE ↑", "{:.3f}"),
     ("label_preservation", "label pres. ↑", "{:.3f}"),
+    ("oracle_accuracy", "oracle acc (real test)", "{:.3f}"),
     ("student_accuracy", "acc ↑", "{:.3f}"),
-    ("student_accuracy_std", "± acc", "{:.3f}"),
+    ("student_accuracy_std", "± acc (seeds)", "{:.3f}"),
+    ("student_accuracy_ci", "acc 95% CI (bootstrap)", "{}"),
     ("student_macro_f1", "macro-F1 ↑", "{:.3f}"),
     ("gold_accuracy", "gold acc (same n)", "{:.3f}"),
     ("tokens", "tokens", "{:,}"),
@@ -43,6 +46,19 @@ def _metric(metrics: dict[str, Any], name: str, key: str | None = None) -> float
         return m.get("value")
     value = (m.get("details") or {}).get(key)
     return value if isinstance(value, int | float) else None
+
+
+def by_type(per_type: Any, counts: Any, top: int = 3) -> str | None:
+    """Entity entropy of the ``top`` most frequent entity types, e.g. 'ORG 4.10 · GPE 3.02'."""
+    if not isinstance(per_type, dict) or not per_type:
+        return None
+    n = counts if isinstance(counts, dict) else {}
+    order = sorted(per_type, key=lambda t: (-(n.get(t) or 0), t))[:top]
+    return " · ".join(f"{t} {per_type[t]:.2f}" for t in order)
+
+
+def _detail(metrics: dict[str, Any], name: str, key: str) -> Any:
+    return ((metrics.get("metrics", {}).get(name) or {}).get("details") or {}).get(key)
 
 
 def _stage(manifest: dict[str, Any], name: str) -> dict[str, Any]:
@@ -112,11 +128,18 @@ def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
         "self_bleu_5": _metric(metrics, "self_bleu", "5"),
         "distinct_2": _metric(metrics, "distinct_n", "2"),
         "entity_entropy": _metric(metrics, "entity_entropy"),
+        "entity_entropy_per_type": _detail(metrics, "entity_entropy", "per_type"),
+        "entity_entropy_by_type": by_type(
+            _detail(metrics, "entity_entropy", "per_type"),
+            _detail(metrics, "entity_entropy", "per_type_counts"),
+        ),
         "mauve": _metric(metrics, "mauve"),
         "label_preservation": _metric(metrics, "label_preservation"),
+        "oracle_accuracy": _metric(metrics, "label_preservation", "oracle_accuracy"),
         "cosine_intra": _metric(metrics, "cosine", "intra_mean"),
         "student_accuracy": student.get("accuracy_mean"),
         "student_accuracy_std": student.get("accuracy_std"),
+        "student_accuracy_ci": [round(v, 3) for v in student.get("accuracy_ci") or []] or None,
         "student_macro_f1": student.get("macro_f1_mean"),
         "student_macro_f1_std": student.get("macro_f1_std"),
         "student_seeds": [s.get("seed") for s in student.get("per_seed", [])],
@@ -165,6 +188,10 @@ def gold_entry(dataset: str, entries: list[dict[str, Any]], folder: Path) -> dic
         "self_bleu_5": text.get("self_bleu_5"),
         "distinct_2": text.get("distinct_2"),
         "entity_entropy": text.get("entity_entropy"),
+        "entity_entropy_per_type": text.get("entity_entropy_per_type"),
+        "entity_entropy_by_type": by_type(
+            text.get("entity_entropy_per_type"), text.get("entity_counts_per_type")
+        ),
         "mauve": text.get("mauve"),
         "label_preservation": text.get("label_preservation"),
         "student_accuracy": gold.get("accuracy_mean"),

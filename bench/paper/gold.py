@@ -61,6 +61,8 @@ def gold_text_metrics(folder: Path) -> dict[str, Any] | None:
         "self_bleu_5": detail("self_bleu", "5"),
         "distinct_2": detail("distinct_n", "2"),
         "entity_entropy": metrics["entity_entropy"].value if "entity_entropy" in metrics else None,
+        "entity_entropy_per_type": detail("entity_entropy", "per_type"),
+        "entity_counts_per_type": detail("entity_entropy", "per_type_counts"),
         "mauve": metrics["mauve"].value if "mauve" in metrics else None,
         # The oracle is trained on the train set these rows come from: an upper bound.
         "label_preservation": (

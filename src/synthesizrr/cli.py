@@ -250,6 +250,8 @@ def compare_cmd(
             raise SynthesizrrError(f"'{r}' is not a run directory (no manifest.json).",
                                    fix="pass folders under runs/")  # fmt: skip
     comparison = compare_runs(runs)
+    for warning in comparison.warnings():
+        err.print(f"Warning: {warning}", soft_wrap=True)
     if markdown:
         write_plain(comparison.to_markdown())
     else:
@@ -280,25 +282,39 @@ def presets_cmd() -> None:
 
 @app.command("demo")
 def demo_cmd(
-    run_dir: Annotated[Path, typer.Option(help="parent folder of the demo run")] = Path("runs"),
+    run_dir: Annotated[Path, typer.Option(help="parent folder of the demo runs")] = Path("runs"),
+    sets: SetOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Run the whole loop on a small built-in task over real news text (no ../shared needed)."""
-    from synthesizrr.api import run
-    from synthesizrr.demo import demo_config
+    """SynthesizRR vs FewGen on a small built-in task over real news text, side by side.
+
+    Both methods get the same seeds, teacher, budget and student (no ../shared needed);
+    --set changes a field of both configs.
+    """
+    from synthesizrr.demo.side_by_side import LABELS, run_demo
+
+    def header(method: str) -> None:
+        err.print(f"[bold]== {escape(LABELS.get(method, method))} ==[/]")
 
     _setup_logging(verbose)
-    cfg = demo_config(run_dir)
-    handle = run(cfg, progress=_progress(quiet), on_event=_event)
-    _print_result(handle)
-    m = handle.metrics
-    st, gold = m.get("student", {}), m.get("gold", {})
-    if "accuracy_mean" in st:
-        line = f"student accuracy on real held-out articles: {st['accuracy_mean']:.3f}"
-        if "accuracy_mean" in gold:
-            line += f" (same student on as many real rows: {gold['accuracy_mean']:.3f})"
-        out.print(line)
+    result = run_demo(run_dir, overrides=parse_overrides(sets), progress=_progress(quiet),
+                      on_event=_event, on_method=header)  # fmt: skip
+    out.print(result.comparison.to_rich_side_by_side())
+    for method, examples in result.examples.items():
+        out.print(
+            f"[bold]{escape(LABELS.get(method, method))}[/]: {escape(result.verdicts[method])}"
+        )
+        if isinstance(examples, list):
+            for ex in examples:
+                src = ex.source_text.replace("\n", " / ")
+                src = f"{ex.source_title} — {src}" if ex.source_title else src
+                out.print("  " + escape(f"[{ex.label}] {ex.text}"), soft_wrap=True)
+                out.print(f"      from the {ex.source_kind}: {escape(src[:160])}", soft_wrap=True,
+                          style="dim")  # fmt: skip
+    times = ", ".join(f"{m} {s:.0f} s" for m, s in result.seconds.items())
+    out.print(f"runs: {', '.join(str(p) for p in result.runs.values())} ({times})", soft_wrap=True)
+    out.print(f"comparison report: {result.report}", soft_wrap=True)
 
 
 RunDirArg = Annotated[

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -41,6 +41,11 @@ class SeedSettings(StrictModel):
 class EvaluationSettings(StrictModel):
     """Scoring against real data: metrics, the student and the gold reference."""
 
+    # The leakage check is its own stage, fingerprinted on these; evaluate never reads them.
+    not_fingerprinted: ClassVar[frozenset[str]] = frozenset({"leakage_check", "leakage_ngram"})
+    # Added after run directories existed: old runs keep their evaluate fingerprint.
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"size"})
+
     test_path: str | None = Field(None, description="real labeled test set")
     train_path: str | None = Field(
         None, description="real labeled train set (oracle, gold reference); default: seeds.path"
@@ -48,7 +53,26 @@ class EvaluationSettings(StrictModel):
     text_field: str = "text"
     label_field: str | None = Field(None, description="default: seeds.label_field")
     max_test: int | None = Field(None, gt=0, description="score on a seeded sample of the test set")
+    size: int | None = Field(
+        None,
+        gt=0,
+        description="score (and train the student and gold on) a seeded sample of this many "
+        "rows with the dataset's label proportions, so the methods of a comparison meet at "
+        "one N (Self-BLEU and entity entropy grow with N); None: every row",
+    )
     gold: bool = Field(True, description="train the same student on as many real rows")
+    leakage_check: bool = Field(
+        True,
+        description="before generation, check the seeds and corpus passages against the test "
+        "set (equal normalized text, or a shared run of leakage_ngram words); needs test_path",
+    )
+    leakage_ngram: int = Field(13, ge=4, description="words in a shared run that counts as leakage")
+    seeds_baseline: bool = Field(
+        True,
+        description="train the same student on the seeds alone and on seeds + synthetic rows, "
+        "and report the uplift of the synthetic rows over the seeds alone (metrics.json "
+        "'seeds_baseline')",
+    )
     student: StudentSettings = Field(default_factory=StudentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 

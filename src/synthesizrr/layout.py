@@ -4,8 +4,8 @@
       manifest.json          config, versions, seed, each stage's fingerprint and status
       config.yaml            the resolved config of the last run
       cache/requests.sqlite  request cache and ledger (survives stage reruns)
-      01_seeds/ 02_corpus/ 03_index/ 04_retrieve/ 05_generate/ 06_refine/ 07_evaluate/
-      08_report/
+      01_seeds/ 02_corpus/ 03_index/ 04_retrieve/ 04b_leakage/ 05_generate/
+      06_refine/ 07_evaluate/ 08_report/
       dataset/               the published dataset (JSONL, Parquet, dataset card)
       report.html, metrics.json
 
@@ -30,6 +30,7 @@ STAGE_FOLDERS: dict[str, str] = {
     "corpus": "02_corpus",
     "index": "03_index",
     "retrieve": "04_retrieve",
+    "leakage": "04b_leakage",
     "generate": "05_generate",
     "refine": "06_refine",
     "evaluate": "07_evaluate",
@@ -42,6 +43,7 @@ PASSAGES = "passages.parquet"  # corpus
 CORPUS_STATS = "stats.json"  # corpus
 INDEX_INFO = "index_info.json"  # index
 PAIRS = "pairs.parquet"  # retrieve
+LEAKAGE = "leakage.json"  # leakage
 GENERATIONS = "generations.parquet"  # generate
 DROPPED = "dropped.parquet"  # generate
 SUMMARY = "summary.json"  # generate, refine

@@ -32,7 +32,8 @@ def test_tfidf_lr_beats_chance(ag: dict[str, list[str]]) -> None:
     rep = train_and_evaluate(
         StudentSettings(kind="tfidf_lr"), ag["x"], ag["y"], ag["tx"], ag["ty"], labels=LABELS
     )
-    assert (rep.n_train, rep.n_test, len(rep.per_seed)) == (200, 1000, 3)
+    assert (rep.n_train, rep.n_test, len(rep.per_seed), rep.bootstrap) == (200, 1000, 1, 100)
+    assert rep.accuracy_ci is not None and rep.accuracy_ci[0] < rep.accuracy_ci[1]
     assert rep.train_label_counts == {lab: 50 for lab in LABELS}
     assert sum(map(sum, rep.confusion)) == 1000
     assert rep.accuracy_mean > 0.6  # chance is 0.25; measured 0.696

@@ -28,12 +28,15 @@ def test_settings_defaults_and_signature() -> None:
         6,
     )
     assert (s.warmup_ratio, s.max_length, s.C) == (0.06, 512, 1.0)
-    assert s.signature() == "kind:embed_lr|model:minilm|C:1|seeds:0,1,2"
+    assert s.signature() == "kind:embed_lr|model:minilm|C:1|seed:0|boot:100"
     t = StudentSettings(kind="transformer", seeds=[5], max_length=64)
     assert t.signature() == (
         "kind:transformer|model:minilm|lr:2e-05|bs:32|ep:6|wu:0.06|wd:0|maxlen:64|seeds:5"
     )
-    assert StudentSettings(kind="tfidf_lr", C=10).signature() == "kind:tfidf_lr|C:10|seeds:0,1,2"
+    assert (
+        StudentSettings(kind="tfidf_lr", C=10).signature() == "kind:tfidf_lr|C:10|seed:0|boot:100"
+    )
+    assert (s.seed_dependent, t.seed_dependent) == (False, True)
 
 
 def test_settings_reject_bad_values() -> None:
@@ -92,11 +95,13 @@ def test_tfidf_student_on_handmade_data_is_exact() -> None:
         ["sports", "business", "business"],
         labels=["sports", "business", "world"],
     )
-    assert rep.accuracy_mean == 1.0 and rep.accuracy_std == 0.0
+    assert rep.accuracy_mean == 1.0 and rep.accuracy_std is None
     assert rep.confusion == [[1, 0, 0], [0, 2, 0], [0, 0, 0]]
     assert rep.train_label_counts == {"sports": 3, "business": 3, "world": 0}
-    assert [s.seed for s in rep.per_seed] == [0, 1]
-    assert rep.signature == "kind:tfidf_lr|C:1|seeds:0,1|n_train:6|n_test:3"
+    # deterministic: trained once, a bootstrap interval instead of std over seeds
+    assert [s.seed for s in rep.per_seed] == [0]
+    assert (rep.accuracy_ci, rep.macro_f1_ci, rep.bootstrap) == ((1.0, 1.0), (1.0, 1.0), 100)
+    assert rep.signature == "kind:tfidf_lr|C:1|seed:0|boot:100|n_train:6|n_test:3"
     assert rep.to_dict()["model"] == "tfidf"
 
 
@@ -111,3 +116,79 @@ def test_single_label_training_predicts_that_label() -> None:
     )
     assert rep.accuracy_mean == 0.5
     assert rep.confusion == [[1, 0], [1, 0]]
+
+
+def test_bootstrap_pieces_are_exact() -> None:
+    from synthesizrr.distill.bootstrap import normal_interval, stratified_resample
+
+    # sd([0.4, 0.6], ddof=1) = 0.141421...; 1.96 * sd = 0.277180...
+    assert normal_interval(0.5, [0.4, 0.6]) == pytest.approx((0.2228200, 0.7771800), abs=1e-6)
+    y = np.array([0, 0, 0, 1, 1, 2])
+    rows = stratified_resample(y, np.random.default_rng(0))
+    assert np.bincount(y[rows]).tolist() == [3, 2, 1]  # every label keeps its count
+    assert rows.tolist() == sorted(rows.tolist())
+    again = stratified_resample(y, np.random.default_rng(0))
+    assert rows.tolist() == again.tolist()
+
+
+def test_bootstrap_interval_matches_a_hand_loop() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from synthesizrr.distill.bootstrap import stratified_resample
+
+    words = ["goal", "team", "match", "stock", "market", "shares", "coach", "bank"]
+    rng = np.random.default_rng(3)
+    train = [" ".join(rng.choice(words, 3)) for _ in range(24)]
+    labels = ["s" if sum(w in t for w in ("goal", "team", "match", "coach")) > 1 else "b"
+              for t in train]  # fmt: skip
+    labels[:3] = ["b", "s", "b"]  # label noise, so resamples differ
+    test = [" ".join(rng.choice(words, 2)) for _ in range(20)]
+    gold = ["s" if any(w in t for w in ("goal", "team")) else "b" for t in test]
+    settings = StudentSettings(kind="tfidf_lr", bootstrap=30, seeds=[4, 5])
+    rep = train_and_evaluate(settings, train, labels, test, gold, labels=["s", "b"])
+    y = np.array([0 if lab == "s" else 1 for lab in labels])
+    y_test = np.array([0 if lab == "s" else 1 for lab in gold])
+    draws = np.random.default_rng(4)
+    accs = []
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    x = vec.fit_transform(train)  # the vocabulary of every training row, fit once
+    for _ in range(30):  # from scratch: the warm start must not change the solution
+        rows = stratified_resample(y, draws)
+        clf = LogisticRegression(C=1.0, max_iter=1000).fit(x[rows], y[rows])
+        accs.append(float((clf.predict(vec.transform(test)) == y_test).mean()))
+    half = 1.959963984540054 * np.std(accs, ddof=1)
+    assert rep.accuracy_ci == pytest.approx((rep.accuracy_mean - half, rep.accuracy_mean + half),
+                                            abs=1e-12)  # fmt: skip
+    assert half > 0
+    assert rep.bootstrap == 30 and rep.accuracy_std is None and len(rep.per_seed) == 1
+
+
+def test_seed_dependent_student_reports_std_and_no_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from synthesizrr.distill import evaluate as ev
+
+    class Fake:
+        def __init__(self, seed_box: list[int]) -> None:
+            self.box = seed_box
+
+        def fit(self, texts: list[str], y: np.ndarray, seed: int) -> None:
+            self.box.append(seed)
+
+        def predict_proba(self, texts: list[str]) -> np.ndarray:
+            seed = self.box[-1]
+            out = np.zeros((len(texts), 2), dtype=np.float32)
+            out[: seed + 1, 0] = 1.0  # seed s gets s+1 of the 4 rows right
+            out[seed + 1 :, 1] = 1.0
+            return out
+
+    seen: list[int] = []
+    monkeypatch.setattr(ev, "make_student", lambda *a, **k: Fake(seen))
+    settings = StudentSettings(kind="transformer", seeds=[0, 1, 2])
+    rep = train_and_evaluate(settings, ["a", "b"], ["x", "y"], ["a"] * 4, ["x"] * 4,
+                             labels=["x", "y"])  # fmt: skip
+    assert seen == [0, 1, 2]
+    assert rep.accuracy_mean == pytest.approx(0.5)
+    assert rep.accuracy_std == pytest.approx(np.std([0.25, 0.5, 0.75]))
+    assert (rep.accuracy_ci, rep.bootstrap) == (None, 0)

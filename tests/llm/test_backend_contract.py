@@ -47,11 +47,26 @@ def test_cache_key_is_sha256_of_canonical_json() -> None:
     assert CHAT.cache_key("m") == "4dfea59e04e186e01400e9511c9ffa7a1f43809c8e81e9a61eceed103af9cf75"
     assert CHAT.effective_seed("m") == 1308534174
     assert CHAT.model_copy(update={"seed": 7}).effective_seed("m") == 7
+    # Explicit top-k / min-p are part of the request; left unset, the key is the one above.
+    explicit = LLMRequest.model_validate({**CHAT.model_dump(), "top_k": 0, "min_p": 0.0})
+    assert explicit.canonical_json("m") == (
+        '{"max_tokens":32,"messages":[["system","Be brief."],["user","Hi"]],"min_p":0.0,'
+        '"model":"m","prompt":null,"sample_index":0,"seed":null,"stop":[],"temperature":0.95,'
+        '"top_k":0,"top_p":0.9}'
+    )
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"sample_index": 1}, {"temperature": 0.5}, {"top_p": 1.0}, {"stop": ("\n",)}, {"seed": 1}],
+    [
+        {"sample_index": 1},
+        {"temperature": 0.5},
+        {"top_p": 1.0},
+        {"stop": ("\n",)},
+        {"seed": 1},
+        {"top_k": 0},
+        {"min_p": 0.0},
+    ],
 )
 def test_cache_key_changes_with_sampling(change: dict[str, object]) -> None:
     assert CHAT.model_copy(update=change).cache_key("m") != CHAT.cache_key("m")
@@ -233,6 +248,7 @@ def test_estimate_counts_and_prices(tmp_path: Path) -> None:
         "prompts": 2,
         "cached": 0,
         "prompt_tokens": 10 + (2 + 4),
+        "evaluated_prompt_tokens": 10 + (2 + 4),
         "max_new_tokens": 30,
         "est_cost": round(16 / 1000 * 1.0 + 30 / 1000 * 2.0, 6),
         "tokenizer": "chars/4",

@@ -134,3 +134,37 @@ def test_gemma_base_model_is_completion() -> None:
     assert backend.model_id == "llamacpp:gemma-3-270m-q4_k_m.gguf"
     forced = get_backend(LLMSettings(model="gemma3-270m", n_ctx=256, chat=True))
     assert forced.is_chat is True
+
+
+def test_llamacpp_kept_prefix_gives_the_text_of_a_fresh_prompt() -> None:
+    _gguf()
+    backend = get_backend(LLMSettings(backend="llamacpp", model="smollm2", n_ctx=512))
+    slot = backend._slot  # type: ignore[attr-defined]
+    shots = (
+        Message(role="user", content="News article:\nRain fell in Paris.\n\nSummarize it."),
+        Message(role="assistant", content="Paris had rain."),
+    )
+
+    def req(final: str, seed: int) -> LLMRequest:
+        msgs = (*shots, Message(role="user", content=final))
+        return LLMRequest(messages=msgs, max_tokens=10, seed=seed, top_k=0, min_p=0.0)
+
+    a, b = req("News article:\nStocks rose.\n\nSummarize it.", 1), req("Write one more.", 2)
+    slot.forget()
+    fresh_b = backend.generate(b).text
+    before = slot.evaluated_tokens
+    backend.generate(a)  # a shares the two shot messages with b
+    kept = slot.evaluated_tokens
+    assert backend.generate(b).text == fresh_b  # the neighbour changed nothing
+    segments = backend.prompt_segments(b)  # type: ignore[attr-defined]
+    seg_a = backend.prompt_segments(a)  # type: ignore[attr-defined]
+    n_shared = next(i for i, (x, y) in enumerate(zip(seg_a, segments, strict=False)) if x != y)
+    assert n_shared == 4  # the template's opening, the shot document and instruction, its answer
+    shared = sum(len(s) for s in segments[:n_shared])
+    # b after a: only what follows the shared shot messages was evaluated.
+    assert slot.evaluated_tokens - kept == sum(len(s) for s in segments) - shared
+    assert kept - before == sum(len(s) for s in seg_a) - shared  # a after b: the same saving
+    # The same prompt again: its last segment is evaluated again (fresh logits), nothing else.
+    again = slot.evaluated_tokens
+    backend.generate(b.model_copy(update={"seed": 3}))
+    assert slot.evaluated_tokens - again == len(segments[-1])

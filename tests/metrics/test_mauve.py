@@ -13,10 +13,19 @@ from synthesizrr.metrics import MetricsSettings, get_metric, mauve_from_features
 from synthesizrr.testing import FakeEmbedder
 
 
+def ms(**kw: object) -> MetricsSettings:
+    """Settings with MiniLM features, so the tests' fake encoder (a MiniLM cache) is used."""
+    return MetricsSettings(**{"mauve_features": "minilm", **kw})  # type: ignore[arg-type]
+
+
 def gaussian(text: str) -> np.ndarray:
     """'p...' and 'q...' texts: standard normal; 'far...' texts: mean shifted by 8."""
     rng = np.random.default_rng(int(text.split("-")[1]) + (10_000 if text[0] == "q" else 0))
     return rng.normal(size=12) + (8.0 if text.startswith("far") else 0.0)
+
+
+def _rows(texts: list[str]) -> np.ndarray:
+    return np.asarray([gaussian(t) for t in texts], dtype=np.float32)
 
 
 def gaussian_embedder() -> FakeEmbedder:
@@ -38,7 +47,8 @@ def test_metric_overall_and_per_label_with_equal_sizes() -> None:
     synth = [f"q-{i}" for i in range(60)] + [f"far-{i}" for i in range(60)]
     labels = ["a"] * 60 + ["b"] * 60
     cache = gaussian_embedder().cached()
-    result = get_metric("mauve", MetricsSettings(seed=1), cache=cache).compute(
+    # scaling 5 spreads disjoint labels far apart (with the default 1 the 'b' label scores 0.56)
+    result = get_metric("mauve", ms(seed=1, mauve_scaling=5.0), cache=cache).compute(
         synth, labels, real_texts=real, real_labels=real_labels
     )
     assert result.details["n_samples"] == 120
@@ -46,7 +56,7 @@ def test_metric_overall_and_per_label_with_equal_sizes() -> None:
     assert result.details["per_label"]["a"] > 0.9
     assert result.details["per_label"]["b"] < 0.1
     assert result.details["skipped_labels"] == {}
-    again = get_metric("mauve", MetricsSettings(seed=1), cache=cache).compute(
+    again = get_metric("mauve", ms(seed=1, mauve_scaling=5.0), cache=cache).compute(
         synth, labels, real_texts=real, real_labels=real_labels
     )
     assert again == result  # seeded
@@ -54,7 +64,7 @@ def test_metric_overall_and_per_label_with_equal_sizes() -> None:
 
 def test_small_labels_are_listed_not_scored() -> None:
     cache = gaussian_embedder().cached()
-    result = get_metric("mauve", MetricsSettings(mauve_min_samples=10), cache=cache).compute(
+    result = get_metric("mauve", ms(mauve_min_samples=10), cache=cache).compute(
         [f"q-{i}" for i in range(25)],
         ["a"] * 20 + ["b"] * 5,
         real_texts=[f"p-{i}" for i in range(40)],
@@ -66,7 +76,7 @@ def test_small_labels_are_listed_not_scored() -> None:
 
 def test_too_few_texts_overall_is_skipped_by_default() -> None:
     cache = gaussian_embedder().cached()
-    result = get_metric("mauve", cache=cache).compute(
+    result = get_metric("mauve", ms(), cache=cache).compute(
         [f"q-{i}" for i in range(21)], ["a"] * 21,
         real_texts=[f"p-{i}" for i in range(40)], real_labels=["a"] * 40,
     )  # fmt: skip
@@ -93,18 +103,19 @@ def test_real_minilm_news_vs_news_and_reviews(shared_data: Path) -> None:
         news = [r["text"] for r in csv.DictReader(fh)][:200]
     with gzip.open(shared_data / "imdb" / "test.csv.gz", "rt", newline="") as fh:
         reviews = [r["text"][:600] for r in itertools.islice(csv.DictReader(fh), 100)]
-    metric = get_metric("mauve")
+    metric = get_metric("mauve", ms())
     same = metric.compute(news[100:], real_texts=news[:100]).value
     other = metric.compute(reviews, real_texts=news[:100]).value
     assert same is not None and other is not None
     assert same > 0.9
-    assert other < 0.1
+    # At the paper's scaling 1 the scores are closer together than at mauve-text's 5.
+    assert other < 0.6
 
 
 def test_real_side_is_one_pool_of_max_samples() -> None:
     fake = gaussian_embedder()
     cache = fake.cached()
-    settings = MetricsSettings(mauve_max_samples=40, mauve_min_samples=10)
+    settings = ms(mauve_max_samples=40, mauve_min_samples=10)
     result = get_metric("mauve", settings, cache=cache).compute(
         [f"q-{i}" for i in range(100)],
         ["a", "b"] * 50,
@@ -116,3 +127,63 @@ def test_real_side_is_one_pool_of_max_samples() -> None:
     assert result.details["real_pool"] == 40
     assert result.details["n_samples"] == 40
     assert sum(result.details["per_label_n"].values()) == 40
+
+
+def test_label_matched_references_and_kmeans_seeds() -> None:
+    fake = gaussian_embedder()
+    cache = fake.cached()
+    real = [f"p-{i}" for i in range(300)]
+    real_labels = ["a", "b", "c"] * 100
+    synth = [f"q-{i}" for i in range(80)]
+    labels = ["a"] * 60 + ["b"] * 20  # no 'c': the overall reference has none either
+    settings = ms(mauve_min_samples=10, mauve_kmeans_seeds=5, seed=2)
+    metric = get_metric("mauve", settings, cache=cache)
+    result = metric.compute(synth, labels, real_texts=real, real_labels=real_labels)
+    assert result.details["reference"] == "label-matched"
+    assert result.details["n_samples"] == 80
+    # the 80 real references: 60 of label a, 20 of b (re-derive the draw to check)
+    rng = np.random.default_rng(2)
+    pool = np.sort(rng.choice(300, size=300, replace=False))
+    pool_texts = [real[i] for i in pool]
+    by_a = [t for t in pool_texts if real_labels[int(t[2:])] == "a"]
+    by_b = [t for t in pool_texts if real_labels[int(t[2:])] == "b"]
+    p = [by_a[i] for i in np.sort(rng.choice(len(by_a), 60, replace=False))]
+    q = [synth[i] for i in np.sort(rng.choice(60, 60, replace=False))]
+    p += [by_b[i] for i in np.sort(rng.choice(len(by_b), 20, replace=False))]
+    q += [synth[60:][i] for i in np.sort(rng.choice(20, 20, replace=False))]
+    runs = [mauve_from_features(_rows(p), _rows(q), scaling=1.0, seed=2 + k)
+            for k in range(5)]  # fmt: skip
+    assert result.details["per_kmeans_seed"] == pytest.approx(runs, abs=1e-12)
+    assert result.value == pytest.approx(np.mean(runs), abs=1e-12)
+    assert result.details["std"] == pytest.approx(np.std(runs), abs=1e-12)
+    assert len(set(fake.texts)) == len(
+        fake.texts
+    )  # every text embedded once, shared across comparisons
+
+
+def test_default_signature_names_features_scaling_references_and_seeds() -> None:
+    from synthesizrr import __version__
+
+    assert get_metric("mauve").signature() == (
+        "mauve|feat:minilm|max:1000|scale:1|buckets:auto|ref:label-matched|kmeans:5"
+        f"|seed:0|version:{__version__}"
+    )
+
+
+def test_embedded_teacher_features_are_last_token_hidden_states() -> None:
+    pytest.importorskip("llama_cpp")
+    from synthesizrr.metrics.mauve_score import llamacpp_features
+
+    feats = llamacpp_features("smollm2", ["Stocks fell on Tuesday.", "The team won the cup."])
+    assert feats.shape == (2, 576) and feats.dtype == np.float32  # SmolLM2-135M hidden size
+    again = llamacpp_features("smollm2", ["The team won the cup."])
+    assert np.allclose(again[0], feats[1], atol=1e-4)
+    assert not np.allclose(feats[0], feats[1])
+
+
+def test_signature_says_unmatched_without_labels() -> None:
+    cache = gaussian_embedder().cached()
+    metric = get_metric("mauve", ms(mauve_min_samples=10, mauve_kmeans_seeds=1), cache=cache)
+    result = metric.compute([f"q-{i}" for i in range(30)], real_texts=[f"p-{i}" for i in range(30)])
+    assert result.details["reference"] == "unmatched"
+    assert "|ref:unmatched|" in result.signature

@@ -72,3 +72,25 @@ def test_single_text_is_skipped() -> None:
     result = get_metric("self_bleu").compute(["only one"])
     assert result.value is None
     assert result.details == {"skipped": "Self-BLEU needs at least 2 texts"}
+
+
+def test_spacy_tokenizer_keeps_case_and_splits_like_spacy() -> None:
+    text = "Don't stop, U.S. markets!  Wall St. rose 3.5% (AP)"
+    assert tokenize([text], "spacy") == [
+        ["Do", "n't", "stop", ",", "U.S.", "markets", "!", "Wall", "St.", "rose", "3.5", "%",
+         "(", "AP", ")"]
+    ]  # fmt: skip
+
+
+def test_spacy_self_bleu_equals_nltk_on_the_same_tokens(
+    ag_train: tuple[list[str], list[str]],
+) -> None:
+    texts = ag_train[0][300:360]
+    tokens = tokenize(texts, "spacy")
+    ref = self_bleu_nltk(tokens, 5)
+    assert np.max(np.abs(self_bleu_scores(tokens, 5) - ref)) <= 1e-9
+    result = get_metric("self_bleu", MetricsSettings(tokenizer="spacy")).compute(texts)
+    assert result.value == pytest.approx(ref[:, 4].mean(), abs=1e-12)
+    assert "|tok:spacy|" in result.signature
+    # the protocols differ on the same texts: case and punctuation count under spaCy
+    assert result.value != get_metric("self_bleu").compute(texts).value

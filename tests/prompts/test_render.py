@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from synthesizrr.prompts import PromptMode, PromptSettings, Shot, TaskSettings, render
+from synthesizrr.prompts import (
+    PromptLayout,
+    PromptMode,
+    PromptSettings,
+    Shot,
+    TaskSettings,
+    render,
+    shot_groups,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 TASK = TaskSettings(preset="ag_news")
@@ -82,3 +90,37 @@ def test_long_shot_answers_are_cut_at_a_word_boundary(mode: PromptMode) -> None:
     whole = render(TASK, PromptSettings(mode=mode, shots=2), label="World", document=DOC,
                    shots=[long, short])  # fmt: skip
     assert long.answer in whole.text  # null (the default) keeps shots whole
+
+
+def test_fewgen_listed_layout_states_the_instruction_once() -> None:
+    settings = PromptSettings(mode=PromptMode.FEWGEN, shots=2, layout=PromptLayout.LISTED)
+    p = render(TASK, settings, label="Business", document=None, shots=SHOTS_PLAIN)
+    body = (
+        "Examples of business news about companies, markets, the economy and finance:\n"
+        "Summary: Oil prices climb as supply worries grow.\n"
+        "Summary: Stocks fall on rate fears.\n\n"
+        "Write a summary of a news article in 1-2 sentences, about business news about "
+        "companies, markets, the economy and finance."
+    )
+    assert p.messages == (("user", body),)
+    assert p.text == f"{body}\nSummary:"
+    turns = render(TASK, PromptSettings(mode=PromptMode.FEWGEN, shots=2), label="Business",
+                   document=None, shots=SHOTS_PLAIN)  # fmt: skip
+    assert len(turns.messages) == 5 and len(p.text) < len(turns.text)
+
+
+def test_listed_layout_is_for_fewgen_only() -> None:
+    with pytest.raises(ValueError, match="prompt.layout 'listed' applies to mode fewgen only"):
+        PromptSettings(mode=PromptMode.RETRICL, layout=PromptLayout.LISTED)
+
+
+def test_shot_groups_split_each_label_into_consecutive_groups() -> None:
+    ids = [f"r{i}" for i in range(5)]
+    groups = shot_groups("World", ids, 2)
+    assert [(g.name, g.draw_key, g.members) for g in groups] == [
+        ("World:0", "group|World:0", (0, 1)),
+        ("World:1", "group|World:1", (2, 3)),
+        ("World:2", "group|World:2", (4,)),
+    ]
+    # G=1: every row draws under its own id, exactly as before shot groups existed.
+    assert [g.draw_key for g in shot_groups("World", ids, 1)] == ids

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -134,7 +133,7 @@ def test_uniform_resample_with_target_size() -> None:
 
 
 @pytest.mark.usefixtures("no_minilm")
-def test_cartography_drops_mislabeled_rows_keeping_ceil_fraction() -> None:
+def test_cartography_drops_mislabeled_rows_below_the_label_quantile() -> None:
     rows = [(sports(i), "sports") for i in range(17)] + [
         (business(i), "sports") for i in range(100, 103)
     ]
@@ -143,7 +142,9 @@ def test_cartography_drops_mislabeled_rows_keeping_ceil_fraction() -> None:
     ]
     settings = RefineSettings(near_dup=False, resample="none")
     res = refine(table(rows), settings, labels=LABELS)
-    assert carto.keep_count(20, 0.83) == math.ceil(0.83 * 20) == 17
+    # 20 rows a label: the 0.17 quantile lies at position 0.17 * 19 = 3.23 of the sorted
+    # confidences; the 17 well-labeled rows score alike (the 4th and 5th lowest tie), so
+    # the threshold equals the lowest of them and exactly the 3 mislabeled rows go
     assert res.stats["kept_per_label"] == {"sports": 17, "business": 17}
     dropped = sorted(res.removed.column("row_id").to_pylist(), key=lambda r: int(r[1:]))
     assert dropped == ["r17", "r18", "r19", "r37", "r38", "r39"]
@@ -160,13 +161,12 @@ def test_cartography_drops_mislabeled_rows_keeping_ceil_fraction() -> None:
     ]
     conf = np.array(dm.column("confidence").to_pylist())
     assert conf[[17, 18, 19]].max() < conf[:17].min()
+    assert np.sort(conf[:20])[3] == pytest.approx(np.sort(conf[:20])[4])
     assert all(0.0 <= c <= 1.0 for c in dm.column("correctness").to_pylist())
     assert res.stats["cartography"]["status"] == "done"
-
-
-def test_keep_count_rounds_up() -> None:
-    assert [carto.keep_count(n, 0.83) for n in (1, 2, 3, 6, 7, 100)] == [1, 2, 3, 5, 6, 83]
-    assert carto.keep_count(100, 0.5) == 50
+    thresholds = res.stats["cartography"]["thresholds"]
+    for i, lab in enumerate(("sports", "business")):
+        assert thresholds[lab] == pytest.approx(np.quantile(conf[i * 20 : i * 20 + 20], 0.17))
 
 
 @pytest.mark.usefixtures("no_minilm")
@@ -178,8 +178,11 @@ def test_cartography_single_label_and_tiny_label_do_not_crash() -> None:
     assert res.stats["cartography"]["status"] == "skipped"
     rows.append((business(1), "business"))
     res = refine(table(rows), RefineSettings(near_dup=False, resample="none"), labels=LABELS)
-    assert res.stats["cartography"]["skipped_labels"] == {"business": "only 1 row(s): not filtered"}
-    assert res.stats["kept_per_label"] == {"sports": 5, "business": 1}
+    assert res.stats["cartography"]["skipped_labels"] == {
+        "business": "too few rows to filter: 1 < 6 = ceil(1 / (1 - keep_fraction)); all kept"
+    }
+    # the 6 sports rows score alike: none falls below the quantile, ties are kept
+    assert res.stats["kept_per_label"] == {"sports": 6, "business": 1}
 
 
 def test_datamap_statistics_from_probs() -> None:
@@ -251,3 +254,20 @@ def test_cartography_is_deterministic_for_a_seed() -> None:
     assert first.datamap is not None and second.datamap is not None
     assert first.datamap.equals(second.datamap)
     assert first.kept.equals(second.kept)
+
+
+def test_select_confident_quantile_threshold_per_label() -> None:
+    conf = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.9, 0.8, 0.7, 0.6, 0.5, 0.95, 0.3, 0.2])
+    y = np.array([0] * 6 + [1] * 6 + [2] * 2)
+    sel = carto.select_confident(conf, y, 0.83)
+    # label 0: position 0.17 * 5 = 0.85 -> 0.1 + 0.85 * 0.1 = 0.185; label 1 sorted
+    # [0.5, 0.6, 0.7, 0.8, 0.9, 0.95] -> 0.5 + 0.85 * 0.1 = 0.585; label 2 has 2 < 6 rows
+    assert sel.thresholds == pytest.approx({0: 0.185, 1: 0.585})
+    assert (
+        sel.keep.tolist() == [False] + [True] * 4 + [True] + [True] * 4 + [False, True] + [True] * 2
+    )
+    assert sel.skipped == {
+        2: "too few rows to filter: 2 < 6 = ceil(1 / (1 - keep_fraction)); all kept"
+    }
+    assert [carto.min_rows_to_filter(f) for f in (0.83, 0.5, 0.9, 1.0)] == [6, 2, 10, 0]
+    assert carto.select_confident(conf, y, 1.0).keep.all()

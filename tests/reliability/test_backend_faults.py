@@ -59,7 +59,8 @@ def llama_server() -> Iterator[tuple[str, int]]:
 
 def _config(root: Path, url: str, timeout_s: float, max_new_tokens: int = 8, **budget: Any) -> Path:
     """8 new tokens keep requests quick but cut every answer (no label keeps a row, which
-    stops a run after generate); 24 let SmolLM2 end a sentence for both labels."""
+    stops a run after generate); 48 let SmolLM2 end a sentence for both labels (nucleus
+    sampling with top_k 0 and min_p 0.0 writes longer sentences than llama.cpp's defaults did)."""
     cfg = base_config()
     cfg["task"]["max_new_tokens"] = max_new_tokens
     cfg["generation"]["prompt"]["shots"] = 0  # short prompts: quick even on a loaded machine
@@ -126,7 +127,7 @@ def test_backend_down_stops_cleanly_and_keeps_finished_work(
     llama_server: tuple[str, int], tmp_path: Path
 ) -> None:
     with FaultProxy(llama_server) as proxy:
-        cfg = _config(tmp_path, proxy.url, 120, max_new_tokens=24, abort_after_failures=3)
+        cfg = _config(tmp_path, proxy.url, 120, max_new_tokens=48, abort_after_failures=3)
         first = run_cli("run", str(cfg), "-q", "--until", "generate", cwd=tmp_path, hooks=False,
                         timeout=600)  # fmt: skip
         assert first.returncode == 0, first.stderr
@@ -142,7 +143,7 @@ def test_backend_down_stops_cleanly_and_keeps_finished_work(
         # Found by the preflight check, before the generate stage sends anything.
         port = proxy.url.removesuffix("/v1").rsplit(":", 1)[1]
         assert line == (f"error: llm.base_url '{proxy.url}' is not reachable (connection "
-                        f"refused by 127.0.0.1:{port}). Fix: start the server or correct "
+                        f"refused to 127.0.0.1:{port}). Fix: start the server or correct "
                         "llm.base_url (a dry run, `generate --dry-run`, needs no server)")  # fmt: skip
         rows = {r["key"]: r for r in ledger(tmp_path / "runs" / "r")}
         assert answered == {k for k, r in rows.items() if r["status"] == "ok"}  # kept

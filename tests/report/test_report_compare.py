@@ -48,16 +48,19 @@ def test_best_values_and_markdown(two_runs: tuple[Path, Path]) -> None:
     assert cmp.best() == {"self_bleu_4": {0}, "self_bleu_5": {0}, "entity_entropy": {0}}
     md = cmp.to_markdown().splitlines()
     assert md[0] == (
-        "| Run | Mode | Size | Student acc. % ↑ | Student macro-F1 % ↑ | Gold acc. % | "
+        "| Run | Mode | Size | Student acc. % ↑ | Student macro-F1 % ↑ | Seeds-only acc. % | "
+        "Seeds + synth. acc. % ↑ | Uplift vs seeds, pts [95% CI] ↑ | Gold acc. % | "
         "Self-BLEU-4 ↓ | Self-BLEU-5 ↓ | Entity entropy ↑ | MAUVE ↑ | Label pres. % ↑ | "
         "Tokens | Wall time |"
     )
     assert md[2] == (
-        "| retricl_run | retricl | 16 | 82.5 ± 1.2 | 82.1 ± 1.1 | 90.0 | **0.210** | **0.150** "
+        "| retricl_run | retricl | 16 | 82.5 ± 1.2 | 82.1 ± 1.1 | 70.0 | 85.0 | +15.0 [+8.0, +22.0] "
+        "| 90.0 | **0.210** | **0.150** "
         "| **7.25** | 0.610 | 75.0 | 2,640 | 70 s |"
     )
     assert md[3] == (
-        "| fewgen_run | fewgen | 16 | n/a | n/a | n/a | 0.600 | 0.500 | 5.00 | 0.610 | 75.0 "
+        "| fewgen_run | fewgen | 16 | n/a | n/a | n/a | n/a | n/a | n/a | 0.600 | 0.500 | 5.00 "
+        "| 0.610 | 75.0 "
         "| 2,640 | 40 s |"
     )
     assert len(md) == 4
@@ -65,7 +68,7 @@ def test_best_values_and_markdown(two_runs: tuple[Path, Path]) -> None:
 
 def test_rich_table(two_runs: tuple[Path, Path]) -> None:
     table = compare_runs(list(two_runs)).to_rich_table()
-    assert len(table.columns) == 13 and table.row_count == 2
+    assert len(table.columns) == 16 and table.row_count == 2
     console = Console(width=250, record=True, color_system=None)
     console.print(table)
     text = console.export_text()
@@ -90,3 +93,45 @@ def test_run_without_metrics(tmp_path: Path) -> None:
     assert row["size"] == 16  # from the refine stage summary
     assert row["self_bleu_4"] is None and row["mauve"] is None
     assert row["notes"] == ["07_evaluate/metrics.json is missing"]
+
+
+def test_compare_warns_when_runs_differ_in_size(tmp_path: Path) -> None:
+    a = make_fake_run(tmp_path, name="big", rows_per_label=5)
+    b = make_fake_run(tmp_path, name="small", rows_per_label=3)
+    assert compare_runs([a, a]).warnings() == []
+    assert compare_runs([a, b]).warnings() == [
+        "runs were scored at different sizes (N: big 16, small 12); Self-BLEU, entity entropy "
+        "and the student move with N: set evaluation.size to one N for every run"
+    ]
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "synthesizrr.cli", "compare", "--markdown",
+                           str(a), str(b)], capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith(
+        "Warning: runs were scored at different sizes (N: big 16, small 12)"
+    )
+    assert "| big |" in proc.stdout
+
+
+def test_deterministic_student_shows_its_bootstrap_interval(tmp_path: Path) -> None:
+    import json
+
+    run = make_fake_run(tmp_path, name="boot")
+    for name in ("metrics.json", "07_evaluate/metrics.json"):
+        path = run / name
+        if path.exists():
+            data = json.loads(path.read_text("utf-8"))
+            data["student"].update(accuracy_std=None, macro_f1_std=None,
+                                   accuracy_ci=[0.8, 0.85], macro_f1_ci=[0.79, 0.84])  # fmt: skip
+            path.write_text(json.dumps(data), "utf-8")
+            data["metrics"]["label_preservation"]["details"]["oracle_accuracy"] = 0.875
+            path.write_text(json.dumps(data), "utf-8")
+    cmp = compare_runs([run])
+    assert cmp.cells()[0][10] == "75.0 (oracle 87.5)"
+    assert cmp.rows[0]["student_accuracy_ci"] == [0.8, 0.85]
+    assert cmp.cells()[0][3:5] == ["82.5 [80.0, 85.0]", "82.1 [79.0, 84.0]"]
+    from synthesizrr.report import render_report
+
+    assert "82.5 % (95% CI 80.0–85.0)" in render_report(run)

@@ -159,6 +159,21 @@ def test_per_label_scores_from_confusion() -> None:
     assert per_label_scores({"labels": ["a"], "confusion": [[1, 2]]}, ["a"]) is None
 
 
+def test_entity_entropy_per_type_beside_the_pooled_value(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path)
+    for name in ("metrics.json", "07_evaluate/metrics.json"):
+        path = run / name
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text("utf-8"))
+        data["metrics"]["entity_entropy"]["details"]["per_type_counts"] = {"ORG": 12, "PERSON": 18}
+        path.write_text(json.dumps(data), "utf-8")
+    html = _section(render_report(run), "metrics")
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", html)
+    assert rows[-3:] == [("all types (pooled)", "30", "7.25"), ("PERSON", "18", "3.25"),
+                         ("ORG", "12", "4.50")]  # fmt: skip
+
+
 def _edit_manifest(run: Path, edit: Any) -> None:
     path = run / "manifest.json"
     manifest = json.loads(path.read_text("utf-8"))
@@ -222,3 +237,46 @@ def test_stage_warnings_are_listed(tmp_path: Path) -> None:
     shown = warning.replace("'", "&#x27;")
     assert f"<div class='warn'>Warnings:<ul><li>seeds: {shown}</li></ul></div>" in html
     assert f"seeds=8; warning: {shown}</td>" in _section(html, "stages")
+
+
+def test_overview_opens_with_the_seeds_only_uplift(tmp_path: Path) -> None:
+    html = render_report(make_fake_run(tmp_path))
+    overview = _section(html, "overview")
+    assert overview.index("Does the synthetic data help?") < overview.index('<table class="kv">')
+    assert (
+        '<p class="verdict good">The synthetic rows help: seeds + synthetic beats the seeds alone '
+        "(+15.0 points, 95% CI +8.0 to +22.0).</p>"
+    ) in overview
+    cards = re.findall(r'<div class="k">([^<]*)</div><div class="v">([^<]*)</div>', overview)
+    assert cards[:5] == [
+        ("Seeds only (8 real rows)", "70.0 %"),
+        ("Seeds + synthetic (8 + 16 rows)", "85.0 %"),
+        ("Uplift over seeds only", "+15.0 points"),
+        ("Synthetic only (the student)", "82.5 %"),
+        ("Gold (as many real rows)", "90.0 %"),
+    ]
+    assert "95% CI +8.0 to +22.0 points (95% paired bootstrap over the 40 test rows" in overview
+
+
+def test_a_negative_uplift_is_said_plainly(tmp_path: Path) -> None:
+    run = make_fake_run(tmp_path, baseline=(0.80, 0.62, (-0.25, -0.11)))
+    overview = _section(render_report(run), "overview")
+    assert (
+        '<p class="verdict bad">The synthetic rows hurt: seeds + synthetic is worse than the '
+        "seeds alone (-18.0 points, 95% CI -25.0 to -11.0). Train on the seeds alone, or fix the "
+        "data before using it.</p>"
+    ) in overview
+    unclear = make_fake_run(tmp_path, name="unclear", baseline=(0.80, 0.82, (-0.03, 0.07)))
+    assert '<p class="verdict unclear">No clear difference' in render_report(unclear)
+
+
+def test_a_run_without_the_baseline_says_why(tmp_path: Path) -> None:
+    overview = _section(render_report(make_fake_run(tmp_path, student=False)), "overview")
+    assert "Does the synthetic data help?" in overview
+    assert "not available (seeds_baseline skipped: no evaluation.test_path)" in overview
+    old = make_fake_run(tmp_path, name="old")  # a run scored before the baseline existed
+    metrics = json.loads((old / "metrics.json").read_text("utf-8"))
+    del metrics["seeds_baseline"]
+    (old / "metrics.json").write_text(json.dumps(metrics), "utf-8")
+    overview = _section(render_report(old), "overview")
+    assert "not available (metrics.json has no &#x27;seeds_baseline&#x27; entry)" in overview

@@ -17,6 +17,7 @@ ROWS = np.array([[10, 11, 12, 13, 14], [11, 20, 12, 21, -1]], dtype=np.int64)
 
 
 def pairs(**kw: object) -> list[tuple[int, int, int, str]]:
+    kw.setdefault("model", "facebook/contriever")  # the paper's cosine bands apply
     settings = RetrievalSettings(**kw)  # type: ignore[arg-type]
     return [(p.seed, p.rank, p.row, p.role) for p in select_pairs(settings, SCORES, ROWS)]
 
@@ -135,7 +136,7 @@ def test_vectorized_assignment_equals_reference(kw: dict[str, object]) -> None:
     scores = -np.sort(-scores, axis=1)
     rows = rng.integers(0, 2000, size=(300, 20))
     rows[rng.random((300, 20)) < 0.05] = -1
-    settings = RetrievalSettings(**kw)  # type: ignore[arg-type]
+    settings = RetrievalSettings(**{"model": "facebook/contriever", **kw})  # type: ignore[arg-type]
     if settings.retriever == "random":
         scores = np.full_like(scores, np.nan)
     got = select_pairs(settings, scores, rows)
@@ -145,3 +146,43 @@ def test_vectorized_assignment_equals_reference(kw: dict[str, object]) -> None:
         (p.seed, p.rank, p.row, p.role) for p in want
     ]
     np.testing.assert_array_equal([p.score for p in got], [p.score for p in want])
+
+
+def test_percentile_band_resolves_on_the_runs_own_scores() -> None:
+    from synthesizrr.retrieval import select_pair_arrays
+
+    settings = RetrievalSettings(
+        sim_band={"percentile": [25, 75]}, shot_sim_band={"percentile": [0, 50]},
+        max_seeds_per_doc=None,
+    )  # type: ignore[arg-type]  # fmt: skip
+    kept = select_pair_arrays(settings, SCORES, ROWS)
+    # gen candidates (ranks 3-5, valid): 0.70 0.60 0.30 | 0.70 0.50 -> 25th/75th pct 0.5/0.7
+    # shot candidates (ranks 1-2): 0.95 0.80 0.85 0.45 -> 0th/50th pct 0.45/0.825
+    assert kept.bands == {
+        "gen": {"kind": "percentile", "percentile": [25.0, 75.0],
+                "min": pytest.approx(0.5), "max": pytest.approx(0.7)},
+        "shot": {"kind": "percentile", "percentile": [0.0, 50.0],
+                 "min": pytest.approx(0.45), "max": pytest.approx(0.825)},
+    }  # fmt: skip
+    got = [(p.seed, p.rank, p.role) for p in kept.pairs()]
+    assert got == [(0, 2, "shot"), (0, 3, "gen"), (0, 4, "gen"), (1, 2, "shot"), (1, 3, "gen"),
+                   (1, 4, "gen")]  # fmt: skip
+
+
+def test_bundled_model_defaults_to_the_measured_percentile_band() -> None:
+    from synthesizrr.retrieval.settings import MEASURED_BANDS
+
+    s = RetrievalSettings()
+    assert s.band("gen") == ("percentile", *MEASURED_BANDS["minilm"]["gen"])
+    assert s.band("shot") == ("percentile", *MEASURED_BANDS["minilm"]["shot"])
+    # a cosine bound set by hand, another model, bm25 and random keep cosine semantics
+    assert RetrievalSettings(sim_min=0.3).band("gen") == ("cosine", 0.3, 0.9)
+    assert RetrievalSettings(sim_min=0.3).band("shot")[0] == "percentile"
+    assert RetrievalSettings(model="facebook/contriever").band("shot") == ("cosine", 0.5, 0.9)
+    assert RetrievalSettings(retriever="bm25").band("gen") == ("cosine", None, None)
+    assert RetrievalSettings(retriever="random", sim_band={"percentile": [1, 2]}).band("gen") \
+        == ("cosine", None, None)  # type: ignore[arg-type]  # fmt: skip
+    with pytest.raises(ValidationError, match="set either sim_band"):
+        RetrievalSettings(sim_band={"percentile": [1, 99]}, sim_min=0.2)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="must be \\[low, high\\]"):
+        RetrievalSettings(shot_sim_band={"percentile": [50, 10]})  # type: ignore[arg-type]

@@ -63,13 +63,26 @@ def test_dense_retrieve_table_contract(passages: Path, dense_dir: Path, seeds: p
     label_of = dict(
         zip(seeds.column("seed_id").to_pylist(), seeds.column("label").to_pylist(), strict=True)
     )
+    # the bundled MiniLM gets the measured percentile bands, resolved on these scores
+    from synthesizrr.retrieval.settings import MEASURED_BANDS
+    from synthesizrr.retrieval.stage import pair_bands
+
+    bands = pair_bands(table)
+    assert bands["shot"]["percentile"] == list(MEASURED_BANDS["minilm"]["shot"])
+    assert bands["gen"]["percentile"] == list(MEASURED_BANDS["minilm"]["gen"])
+    shot, gen = bands["shot"], bands["gen"]
     for r in rows:
         assert r["label"] == label_of[r["seed_id"]]
         assert r["passage_id"].startswith(r["doc_id"] + "#")
         if r["role"] == "shot":
-            assert r["rank"] in (1, 2) and 0.5 <= r["score"] <= 0.9
+            assert r["rank"] in (1, 2) and shot["min"] <= r["score"] <= shot["max"]
         else:
-            assert r["role"] == "gen" and 3 <= r["rank"] <= 20 and 0.4 <= r["score"] <= 0.9
+            assert r["role"] == "gen" and 3 <= r["rank"] <= 20
+            assert gen["min"] <= r["score"] <= gen["max"]
+    paper = retrieve(settings.model_copy(update={"sim_min": 0.4, "shot_sim_min": 0.5}),
+                     passages, dense_dir, seeds)  # fmt: skip
+    assert pair_bands(paper) == {"gen": {"kind": "cosine", "min": 0.4, "max": 0.9},
+                                 "shot": {"kind": "cosine", "min": 0.5, "max": 0.9}}  # fmt: skip
     ids = [r["passage_id"] for r in rows]
     assert len(ids) == len(set(ids))  # max_seeds_per_doc = 1
     assert retrieve(settings, passages, dense_dir, seeds).equals(table)  # deterministic

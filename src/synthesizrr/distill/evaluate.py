@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from synthesizrr.distill.bootstrap import normal_interval
 from synthesizrr.distill.settings import StudentSettings
 from synthesizrr.distill.students import make_student
 from synthesizrr.errors import InputDataError, require
@@ -34,7 +35,9 @@ class StudentReport(BaseModel):
     ``macro_f1`` averages F1 over the labels that occur in the test labels or the
     predictions (scikit-learn's default). ``confusion`` is the first seed's matrix,
     rows = true label, columns = predicted label, both in the order of ``labels``.
-    ``*_std`` is the population standard deviation over seeds (0 for one seed).
+    ``*_std`` is the population standard deviation over seeds, only for students that vary
+    with the seed (``transformer``); the others are trained once and carry ``*_ci``, a 95%
+    bootstrap interval over their training rows (see :mod:`synthesizrr.distill.bootstrap`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -44,9 +47,12 @@ class StudentReport(BaseModel):
     n_train: int
     n_test: int
     accuracy_mean: float
-    accuracy_std: float
+    accuracy_std: float | None
     macro_f1_mean: float
-    macro_f1_std: float
+    macro_f1_std: float | None
+    accuracy_ci: tuple[float, float] | None = None
+    macro_f1_ci: tuple[float, float] | None = None
+    bootstrap: int = Field(0, description="Resamples behind the *_ci intervals (0: none).")
     per_seed: list[SeedScore]
     labels: list[str]
     confusion: list[list[int]]
@@ -133,7 +139,7 @@ def _run_seed(
     y_test: np.ndarray,
     seed: int,
     progress: bool,
-) -> tuple[SeedScore, list[list[int]]]:
+) -> tuple[SeedScore, list[list[int]], np.ndarray]:
     t0 = time.perf_counter()
     student = make_student(settings, len(labs), progress=progress)
     student.fit(train_list, y_train, seed)
@@ -144,7 +150,7 @@ def _run_seed(
         "student %s seed %d: accuracy %.4f macro-F1 %.4f (%.1fs)", settings.kind, seed, acc, f1, dt
     )
     scored = SeedScore(seed=seed, accuracy=acc, macro_f1=f1, train_seconds=dt)
-    return scored, cm.astype(int).tolist()
+    return scored, cm.astype(int).tolist(), pred
 
 
 def train_and_evaluate(
@@ -156,8 +162,13 @@ def train_and_evaluate(
     *,
     labels: Sequence[str],
     progress: bool = False,
+    predictions: list[np.ndarray] | None = None,
 ) -> StudentReport:
-    """Train ``settings.kind`` once per seed; report mean/std accuracy and macro-F1."""
+    """Train ``settings.kind`` once per seed; report mean/std accuracy and macro-F1.
+
+    ``predictions``: if given, each training run's test predictions (label ids in the
+    order of ``labels``) are appended to it, for paired comparisons between students.
+    """
     labs = _check_labels(labels)
     _check_pair(train_texts, train_labels, "train")
     _check_pair(test_texts, test_labels, "test")
@@ -166,15 +177,18 @@ def train_and_evaluate(
     train_list, test_list = list(train_texts), list(test_texts)
     per_seed: list[SeedScore] = []
     confusion: list[list[int]] = []
-    bar = _SeedProgress(settings.kind, len(settings.seeds)) if progress else None
+    seeds = settings.seeds if settings.seed_dependent else settings.seeds[:1]
+    bar = _SeedProgress(settings.kind, len(seeds)) if progress else None
     try:
-        for seed in settings.seeds:
+        for seed in seeds:
             if bar is not None:
                 bar.advance(seed)
             score_seed = _run_seed(
                 settings, labs, train_list, y_train, test_list, y_test, seed, progress
             )
             per_seed.append(score_seed[0])
+            if predictions is not None:
+                predictions.append(score_seed[2])
             if not confusion:
                 confusion = score_seed[1]
     finally:
@@ -183,18 +197,63 @@ def train_and_evaluate(
     accs = np.array([s.accuracy for s in per_seed])
     f1s = np.array([s.macro_f1 for s in per_seed])
     counts = {lab: int((y_train == i).sum()) for i, lab in enumerate(labs)}
+    spread: dict[str, Any] = {"accuracy_std": None, "macro_f1_std": None}
+    if settings.seed_dependent:
+        spread = {"accuracy_std": float(accs.std()), "macro_f1_std": float(f1s.std())}
+    elif settings.bootstrap > 1:
+        spread.update(_bootstrap(settings, labs, train_list, y_train, test_list, y_test))
+        spread["accuracy_ci"] = normal_interval(float(accs[0]), spread.pop("accs"))
+        spread["macro_f1_ci"] = normal_interval(float(f1s[0]), spread.pop("f1s"))
     return StudentReport(
         kind=settings.kind,
         model=settings.model if settings.kind != "tfidf_lr" else "tfidf",
         n_train=len(train_list),
         n_test=len(test_list),
         accuracy_mean=float(accs.mean()),
-        accuracy_std=float(accs.std()),
         macro_f1_mean=float(f1s.mean()),
-        macro_f1_std=float(f1s.std()),
+        **spread,
         per_seed=per_seed,
         labels=labs,
         confusion=confusion,
         train_label_counts=counts,
         signature=f"{settings.signature()}|n_train:{len(train_list)}|n_test:{len(test_list)}",
     )
+
+
+def _bootstrap(
+    settings: StudentSettings,
+    labs: list[str],
+    train_list: list[str],
+    y_train: np.ndarray,
+    test_list: list[str],
+    y_test: np.ndarray,
+) -> dict[str, Any]:
+    """Resampled accuracies and macro-F1s of a seed-independent student, and their count."""
+    from synthesizrr.distill.bootstrap import bootstrap_scores
+
+    student = make_student(settings, len(labs))
+    fast = getattr(student, "resample_predictor", None)
+    predict = None
+    if fast is not None and len(np.unique(y_train)) > 1:
+        predict = fast(train_list, y_train, test_list, settings.seeds[0])
+
+    def fit_score(rows: np.ndarray) -> tuple[float, float]:
+        if predict is not None:
+            pred = predict(rows)
+        else:
+            fresh = make_student(settings, len(labs))
+            fresh.fit([train_list[i] for i in rows], y_train[rows], settings.seeds[0])
+            pred = fresh.predict_proba(test_list).argmax(axis=1)
+        acc, f1, _ = score(y_test, pred, len(labs))
+        return acc, f1
+
+    # Small fits: BLAS threads only contend (one resample was ~20x slower with them).
+    threadpoolctl = require("threadpoolctl", "student", "The bootstrap interval")
+    t0 = time.perf_counter()
+    with threadpoolctl.threadpool_limits(limits=1):
+        accs, f1s = bootstrap_scores(y_train, fit_score, settings.bootstrap, settings.seeds[0])
+    log.info(
+        "student %s: %d bootstrap resamples of the training rows, accuracy sd %.4f (%.1fs)",
+        settings.kind, settings.bootstrap, float(np.std(accs, ddof=1)), time.perf_counter() - t0,
+    )  # fmt: skip
+    return {"accs": accs, "f1s": f1s, "bootstrap": settings.bootstrap}

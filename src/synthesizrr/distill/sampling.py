@@ -50,3 +50,27 @@ def sample_like(
     idx = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
     picked = [int(i) for i in idx]
     return [real_texts[i] for i in picked], [real_labels[i] for i in picked]
+
+
+def downsample_indices(
+    labels: Sequence[str], size: int, seed: int, order: Sequence[str]
+) -> tuple[list[int], dict[str, int]]:
+    """Rows (ascending) of a seeded ``size``-row sample that keeps the label proportions.
+
+    Per-label counts split ``size`` by the labels' shares with the largest-remainder
+    method (ties: the label first in ``order``); rows are drawn uniformly within each
+    label. Two datasets with the same label shares get the same counts at one ``size``,
+    so methods of a comparison are scored at one N. ``size >= len(labels)`` keeps all.
+    """
+    from collections import Counter
+
+    from synthesizrr.refine.resample import allocate, sample_rows
+
+    n = len(labels)
+    have = Counter(labels)
+    names = [lab for lab in order if have.get(lab)] + sorted(set(have) - set(order))
+    if size >= n:
+        return list(range(n)), {lab: have[lab] for lab in names}
+    counts = allocate(size, {lab: have[lab] / n for lab in names}, names)
+    keep = sample_rows(labels, counts, seed)
+    return [int(i) for i in np.flatnonzero(keep)], counts

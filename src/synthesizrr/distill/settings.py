@@ -63,6 +63,13 @@ class StudentSettings(StrictModel):
         ge=8,
         description="Token truncation length for 'transformer' (paper: 512; lower it on CPU).",
     )
+    bootstrap: int = Field(
+        default=100,
+        ge=0,
+        description="For students that do not vary with the seed ('embed_lr', 'tfidf_lr'): "
+        "train once and report a 95% interval over this many stratified bootstrap resamples "
+        "of the training rows (0 or 1: no interval). 'transformer' reports std over seeds.",
+    )
     C: float = Field(
         default=1.0,
         gt=0,
@@ -81,6 +88,11 @@ class StudentSettings(StrictModel):
             raise ValueError(f"seeds must be distinct, got {value}")
         return value
 
+    @property
+    def seed_dependent(self) -> bool:
+        """Whether training runs differ by seed (only 'transformer'; L-BFGS is deterministic)."""
+        return self.kind == "transformer"
+
     def signature(self) -> str:
         """A sacrebleu-style signature of the settings that change a score."""
         parts = [f"kind:{self.kind}"]
@@ -97,5 +109,8 @@ class StudentSettings(StrictModel):
             ]
         else:
             parts.append(f"C:{self.C:g}")
-        parts.append("seeds:" + ",".join(str(s) for s in self.seeds))
+        if self.seed_dependent:
+            parts.append("seeds:" + ",".join(str(s) for s in self.seeds))
+        else:
+            parts.append(f"seed:{self.seeds[0]}|boot:{self.bootstrap}")
         return "|".join(parts)

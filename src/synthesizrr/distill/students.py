@@ -61,6 +61,33 @@ class _LogRegStudent:
         )
         self._clf.fit(x, y)
 
+    def resample_predictor(
+        self, texts: Sequence[str], y: np.ndarray, test_texts: Sequence[str], seed: int
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """``predict(rows) -> test labels`` of this student refit on training rows ``rows``.
+
+        Features are computed once (the tf-idf vocabulary from all of ``texts``); each call
+        refits only the logistic regression, warm-started from the fit on every row. The
+        L2-regularized objective is strictly convex, so the warm start changes the time to
+        converge, not the solution (up to the solver's tolerance).
+        """
+        lm = require("sklearn.linear_model", "student", "The logistic-regression student")
+        x, x_test = self._features(texts, fit=True), self._features(test_texts, fit=False)
+        full = lm.LogisticRegression(
+            C=self.settings.C, max_iter=self.settings.max_iter, random_state=seed
+        ).fit(x, y)
+
+        def predict(rows: np.ndarray) -> np.ndarray:
+            clf = lm.LogisticRegression(
+                C=self.settings.C, max_iter=self.settings.max_iter, random_state=seed,
+                warm_start=True,
+            )  # fmt: skip
+            clf.coef_, clf.intercept_ = full.coef_.copy(), full.intercept_.copy()
+            clf.fit(x[rows], y[rows])
+            return np.asarray(clf.predict(x_test))
+
+        return predict
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if self._constant is not None:
             out = np.zeros((len(texts), self.n_labels), dtype=np.float32)

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from synthesizrr.generation.engine import Prices
+from synthesizrr.generation.schedule import evaluated_tokens
+from synthesizrr.generation.settings import Prices
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.types import LLMRequest
 
@@ -20,6 +21,8 @@ class Estimate:
     prompts: int
     cached: int
     prompt_tokens: int
+    #: Prompt tokens a prefix-keeping backend evaluates (shared leading messages once).
+    evaluated_prompt_tokens: int
     max_new_tokens: int
     est_cost: float | None
     tokenizer: str
@@ -43,7 +46,8 @@ def estimate(
     """Count ``requests`` without sending them.
 
     Prompt tokens come from ``backend.count_tokens`` (the backend's tokenizer where cheap,
-    else chars/4); ``max_new_tokens`` is the sum of the caps, so ``est_cost`` is an upper
+    else chars/4); ``evaluated_prompt_tokens`` counts them as a backend that keeps the
+    shared prefix of consecutive requests evaluates them in prefix order (the run's order); ``max_new_tokens`` is the sum of the caps, so ``est_cost`` is an upper
     bound. With ``cache_path``, requests already answered in that cache are left out.
     """
     mid = model_id or (backend.model_id if backend is not None else "unknown")
@@ -58,17 +62,17 @@ def estimate(
             done = {k for k, row in cache.get_many(unique).items() if row.status == "ok"}
         cached = len(done)
         unique = {k: r for k, r in unique.items() if k not in done}
-    if backend is not None:
-        prompt_tokens = sum(backend.count_request_tokens(r) for r in unique.values())
-        tokenizer = getattr(backend, "tokenizer_name", "chars/4")
-    else:
-        prompt_tokens = sum(
-            _chars4(r.prompt or "")
-            if r.messages is None
-            else sum(_chars4(m.content) + 4 for m in r.messages)
-            for r in unique.values()
-        )
-        tokenizer = "chars/4"
+    count = backend.count_tokens if backend is not None else _chars4
+    prompt_tokens = sum(
+        backend.count_request_tokens(r)
+        if backend is not None
+        else _chars4(r.prompt or "")
+        if r.messages is None
+        else sum(_chars4(m.content) + 4 for m in r.messages)
+        for r in unique.values()
+    )
+    evaluated = evaluated_tokens(list(unique.values()), count)
+    tokenizer = getattr(backend, "tokenizer_name", "chars/4") if backend is not None else "chars/4"
     max_new = sum(r.max_tokens for r in unique.values())
     cost = None if prices is None else round(prices.cost(prompt_tokens, max_new), 6)
     return Estimate(
@@ -76,6 +80,7 @@ def estimate(
         prompts=len(unique),
         cached=cached,
         prompt_tokens=prompt_tokens,
+        evaluated_prompt_tokens=evaluated,
         max_new_tokens=max_new,
         est_cost=cost,
         tokenizer=tokenizer,

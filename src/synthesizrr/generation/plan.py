@@ -18,7 +18,15 @@ from typing import Any
 
 from synthesizrr.generation.settings import GenerationSettings
 from synthesizrr.llm.types import LLMRequest, Message
-from synthesizrr.prompts import PromptMode, RenderedPrompt, Shot, TaskSettings, render
+from synthesizrr.prompts import (
+    PromptMode,
+    RenderedPrompt,
+    Shot,
+    TaskSettings,
+    render,
+    shot_groups,
+)
+from synthesizrr.retrieval.draw import draw_documents, pick_shots
 
 log = logging.getLogger(__name__)
 
@@ -37,28 +45,12 @@ class PlannedRow:
     shot_ids: list[str]
     prompt: RenderedPrompt
     sample_index: int
+    shot_group: str | None = None
 
 
 def _rng(seed: int, *parts: str) -> random.Random:
     h = hashlib.sha256("\x1f".join([str(seed), *parts]).encode()).digest()
     return random.Random(int.from_bytes(h[:8], "big"))
-
-
-def _interleave(by_seed: dict[str, list[Row]], order: list[str]) -> list[Row]:
-    """Round-robin over seeds (rank 3 of every seed, then rank 4 ...) so that documents
-    spread over all seeds of a label before any seed is used twice."""
-    out: list[Row] = []
-    depth = 0
-    while True:
-        added = False
-        for sid in order:
-            rows = by_seed.get(sid, [])
-            if depth < len(rows):
-                out.append(rows[depth])
-                added = True
-        if not added:
-            return out
-        depth += 1
 
 
 def plan_rows(
@@ -68,13 +60,17 @@ def plan_rows(
     seeds: Sequence[Row],
     pairs: Sequence[Row] = (),
     passage_text: Mapping[str, str] | None = None,
+    *,
+    article_pattern: str | None = None,
 ) -> list[PlannedRow]:
     """The rows to generate, in order.
 
     ``seeds``: rows with ``seed_id``, ``text``, ``label``. In the retrieval modes,
     ``pairs`` are the retrieved (seed, passage) rows (``seed_id``, ``passage_id``,
     ``doc_id``, ``label``, ``rank``, ``score``, ``role`` "gen" or "shot") and
-    ``passage_text`` maps their ``passage_id`` to the passage text.
+    ``passage_text`` maps their ``passage_id`` to the passage text; ``article_pattern``
+    (``retrieval.article_pattern``) names a document's source article. Rows of one shot
+    group (``prompt.shot_groups``) share one draw of shots.
     """
     pset = gen.prompt
     seeds_by_label: dict[str, list[Row]] = defaultdict(list)
@@ -85,40 +81,43 @@ def plan_rows(
     text_of = passage_text or {}
     seed_text = {s["seed_id"]: s["text"] for s in seeds}
     planned: list[PlannedRow] = []
-    gen_rows: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
-    shot_doc: dict[str, Row] = {}
+    gen_rows: dict[str, list[Row]] = defaultdict(list)
+    shot_rows: dict[str, list[Row]] = defaultdict(list)
     for p in pairs:
-        if p["role"] == "gen":
-            gen_rows[p["label"]][p["seed_id"]].append(p)
-        elif p["role"] == "shot" and p["seed_id"] not in shot_doc:
-            shot_doc[p["seed_id"]] = p  # best-ranked shot document of that seed
+        (gen_rows if p["role"] == "gen" else shot_rows)[p["label"]].append(p)
     for label in task.label_names:
-        order = [s["seed_id"] for s in seeds_by_label[label]]
-        chosen_pairs = _interleave(gen_rows[label], order)[: gen.per_label]
+        chosen_pairs = draw_documents(
+            gen_rows[label], gen.per_label, _rng(seed, "documents", label)
+        )
         if len(chosen_pairs) < gen.per_label:
             log.warning("label %s: only %d retrieved documents for %d requested generations",
                         label, len(chosen_pairs), gen.per_label)  # fmt: skip
-        for p in chosen_pairs:
-            row_id = f"{p['seed_id']}|{p['passage_id']}"
-            rng = _rng(seed, "shots", row_id)
+        row_ids = [f"{p['seed_id']}|{p['passage_id']}" for p in chosen_pairs]
+        for group in shot_groups(label, row_ids, pset.shot_groups):
+            rng = _rng(seed, "shots", group.draw_key)
+            members = [chosen_pairs[i] for i in group.members]
             shots: list[Shot] = []
             shot_ids: list[str] = []
-            others = [s for s in seeds_by_label[label] if s["seed_id"] != p["seed_id"]]
             if pset.mode is PromptMode.RETRICL and pset.shots:
-                cands = [s for s in others if s["seed_id"] in shot_doc]
-                for s in rng.sample(cands, min(pset.shots, len(cands))):
-                    d = shot_doc[s["seed_id"]]
+                picked = pick_shots(members[0], shot_rows[label], pset.shots, rng,
+                                    article_pattern, also=members[1:])  # fmt: skip
+                for d in picked:
                     shots.append(
-                        Shot(answer=seed_text[s["seed_id"]], document=text_of[d["passage_id"]])
+                        Shot(answer=seed_text[d["seed_id"]], document=text_of[d["passage_id"]])
                     )
-                    shot_ids.append(f"{s['seed_id']}|{d['passage_id']}")
+                    shot_ids.append(f"{d['seed_id']}|{d['passage_id']}")
             elif pset.mode is PromptMode.NON_RETRICL and pset.shots:
+                own = {m["seed_id"] for m in members}
+                others = [s for s in seeds_by_label[label] if s["seed_id"] not in own]
                 for s in rng.sample(others, min(pset.shots, len(others))):
                     shots.append(Shot(answer=s["text"]))
                     shot_ids.append(s["seed_id"])
-            prompt = render(task, pset, label=label, document=text_of[p["passage_id"]], shots=shots)
-            planned.append(PlannedRow(row_id, label, p["seed_id"], p["passage_id"], p["doc_id"],
-                                      int(p["rank"]), float(p["score"]), shot_ids, prompt, 0))  # fmt: skip
+            for i, p in zip(group.members, members, strict=True):
+                prompt = render(task, pset, label=label, document=text_of[p["passage_id"]],
+                                shots=shots)  # fmt: skip
+                planned.append(PlannedRow(row_ids[i], label, p["seed_id"], p["passage_id"],
+                                          p["doc_id"], int(p["rank"]), float(p["score"]),
+                                          list(shot_ids), prompt, 0, group.name))  # fmt: skip
     return planned
 
 
@@ -131,15 +130,17 @@ def _plan_without_documents(
     planned: list[PlannedRow] = []
     for label in task.label_names:
         pool = seeds_by_label[label]
-        for i in range(gen.per_label):
-            row_id = f"{label}:{i}"
-            chosen = _rng(seed, "shots", row_id).sample(pool, min(k, len(pool)))
+        row_ids = [f"{label}:{i}" for i in range(gen.per_label)]
+        for group in shot_groups(label, row_ids, pset.shot_groups):
+            chosen = _rng(seed, "shots", group.draw_key).sample(pool, min(k, len(pool)))
             prompt = render(
                 task, pset, label=label, document=None,
                 shots=[Shot(answer=s["text"]) for s in chosen],
             )  # fmt: skip
-            planned.append(PlannedRow(row_id, label, None, None, None, None, None,
-                                      [s["seed_id"] for s in chosen], prompt, i))  # fmt: skip
+            for i in group.members:
+                planned.append(PlannedRow(row_ids[i], label, None, None, None, None, None,
+                                          [s["seed_id"] for s in chosen], prompt, i,
+                                          group.name))  # fmt: skip
     return planned
 
 
@@ -158,7 +159,8 @@ def build_requests(
         row_seed = int.from_bytes(hashlib.sha256(f"{seed}|{r.row_id}".encode()).digest()[:4], "big")
         common: dict[str, Any] = dict(
             max_tokens=task.max_new_tokens, temperature=gen.temperature, top_p=gen.top_p,
-            stop=stops, seed=row_seed, sample_index=r.sample_index,
+            top_k=gen.top_k, min_p=gen.min_p, stop=stops, seed=row_seed,
+            sample_index=r.sample_index,
         )  # fmt: skip
         if is_chat:
             msgs = tuple(Message(role=role, content=text) for role, text in r.prompt.messages)

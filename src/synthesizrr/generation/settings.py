@@ -63,6 +63,10 @@ class GenerationSettings(StrictModel):
     per_label: int = Field(100, gt=0, description="generations requested per label")
     temperature: float = Field(0.95, ge=0.0, le=2.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
+    top_k: int = Field(
+        0, ge=0, description="top-k cut (0: off, so nucleus sampling alone runs as configured)"
+    )
+    min_p: float = Field(0.0, ge=0.0, le=1.0, description="min-p cut (0.0: off)")
     min_words: int = Field(3, ge=1, description="parsed texts with fewer words are dropped")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     budget: EngineSettings = Field(default_factory=EngineSettings)

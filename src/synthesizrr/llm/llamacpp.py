@@ -6,7 +6,9 @@ loop stays free. Chat models use the GGUF's chat template, base models raw compl
 Message contents and completion prompts are tokenized with ``special=False`` so a
 document that contains ``<|im_end|>`` stays text and cannot close a turn; only the
 template's own markup becomes special tokens. Sampling is seeded per request (the request's ``seed``, else
-one derived from its cache key), so a rerun of a request reproduces its text.
+one derived from its cache key), so a rerun of a request reproduces its text. The KV state
+of the messages a request shares with the previous one is kept (:mod:`.kv_reuse`), so
+requests in prefix order evaluate each shared prefix once.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, ClassVar
 
 from synthesizrr.errors import BackendError, require
 from synthesizrr.llm.base import LLMBackend
+from synthesizrr.llm.kv_reuse import PrefixSlot, Segment, split_tokens
 from synthesizrr.llm.settings import LlamaCppOptions, LLMSettings
 from synthesizrr.llm.types import LLMRequest, LLMResponse
 from synthesizrr.models import check_gguf, resolve_llm_path
@@ -36,13 +39,13 @@ _SLOT = "\ue000{}\ue001"
 _SLOT_RE = re.compile("\ue000(\\d+)\ue001")
 
 _LOAD_LOCK = threading.Lock()
-_MODELS: dict[tuple[Any, ...], tuple[Any, threading.Lock]] = {}
+_MODELS: dict[tuple[Any, ...], PrefixSlot] = {}
 
 
 def load_llama(
     path: Path, *, n_ctx: int, n_threads: int | None, options: LlamaCppOptions
-) -> tuple[Any, threading.Lock]:
-    """The process-wide ``Llama`` for these settings and the lock that serializes it."""
+) -> PrefixSlot:
+    """The process-wide ``Llama`` for these settings, its lock and its kept prefix."""
     threads = n_threads or os.cpu_count() or 1
     key = (str(path), n_ctx, threads, options.n_gpu_layers, options.n_batch, options.chat_format)
     with _LOAD_LOCK:
@@ -59,7 +62,7 @@ def load_llama(
                 chat_format=options.chat_format,
                 verbose=options.verbose,
             )
-            _MODELS[key] = (llm, threading.Lock())
+            _MODELS[key] = PrefixSlot(llm)
         return _MODELS[key]
 
 
@@ -83,9 +86,8 @@ class LlamaCppBackend(LLMBackend):
         self.path = resolve_llm_path(model)
         self.options = options or LlamaCppOptions()
         self.n_ctx = n_ctx
-        self._llm, self._lock = load_llama(
-            self.path, n_ctx=n_ctx, n_threads=n_threads, options=self.options
-        )
+        self._slot = load_llama(self.path, n_ctx=n_ctx, n_threads=n_threads, options=self.options)
+        self._llm, self._lock = self._slot.llm, self._slot.lock
         self.model_id = f"llamacpp:{self.path.name}"
         if chat is None:
             has_template = bool(self._llm.metadata.get("tokenizer.chat_template"))
@@ -120,13 +122,30 @@ class LlamaCppBackend(LLMBackend):
             stop=list(req.stop) or None,
             seed=req.effective_seed(self.model_id),
         )
+        # llama-cpp-python applies top_k=40 and min_p=0.05 unless told otherwise.
+        if req.top_k is not None:
+            common["top_k"] = req.top_k
+        if req.min_p is not None:
+            common["min_p"] = req.min_p
         try:
             with self._lock:
-                tokens = self.prompt_tokens(req)
-                if tokens is not None:
-                    out = self._llm.create_completion(prompt=tokens, **common)
+                segments = self.prompt_segments(req)
+                if segments is not None:
+                    tokens = [t for seg in segments for t in seg]
+                    if len(tokens) >= self._llm.n_ctx():
+                        raise ValueError(
+                            f"Requested tokens ({len(tokens)}) exceed context window of "
+                            f"{self._llm.n_ctx()}"
+                        )
+                    self._slot.prefill(segments)
+                    try:  # the prompt is in the context: sampling starts at once
+                        out = self._llm.create_completion(prompt=tokens, **common)
+                    except BaseException:
+                        self._slot.forget()
+                        raise
                     text = out["choices"][0]["text"] or ""
                 else:  # a chat_format named by the user: llama-cpp-python's own formatter
+                    self._slot.forget()
                     msgs = [{"role": m.role, "content": m.content} for m in (req.messages or ())]
                     out = self._llm.create_chat_completion(messages=msgs, **common)
                     text = out["choices"][0]["message"].get("content") or ""
@@ -145,19 +164,36 @@ class LlamaCppBackend(LLMBackend):
             model=self.model_id,
         )
 
+    @property
+    def evaluated_tokens(self) -> int:
+        """Prompt tokens this process's context evaluated (a kept prefix is not counted)."""
+        return self._slot.evaluated_tokens
+
     def prompt_tokens(self, req: LLMRequest) -> list[int] | None:
-        """The prompt as token ids, contents tokenized literally; None: let llama-cpp format.
+        """The prompt as token ids (see :meth:`prompt_segments`); None: let llama-cpp format."""
+        segments = self.prompt_segments(req)
+        return None if segments is None else [t for seg in segments for t in seg]
+
+    def prompt_segments(self, req: LLMRequest) -> list[Segment] | None:
+        """The prompt as token segments (per message, per paragraph); None: let llama-cpp format.
 
         llama-cpp-python tokenizes a whole rendered prompt with ``special=True``, which turns
         an end-of-turn string inside a corpus document into a real end of turn. We render
         the GGUF's chat template around placeholders instead, tokenize the template's
-        markup with ``special=True`` and each content with ``special=False``.
+        markup with ``special=True`` and each content with ``special=False``. Segments are
+        the template's opening, then each message's paragraphs (where tokenizing them apart
+        gives the same tokens), its last paragraph with the markup that follows it; :class:`~synthesizrr.llm.kv_reuse.PrefixSlot` keeps the KV of
+        the segments a request shares with the one before it.
         """
         llm = self._llm
+
+        def literal(text: str) -> list[int]:
+            return list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
         if req.messages is None:
             bos = [llm.token_bos()] if llm._model.add_bos_token() and llm.token_bos() >= 0 else []
-            text = (req.prompt or "").encode("utf-8")
-            return bos + llm.tokenize(text, add_bos=False, special=False)
+            pieces = split_tokens(literal, req.prompt or "")
+            return [tuple(bos) + pieces[0], *pieces[1:]]
         template = llm.metadata.get("tokenizer.chat_template")
         if self.options.chat_format is not None or not template:
             return None
@@ -180,14 +216,21 @@ class LlamaCppBackend(LLMBackend):
         order = [int(i) for i in parts[1::2]]
         if order != list(range(len(req.messages))):  # a template that drops or repeats turns
             return None
-        tokens: list[int] = []
-        for k, part in enumerate(parts):
-            if k % 2:
-                content = req.messages[int(part)].content
-                tokens += llm.tokenize(content.encode("utf-8"), add_bos=False, special=False)
-            elif part:
-                tokens += llm.tokenize(part.encode("utf-8"), add_bos=False, special=True)
-        return tokens
+
+        def markup(text: str) -> list[int]:
+            return (
+                list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+                if text
+                else []
+            )
+
+        # The template's opening (system turn, first role header) is a segment of its own,
+        # shared by every prompt; the markup after a message closes that message's segment.
+        segments: list[Segment] = [tuple(markup(parts[0]))]
+        for k, index in enumerate(order):
+            pieces = split_tokens(literal, req.messages[index].content)
+            segments += [*pieces[:-1], pieces[-1] + tuple(markup(parts[2 * k + 2]))]
+        return [seg for seg in segments if seg]
 
     def count_tokens(self, text: str) -> int:
         if not text:

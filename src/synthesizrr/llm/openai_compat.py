@@ -27,6 +27,16 @@ RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _NO_KEY = "sk-no-key-required"
 
 
+def sampling_extras(req: LLMRequest) -> dict[str, Any]:
+    """``top_k`` / ``min_p`` of ``req`` that are set, for servers that take them."""
+    out: dict[str, Any] = {}
+    if req.top_k is not None:
+        out["top_k"] = req.top_k
+    if req.min_p is not None:
+        out["min_p"] = req.min_p
+    return out
+
+
 def api_key_from_env(settings: LLMSettings, *, default_env: str | None) -> str | None:
     """The key from ``settings.api_key_env`` (or ``default_env``); never from the config."""
     name = settings.api_key_env or default_env
@@ -204,6 +214,9 @@ class OpenAIBackend(LLMBackend):
         )
         if req.stop:
             params["stop"] = list(req.stop)
+        extra = sampling_extras(req) if self.base_url else {}
+        if extra:  # vLLM, llama.cpp and Ollama servers read these; api.openai.com has none
+            params["extra_body"] = extra
         try:
             if req.messages is not None:
                 msgs = [{"role": m.role, "content": m.content} for m in req.messages]

@@ -69,6 +69,11 @@ class TransformersBackend(LLMBackend):
         kwargs: dict[str, Any] = dict(max_new_tokens=req.max_tokens)
         if req.temperature > 0:
             kwargs.update(do_sample=True, temperature=req.temperature, top_p=req.top_p)
+            # transformers applies top_k=50 unless told otherwise; 0 turns it off.
+            if req.top_k is not None:
+                kwargs["top_k"] = req.top_k
+            if req.min_p:
+                kwargs["min_p"] = req.min_p
         else:
             kwargs.update(do_sample=False)
         if req.stop:

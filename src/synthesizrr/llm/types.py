@@ -33,6 +33,15 @@ class LLMRequest(_Frozen):
     max_tokens: int = Field(..., gt=0, description="cap on new tokens")
     temperature: float = Field(default=0.95, ge=0.0, le=2.0)
     top_p: float = Field(default=0.9, gt=0.0, le=1.0)
+    top_k: int | None = Field(
+        default=None, ge=0, description="top-k cut (0: off); None: the backend's own default"
+    )
+    min_p: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="min-p cut (0.0: off); None: the backend's default",
+    )
     stop: tuple[str, ...] = ()
     seed: int | None = Field(
         default=None, description="sampling seed; None: derived from the cache key"
@@ -54,8 +63,12 @@ class LLMRequest(_Frozen):
         return self.messages is not None
 
     def canonical(self, model_id: str) -> dict[str, Any]:
-        """Everything that changes the answer, as plain JSON types."""
-        return {
+        """Everything that changes the answer, as plain JSON types.
+
+        ``top_k`` and ``min_p`` appear only when set, so a request that leaves them to the
+        backend keeps the key it had before they existed.
+        """
+        out: dict[str, Any] = {
             "model": model_id,
             "messages": None
             if self.messages is None
@@ -68,6 +81,11 @@ class LLMRequest(_Frozen):
             "seed": self.seed,
             "sample_index": self.sample_index,
         }
+        if self.top_k is not None:
+            out["top_k"] = self.top_k
+        if self.min_p is not None:
+            out["min_p"] = self.min_p
+        return out
 
     def canonical_json(self, model_id: str) -> str:
         return json.dumps(

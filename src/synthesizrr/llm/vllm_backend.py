@@ -106,6 +106,8 @@ class VLLMBackend(LLMBackend):
                     max_tokens=r.max_tokens,
                     temperature=r.temperature,
                     top_p=r.top_p,
+                    top_k=-1 if not r.top_k else r.top_k,  # vLLM: -1 is off
+                    min_p=r.min_p or 0.0,
                     stop=list(r.stop) or None,
                     seed=r.effective_seed(self.model_id),
                 )

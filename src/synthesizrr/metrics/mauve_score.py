@@ -1,18 +1,25 @@
 """MAUVE (similarity to human text; higher is better) over embedding features.
 
-p = real test texts, q = synthetic texts; both sides get the same size (the smaller
-count, at most ``mauve_max_samples``), sampled without replacement with ``seed``;
-computed overall and per label. The real side is first cut to one seeded uniform pool of
-``mauve_max_samples`` texts shared by the overall and the per-label comparisons, so a
-large test set costs at most that many embeddings (per-label sizes are then bounded by
-the pool's texts of that label). Features come from the bundled MiniLM by default
-(through the shared embedding cache) or from a transformers model by name (the paper:
-GPT-2 XL; mauve-text's convention: the last token's final hidden state).
+p = real test texts, q = synthetic texts, both sides of equal size. With labels on both
+sides the real references are *label-matched*: per label, the same number of real and
+synthetic texts (the smaller count), so the overall score compares like with like;
+without them one seeded uniform sample per side (``ref:unmatched`` in the signature).
+The real side is first cut to one seeded uniform pool of ``mauve_max_samples`` texts
+shared by the overall and the per-label comparisons. Each comparison is run with
+``mauve_kmeans_seeds`` k-means seeds (seed, seed+1, ...); the value is their mean and
+``std`` / ``per_kmeans_seed`` are in the details.
+
+Features (``mauve_features``) default to the bundled MiniLM sentence encoder (fast, but the
+retriever's own space). 'smollm2' takes the embedded teacher's hidden states through
+llama.cpp with ``embedding=True`` and last-token pooling (the paper: GPT-2 XL, the last
+token's final hidden state), so the score does not use the retriever's space; it is about
+7x slower on CPU. Other choices: another GGUF path or 'gemma3-270m', or a transformers
+model name.
 
 mauve-text needs faiss (k-means) and scikit-learn (PCA). ``num_buckets='auto'`` is
 max(2, round(n/10)); k-means needs at least as many points as buckets, so labels with
 fewer than ``mauve_min_samples`` texts on a side are listed under ``skipped_labels``.
-Scaling factor: mauve-text's default 5 (the paper used 1; set ``mauve_scaling``).
+Scaling factor: 1, as in the paper (mauve-text's default is 5).
 """
 
 from __future__ import annotations
@@ -20,13 +27,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from synthesizrr.errors import ModelNotAvailableError, require
 from synthesizrr.metrics.base import Metric, MetricInputs, MetricResult, register
-from synthesizrr.models import EMBEDDED_EMBEDDERS
+from synthesizrr.models import EMBEDDED_EMBEDDERS, EMBEDDED_LLMS
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,30 @@ def mauve_from_features(
         verbose=False,
     )
     return float(out.mauve)
+
+
+@lru_cache(maxsize=2)
+def _llama_embedder(path: str) -> Any:
+    llama_cpp = require("llama_cpp", "llamacpp", "MAUVE features from the embedded teacher")
+    return llama_cpp.Llama(
+        model_path=path, embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_LAST,
+        n_ctx=512, n_batch=512, n_threads=min(4, os.cpu_count() or 1), verbose=False,
+    )  # fmt: skip
+
+
+def llamacpp_features(model: str, texts: Sequence[str]) -> np.ndarray:
+    """Last-token final hidden state of a GGUF causal LM (``model``: 'smollm2',
+    'gemma3-270m' or a .gguf path) for each text, through llama.cpp (CPU, offline);
+    texts are cut to 512 tokens."""
+    from synthesizrr.models import resolve_llm_path
+
+    llm = _llama_embedder(str(resolve_llm_path(model)))
+    rows = [llm.embed(t or " ", truncate=True) for t in texts]
+    return np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
+
+
+def _is_gguf(name: str) -> bool:
+    return name in EMBEDDED_LLMS or name in ("gemma3-270m", "gemma3") or name.endswith(".gguf")
 
 
 def _hub_offline() -> bool:
@@ -85,23 +117,33 @@ def transformers_features(
 
 @register
 class Mauve(Metric):
-    """Headline = MAUVE of all synthetic vs all real texts; ``per_label`` in details."""
+    """Headline = MAUVE of all synthetic vs (label-matched) real texts, mean over k-means
+    seeds; ``per_label`` in details."""
 
     name = "mauve"
     higher_is_better = True
     needs = ("real_texts",)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._memo: dict[str, np.ndarray] = {}
+        #: "label-matched" where both sides have labels (set by each compute), else "unmatched"
+        self._reference = "label-matched"
+
     def signature_fields(self) -> dict[str, str]:
         s = self.settings
+        feat = f"{s.mauve_features}-last" if _is_gguf(s.mauve_features) else s.mauve_features
         return {
-            "feat": s.mauve_features,
+            "feat": feat,
             "max": str(s.mauve_max_samples),
             "scale": f"{s.mauve_scaling:g}",
             "buckets": str(s.mauve_num_buckets),
+            "ref": self._reference,
+            "kmeans": str(s.mauve_kmeans_seeds),
             "seed": str(s.seed),
         }
 
-    def features(self, texts: list[str], progress: bool) -> np.ndarray:
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         name = self.settings.mauve_features
         if name == self.cache.model:
             return self.cache.encode(texts, progress=progress)
@@ -109,21 +151,59 @@ class Mauve(Metric):
             from synthesizrr.embeddings import embed
 
             return embed(texts, name, self.settings.embed_backend, progress=progress)
+        if _is_gguf(name):
+            return llamacpp_features(name, texts)
         return transformers_features(name, texts)
 
-    def _pair(
-        self, real: list[str], synth: list[str], rng: np.random.Generator, progress: bool
-    ) -> tuple[float, int]:
-        n = min(len(real), len(synth), self.settings.mauve_max_samples)
-        p_idx = np.sort(rng.choice(len(real), size=n, replace=False))
-        q_idx = np.sort(rng.choice(len(synth), size=n, replace=False))
-        p = self.features([real[i] for i in p_idx], progress)
-        q = self.features([synth[i] for i in q_idx], progress)
+    def features(self, texts: list[str], progress: bool) -> np.ndarray:
+        """Feature rows of ``texts``; each distinct text is encoded once per metric object."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if missing:
+            for t, row in zip(missing, self._encode(missing, progress), strict=True):
+                self._memo[t] = row
+        return np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, 0))
+
+    def _score(self, p_texts: list[str], q_texts: list[str], progress: bool) -> dict[str, Any]:
         s = self.settings
-        score = mauve_from_features(
-            p, q, scaling=s.mauve_scaling, num_buckets=s.mauve_num_buckets, seed=s.seed
-        )
-        return score, n
+        p, q = self.features(p_texts, progress), self.features(q_texts, progress)
+        runs = [
+            mauve_from_features(p, q, scaling=s.mauve_scaling, num_buckets=s.mauve_num_buckets,
+                                seed=s.seed + k)
+            for k in range(s.mauve_kmeans_seeds)
+        ]  # fmt: skip
+        return {"mean": float(np.mean(runs)), "std": float(np.std(runs)), "runs": runs,
+                "n": len(p_texts)}  # fmt: skip
+
+    @staticmethod
+    def _draw(texts: list[str], n: int, rng: np.random.Generator) -> list[str]:
+        return [texts[i] for i in np.sort(rng.choice(len(texts), size=n, replace=False))]
+
+    def _matched(
+        self, real: list[str], real_labels: list[str], synth: list[str], labels: list[str],
+        rng: np.random.Generator,
+    ) -> tuple[list[str], list[str], dict[str, int]]:  # fmt: skip
+        """Label-matched samples: per label min(real, synthetic) texts on each side, scaled
+        down proportionally (largest remainder) where the total exceeds max_samples."""
+        from synthesizrr.refine.resample import allocate
+
+        by_r: dict[str, list[str]] = {}
+        by_q: dict[str, list[str]] = {}
+        for t, lab in zip(real, real_labels, strict=True):
+            by_r.setdefault(lab, []).append(t)
+        for t, lab in zip(synth, labels, strict=True):
+            by_q.setdefault(lab, []).append(t)
+        order = sorted(set(by_r) & set(by_q))
+        counts = {lab: min(len(by_r[lab]), len(by_q[lab])) for lab in order}
+        total = sum(counts.values())
+        if total > self.settings.mauve_max_samples:
+            share = {lab: c / total for lab, c in counts.items()}
+            counts = allocate(self.settings.mauve_max_samples, share, order)
+        p: list[str] = []
+        q: list[str] = []
+        for lab in order:
+            p += self._draw(by_r[lab], counts[lab], rng)
+            q += self._draw(by_q[lab], counts[lab], rng)
+        return p, q, counts
 
     def _compute(self, inputs: MetricInputs) -> MetricResult:
         assert inputs.real_texts is not None
@@ -136,27 +216,47 @@ class Mauve(Metric):
                 f"mauve_min_samples), got {len(real)} real and {len(synth)} synthetic"
             )
         # one uniform pool of real texts serves the overall and every per-label sample,
-        # so at most mauve_max_samples real texts are embedded (a uniform subset of the
-        # pool restricted to one label is a uniform sample of that label's real texts)
+        # so at most mauve_max_samples real texts are embedded
         pool = np.sort(
             rng.choice(len(real), size=min(len(real), s.mauve_max_samples), replace=False)
         )
         real = [real[i] for i in pool]
         real_labels = None if inputs.real_labels is None else [inputs.real_labels[i] for i in pool]
-        overall, n = self._pair(real, synth, rng, inputs.progress)
-        details: dict[str, Any] = {"overall": overall, "n_samples": n, "real_pool": len(real)}
-        if inputs.labels is not None and real_labels is not None:
+        matched = inputs.labels is not None and real_labels is not None
+        self._reference = "label-matched" if matched else "unmatched"
+        if matched:
+            assert inputs.labels is not None and real_labels is not None
+            p, q, _ = self._matched(real, real_labels, synth, inputs.labels, rng)
+        else:
+            n = min(len(real), len(synth), s.mauve_max_samples)
+            p, q = self._draw(real, n, rng), self._draw(synth, n, rng)
+        if len(p) < s.mauve_min_samples:
+            return self.skipped(
+                f"MAUVE needs >= {s.mauve_min_samples} label-matched texts per side, got {len(p)}"
+            )
+        overall = self._score(p, q, inputs.progress)
+        details: dict[str, Any] = {
+            "overall": overall["mean"], "std": overall["std"],
+            "per_kmeans_seed": overall["runs"], "n_samples": overall["n"],
+            "real_pool": len(real), "reference": "label-matched" if matched else "unmatched",
+        }  # fmt: skip
+        if matched:
+            assert inputs.labels is not None and real_labels is not None
             per_label: dict[str, float] = {}
+            per_label_std: dict[str, float] = {}
             sizes: dict[str, int] = {}
             skipped: dict[str, str] = {}
             for lab in sorted(set(inputs.labels)):
                 r = [t for t, lb in zip(real, real_labels, strict=True) if lb == lab]
-                q = [t for t, lb in zip(synth, inputs.labels, strict=True) if lb == lab]
-                if min(len(r), len(q)) < s.mauve_min_samples:
-                    skipped[lab] = f"{len(r)} real, {len(q)} synthetic texts"
+                qq = [t for t, lb in zip(synth, inputs.labels, strict=True) if lb == lab]
+                if min(len(r), len(qq)) < s.mauve_min_samples:
+                    skipped[lab] = f"{len(r)} real, {len(qq)} synthetic texts"
                     continue
-                per_label[lab], sizes[lab] = self._pair(r, q, rng, inputs.progress)
-            details.update(per_label=per_label, per_label_n=sizes, skipped_labels=skipped)
+                n = min(len(r), len(qq), s.mauve_max_samples)
+                sc = self._score(self._draw(r, n, rng), self._draw(qq, n, rng), inputs.progress)
+                per_label[lab], per_label_std[lab], sizes[lab] = sc["mean"], sc["std"], n
+            details.update(per_label=per_label, per_label_std=per_label_std,
+                           per_label_n=sizes, skipped_labels=skipped)  # fmt: skip
             if per_label:
                 details["per_label_mean"] = float(np.mean(list(per_label.values())))
-        return self.result(overall, details)
+        return self.result(overall["mean"], details)

@@ -10,15 +10,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
+from synthesizrr.errors import require
+
 _WORDS = re.compile(r"\w+|[^\w\s]")
+
+
+@lru_cache(maxsize=1)
+def _spacy_tokenizer() -> Any:
+    """spaCy's rule-based English tokenizer (``spacy.blank("en")``: no model, no download)."""
+    spacy = require("spacy", "metrics", "The spaCy tokenizer of Self-BLEU")
+    return spacy.blank("en").tokenizer
+
+
+def spacy_tokens(text: str) -> list[str]:
+    """spaCy English tokens, case kept, whitespace tokens left out (the original's protocol)."""
+    return [t.text for t in _spacy_tokenizer()(text) if not t.is_space]
+
 
 TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
     "ws-lower": lambda text: text.lower().split(),
     "ws": lambda text: text.split(),
     "regex-lower": lambda text: _WORDS.findall(text.lower()),
+    "spacy": spacy_tokens,
 }
 
 

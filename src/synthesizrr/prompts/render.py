@@ -5,7 +5,8 @@ Each mode builds the in-context part differently (METHOD.md step 2):
 - ``retricl``: k shots, each a retrieved document of another same-label seed paired with
   that seed's text as the answer, laid out exactly like the final prompt.
 - ``non_retricl``: the document plus up to 32 same-label seed texts as plain examples.
-- ``fewgen``: no document; the instruction plus 0..32 same-label seed texts.
+- ``fewgen``: no document; the instruction plus 0..32 same-label seed texts, as turns (the
+  paper's layout) or ``layout: listed`` (the examples as one list, the instruction once).
 - ``zerogen``: no document, no shots; label-conditioned generation.
 
 Chat models get alternating user/assistant turns (the backend applies the model's chat
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from synthesizrr.prompts.task import TaskSettings
 from synthesizrr.settings_base import StrictModel
@@ -35,6 +36,11 @@ class PromptMode(str, Enum):
     @property
     def uses_documents(self) -> bool:
         return self in (PromptMode.RETRICL, PromptMode.NON_RETRICL)
+
+
+class PromptLayout(str, Enum):
+    TURNS = "turns"
+    LISTED = "listed"
 
 
 class PromptSettings(StrictModel):
@@ -57,6 +63,28 @@ class PromptSettings(StrictModel):
         "this are cut at a word boundary; null keeps them whole. 32 shots of long texts "
         "(IMDb reviews, news articles) do not fit a small model's context otherwise.",
     )
+    layout: PromptLayout = Field(
+        PromptLayout.TURNS,
+        description="fewgen shots as turns (the paper's: one user/assistant pair per shot) or "
+        "listed (the examples once, as a list, then the instruction once: far fewer tokens)",
+    )
+    shot_groups: int = Field(
+        1,
+        ge=1,
+        description="consecutive prompts of one label that share one seeded shot draw (each "
+        "keeps its own document and sampling seed); 1: a draw per prompt. Shared shots are a "
+        "shared prompt prefix, evaluated once by the embedded teacher",
+    )
+
+    @model_validator(mode="after")
+    def _layout_fits_mode(self) -> PromptSettings:
+        if self.layout is PromptLayout.LISTED and self.mode is not PromptMode.FEWGEN:
+            raise ValueError(
+                f"prompt.layout 'listed' applies to mode fewgen only, not '{self.mode.value}' "
+                "(non_retricl always lists its examples; retricl shots carry documents): "
+                "set layout: turns or mode: fewgen"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -108,7 +136,8 @@ def render(
     shot_limit = settings.max_shot_chars
     system = (("system", settings.system_prompt),) if settings.system_prompt else ()
 
-    if mode is PromptMode.RETRICL or (mode is PromptMode.FEWGEN and shots):
+    listed = mode is PromptMode.NON_RETRICL or settings.layout is PromptLayout.LISTED
+    if mode is PromptMode.RETRICL or (mode is PromptMode.FEWGEN and shots and not listed):
         # Shots laid out exactly like the final prompt: user turn, then the answer.
         turns: list[tuple[str, str]] = []
         parts: list[str] = []
@@ -122,7 +151,7 @@ def render(
         parts.append(f"{final}\n{prefix}")
         return RenderedPrompt(messages=(*system, *turns, ("user", final)), text="\n\n".join(parts))
 
-    if mode is PromptMode.NON_RETRICL and shots:
+    if listed and shots:  # the examples once, as a list, then the instruction once
         header = task.example_header_for(label)
         examples = "\n".join(f"{prefix} {_cut(s.answer, shot_limit)}" for s in shots)
         body = f"{header}\n{examples}\n\n{_block(task, doc, instruction)}"

@@ -124,26 +124,49 @@ def datamap_from_probs(probs: np.ndarray, y: np.ndarray) -> DataMap:
     )
 
 
-def keep_count(n: int, keep_fraction: float) -> int:
-    """Rows kept out of ``n``: ``ceil(keep_fraction * n)`` (guarded against float noise)."""
-    return min(n, math.ceil(keep_fraction * n - 1e-9))
+def min_rows_to_filter(keep_fraction: float) -> int:
+    """Fewest rows a label needs to be filtered: ``ceil(1 / (1 - keep_fraction))``.
+
+    Below it, dropping even one row would remove more than ``1 - keep_fraction`` of the
+    label. ``keep_fraction == 1`` never filters (returned as 0: every label qualifies and
+    the threshold, the minimum, keeps every row).
+    """
+    if keep_fraction >= 1:
+        return 0
+    return math.ceil(1 / (1 - keep_fraction) - 1e-9)
 
 
-def select_confident(
-    confidence: np.ndarray, y: np.ndarray, keep_fraction: float
-) -> tuple[np.ndarray, dict[int, str]]:
-    """Keep mask: the ``keep_count`` most confident rows of each label (stable on ties).
+@dataclass(frozen=True)
+class Selection:
+    """Which rows cartography keeps, and each label's threshold or why it was not filtered."""
 
-    Labels with fewer than 2 rows are not filtered; they are returned with the reason.
+    keep: np.ndarray
+    thresholds: dict[int, float]
+    skipped: dict[int, str]
+
+
+def select_confident(confidence: np.ndarray, y: np.ndarray, keep_fraction: float) -> Selection:
+    """Keep rows whose confidence reaches their label's ``1 - keep_fraction`` quantile.
+
+    The threshold of a label is ``numpy.quantile(confidence of its rows, 1 - keep_fraction)``
+    (linear interpolation), as in the original code; a row is kept when its confidence is
+    at least that. Labels with fewer than :func:`min_rows_to_filter` rows are not filtered
+    and are returned with the reason.
     """
     keep = np.zeros(len(y), dtype=bool)
+    thresholds: dict[int, float] = {}
     skipped: dict[int, str] = {}
+    need = min_rows_to_filter(keep_fraction)
     for label in np.unique(y):
         idx = np.flatnonzero(y == label)
-        if len(idx) < 2:
+        if len(idx) < need:
             keep[idx] = True
-            skipped[int(label)] = f"only {len(idx)} row(s): not filtered"
+            skipped[int(label)] = (
+                f"too few rows to filter: {len(idx)} < {need} = ceil(1 / (1 - keep_fraction)); "
+                "all kept"
+            )
             continue
-        order = idx[np.argsort(-confidence[idx], kind="stable")]
-        keep[order[: keep_count(len(idx), keep_fraction)]] = True
-    return keep, skipped
+        threshold = float(np.quantile(confidence[idx], 1 - keep_fraction))
+        thresholds[int(label)] = threshold
+        keep[idx] = confidence[idx] >= threshold
+    return Selection(keep, thresholds, skipped)

@@ -277,7 +277,8 @@ def _cartography(
     rows = carto.TrainingRows(run.texts, y, len(run.labels), settings.seed, progress)
     probs = carto.SCORERS[cfg.scorer](cfg, rows)
     dm = carto.datamap_from_probs(probs, y)
-    keep, skipped = carto.select_confident(dm.confidence, y, cfg.keep_fraction)
+    chosen = carto.select_confident(dm.confidence, y, cfg.keep_fraction)
+    keep = chosen.keep
     datamap = pa.table(
         {
             "row_id": pa.array(run.cur.column("row_id").to_pylist(), type=pa.string()),
@@ -296,8 +297,10 @@ def _cartography(
         "model": cfg.model,
         "epochs": cfg.epochs,
         "keep_fraction": cfg.keep_fraction,
-        "keep_rule": "ceil(keep_fraction * n) per label, most confident first",
-        "skipped_labels": {run.labels[k]: v for k, v in skipped.items()},
+        "keep_rule": "confidence >= the label's (1 - keep_fraction) quantile (linear); labels "
+        "with fewer than ceil(1 / (1 - keep_fraction)) rows are not filtered",
+        "thresholds": {run.labels[k]: v for k, v in chosen.thresholds.items()},
+        "skipped_labels": {run.labels[k]: v for k, v in chosen.skipped.items()},
         "mean_confidence": float(dm.confidence.mean()),
     }
     return datamap, info

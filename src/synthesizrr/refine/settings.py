@@ -15,8 +15,10 @@ class CartographySettings(StrictModel):
     A scorer is trained ``epochs`` epochs on all generations; after every epoch it predicts
     every training row. Per row: confidence = mean probability of the intended label over
     epochs, variability = its (population) standard deviation, correctness = fraction of
-    epochs whose argmax is the intended label. Within each label the
-    ``ceil(keep_fraction * n)`` most confident rows are kept (ties: earlier row first).
+    epochs whose argmax is the intended label. Within each label, rows whose confidence
+    reaches the label's ``1 - keep_fraction`` quantile are kept (the original code's rule);
+    the threshold of every label is recorded. A label with fewer than
+    ``ceil(1 / (1 - keep_fraction))`` rows is not filtered, and the refine summary says so.
     """
 
     enabled: bool = Field(default=True, description="Run cartography filtering.")
@@ -25,8 +27,8 @@ class CartographySettings(StrictModel):
         default=0.83,
         gt=0,
         le=1,
-        description="Fraction of each label's rows kept, most confident first; the count is "
-        "rounded up (ceil) so every label keeps at least one row (paper: 0.83).",
+        description="Per label, keep rows whose confidence is at least the label's "
+        "(1 - keep_fraction) quantile (paper: 0.83).",
     )
     scorer: Literal["embed_mlp", "transformer"] = Field(
         default="embed_mlp",

@@ -3,6 +3,7 @@
     write_report(run_dir, out, *, compare=())    self-contained HTML page (inline SVG plots)
     write_dataset_card(run_dir, out)              dataset/README.md with `datasets` front matter
     compare_runs(run_dirs) -> Comparison          .rows, .to_rich_table(), .to_markdown()
+    compare_page.write_comparison(run_dirs, out)  runs side by side on one page (the demo's)
     hub.publish(run_dir, repo_id, ...)            push dataset, card, config, manifest, metrics
     export.export_run(run_dir, out_dir, fmt)      argilla (from_disk layout), jsonl, parquet, csv
 

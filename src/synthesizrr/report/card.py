@@ -42,6 +42,9 @@ COLUMN_DOCS: dict[str, str] = {
     "mode": "prompting method: retricl, non_retricl, fewgen or zerogen",
     "temperature": "sampling temperature of the request",
     "top_p": "nucleus-sampling top-p of the request",
+    "top_k": "top-k cut of the request (0: off)",
+    "min_p": "min-p cut of the request (0.0: off)",
+    "shot_group": "the prompts that share this row's in-context draw (`label:group`)",
     "max_tokens": "cap on new tokens of the request",
     "prompt_tokens": "tokens in the prompt",
     "completion_tokens": "tokens the teacher wrote",
@@ -234,9 +237,18 @@ def _metrics_md(run: RunData) -> list[str]:
     if missing is not None:
         return [f"not available ({missing})\n"]
     cmp = Comparison([run_row(run)], columns=tuple(c for c in COLUMNS if c.key != "run"))
-    out = [cmp.to_markdown()]
-    for which in ("student", "gold"):
-        rep = run.student(which)
+    out = _seeds_baseline_md(run) + [cmp.to_markdown()]
+    base = run.student("seeds_baseline")
+    reports: list[tuple[str, dict[str, Any] | Missing]] = [
+        ("student", run.student("student")),
+        ("gold", run.student("gold")),
+    ]
+    if isinstance(base, dict):
+        reports += [(k.replace("_", " "), base[k]) for k in ("seeds_only", "seeds_plus_synthetic")
+                    if isinstance(base.get(k), dict)]  # fmt: skip
+    trained_on = {"student": "synthetic", "gold": "real", "seeds only": "real seed",
+                  "seeds plus synthetic": "seed + synthetic"}  # fmt: skip
+    for which, rep in reports:
         if isinstance(rep, Missing):
             out.append(f"- {which}: not available ({rep})")
         else:
@@ -247,7 +259,7 @@ def _metrics_md(run: RunData) -> list[str]:
                 if number(rep.get(f"{key}_mean")) is not None
             )
             out.append(f"- {which}: {scores or 'no scores'}; trained on "
-                       f"{fmt_int(rep.get('n_train'))} {'synthetic' if which == 'student' else 'real'} rows, "
+                       f"{fmt_int(rep.get('n_train'))} {trained_on[which]} rows, "
                        f"tested on {fmt_int(rep.get('n_test'))} real rows ({_code(sig)})")  # fmt: skip
     mets = (run.metrics or {}).get("metrics")
     if isinstance(mets, dict):
@@ -256,6 +268,25 @@ def _metrics_md(run: RunData) -> list[str]:
                 out.append(f"- {_md(name)}: {_code(m['signature'])}")
     out.append("")
     return out
+
+
+def _seeds_baseline_md(run: RunData) -> list[str]:
+    """The uplift of the synthetic rows over the seeds alone, in words (the card's headline)."""
+    base = run.student("seeds_baseline")
+    if isinstance(base, Missing):
+        return [f"**Does this data help?** Not measured ({base}).\n"]
+    so, sp = (
+        number(base.get("seeds_only_accuracy")),
+        number(base.get("seeds_plus_synthetic_accuracy")),
+    )
+    line = f"**Does this data help?** {base.get('verdict', '')}"
+    if so is not None and sp is not None:
+        line += (f" The same student scores {so * 100:.1f}% on the real test set when trained on "
+                 f"the seeds alone and {sp * 100:.1f}% on the seeds plus these rows")  # fmt: skip
+        if base.get("interval"):
+            line += f" (interval: {base['interval']})"
+        line += "."
+    return [line + "\n"]
 
 
 def fmt_int(v: Any) -> str:

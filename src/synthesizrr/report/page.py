@@ -61,6 +61,9 @@ padding:6px 10px;border-radius:4px;overflow-wrap:anywhere}.gen{background:#eef6e
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f5f5f5;padding:8px;font-size:12px;
 max-height:600px;overflow:auto}q{display:block;font-size:12px;color:#444;margin:2px 0}
 footer{color:#888;font-size:12px;padding:0 24px 24px}
+.verdict{border-left:5px solid;padding:8px 12px;margin:8px 0;font-size:15px;font-weight:600}
+.verdict.good{border-color:#2e7d32;background:#edf7ed}.verdict.bad{border-color:#c62828;
+background:#fdecea;color:#8e1b1b}.verdict.unclear{border-color:#f9a825;background:#fff8e1}
 """
 
 

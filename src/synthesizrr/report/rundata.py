@@ -28,6 +28,14 @@ def number(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def interval(value: Any) -> tuple[float, float] | None:
+    """``value`` as a (low, high) pair of finite floats (a ``*_ci`` entry), else ``None``."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    low, high = number(value[0]), number(value[1])
+    return (low, high) if low is not None and high is not None else None
+
+
 def lookup(mapping: Any, *path: str) -> Any:
     """``mapping[path[0]][path[1]]...`` or ``None`` where any step is missing."""
     cur = mapping
@@ -234,8 +242,8 @@ class RunData:
         rep = (self.metrics or {}).get(which)
         if not isinstance(rep, dict):
             student = (self.metrics or {}).get("student")
-            if which == "gold" and isinstance(student, dict) and "skipped" in student:
-                return Missing(f"gold skipped: {student['skipped']}")
+            if which != "student" and isinstance(student, dict) and "skipped" in student:
+                return Missing(f"{which} skipped: {student['skipped']}")
             return Missing(f"metrics.json has no '{which}' entry")
         if "skipped" in rep:
             return Missing(f"{which} skipped: {rep['skipped']}")

@@ -11,7 +11,8 @@ its passage serves fewer than ``max_seeds_per_doc`` seeds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +37,8 @@ class PairArrays:
     row: np.ndarray  #: int64
     score: np.ndarray  #: float32
     shot: np.ndarray  #: bool: True for "shot", False for "gen"
+    #: The bands used, per role: kind, the percentiles where given, the resolved bounds.
+    bands: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def pairs(self) -> list[Pair]:
         return [
@@ -75,17 +78,11 @@ def select_pair_arrays(
     else:
         in_shot_ranks = np.zeros((q, k), dtype=bool)
     shot = valid & in_shot_ranks
-    shot &= _inside(
-        score64,
-        s.shot_sim_min if s.band_applies("shot_sim_min") else None,
-        s.shot_sim_max if s.band_applies("shot_sim_max") else None,
-    )
     gen = valid & ~in_shot_ranks & (rank >= s.gen_min_rank)
-    gen &= _inside(
-        score64,
-        s.sim_min if s.band_applies("sim_min") else None,
-        s.sim_max if s.band_applies("sim_max") else None,
-    )
+    bands = {"shot": resolve_band(s, "shot", score64[shot]),
+             "gen": resolve_band(s, "gen", score64[gen])}  # fmt: skip
+    shot &= _inside(score64, bands["shot"]["min"], bands["shot"]["max"])
+    gen &= _inside(score64, bands["gen"]["min"], bands["gen"]["max"])
     seed_i, col = np.nonzero(shot | gen)  # row-major: seed order, then rank
     kept = PairArrays(
         seed=seed_i.astype(np.int64),
@@ -93,13 +90,29 @@ def select_pair_arrays(
         row=rows[seed_i, col],
         score=np.asarray(scores, dtype=np.float32)[seed_i, col],
         shot=shot[seed_i, col],
+        bands=bands,
     )
     if s.max_seeds_per_doc is not None and len(kept.row):
         keep = _cap(kept, s.max_seeds_per_doc, scored=s.retriever != "random")
         kept = PairArrays(
-            *(a[keep] for a in (kept.seed, kept.rank, kept.row, kept.score, kept.shot))
-        )
+            seed=kept.seed[keep], rank=kept.rank[keep], row=kept.row[keep],
+            score=kept.score[keep], shot=kept.shot[keep], bands=bands,
+        )  # fmt: skip
     return kept
+
+
+def resolve_band(settings: RetrievalSettings, which: str, scores: np.ndarray) -> dict[str, Any]:
+    """The band of ``which`` ("gen" | "shot") as bounds on scores; percentile bands are
+    resolved on ``scores`` (the candidates' scores), float64 as the comparison uses."""
+    kind, lo, hi = settings.band("gen" if which == "gen" else "shot")
+    if kind == "cosine":
+        return {"kind": kind, "min": lo, "max": hi}
+    assert lo is not None and hi is not None
+    finite = scores[np.isfinite(scores)]
+    if finite.size == 0:
+        return {"kind": kind, "percentile": [lo, hi], "min": None, "max": None}
+    low, high = np.percentile(finite, [lo, hi])
+    return {"kind": kind, "percentile": [lo, hi], "min": float(low), "max": float(high)}
 
 
 def select_pairs(settings: RetrievalSettings, scores: np.ndarray, rows: np.ndarray) -> list[Pair]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -14,6 +15,37 @@ INDEX_FIELDS: dict[str, tuple[str, ...]] = {
     "bm25": ("bm25_k1", "bm25_b"),
     "random": (),
 }
+
+
+class PercentileBand(StrictModel):
+    """A similarity band as percentiles of the run's own retrieval scores.
+
+    ``{percentile: [10, 99]}`` keeps scores from the 10th to the 99th percentile (numpy's
+    linear interpolation) of the scores the band applies to: for the generation band the
+    scores at ranks >= ``gen_min_rank`` outside ``shot_ranks``, for the shot band those at
+    ``shot_ranks``, over every seed. The resolved cosines are recorded in the manifest.
+    """
+
+    percentile: tuple[float, float] = Field(description="(low, high), 0 <= low <= high <= 100")
+
+    @model_validator(mode="after")
+    def _check(self) -> PercentileBand:
+        lo, hi = self.percentile
+        if not 0 <= lo <= hi <= 100:
+            raise ValueError(f"percentile {list(self.percentile)} must be [low, high] with "
+                             "0 <= low <= high <= 100")  # fmt: skip
+        return self
+
+
+#: Percentile bands measured for the bundled embedder (bench/retrieval/BANDS.md: 200 AG
+#: News seeds against 800 sampled news passages): the band alone leaves 188 of 200 seeds
+#: a shot document (the paper's cosines: 12), 116 after the reuse cap on that small
+#: sample. The default where no band or cosine bound is set.
+MEASURED_BANDS: dict[str, dict[str, tuple[float, float]]] = {
+    "minilm": {"gen": (10.0, 99.0), "shot": (10.0, 99.0)},
+}
+
+BandKind = Literal["cosine", "percentile"]
 
 
 class RetrievalSettings(StrictModel):
@@ -72,6 +104,18 @@ class RetrievalSettings(StrictModel):
         "assigned greedily by descending score, then seed order, then rank. null: no cap "
         "(the original code).",
     )
+    sim_band: PercentileBand | None = Field(
+        default=None,
+        description="Generation band as percentiles of this run's scores, e.g. "
+        "{percentile: [10, 99]}; replaces sim_min/sim_max. Unset, with neither cosine bound "
+        "set and the bundled 'minilm' model, the measured default band applies (see "
+        "MEASURED_BANDS); the paper's cosines were set for Contriever.",
+    )
+    shot_sim_band: PercentileBand | None = Field(
+        default=None,
+        description="Shot band as percentiles of this run's shot-rank scores; replaces "
+        "shot_sim_min/shot_sim_max (default as for sim_band).",
+    )
     shot_ranks: tuple[int, int] | None = Field(
         default=(1, 2),
         description="Ranks (1-based, inclusive) whose documents become RETRICL shots "
@@ -87,6 +131,13 @@ class RetrievalSettings(StrictModel):
         default=3,
         ge=1,
         description="First rank whose documents are used for generation (paper: 3).",
+    )
+    article_pattern: str | None = Field(
+        default=None,
+        description="Regular expression whose group 1 is the source article in a doc_id, "
+        "for corpora chunked before they were read (the bundled news passages: "
+        "'^(.*):\\d+$'); a RETRICL shot never comes from the article being rewritten. "
+        "null: the article is the doc_id (passages chunked here share their doc_id).",
     )
     index_cache: str | None = Field(
         default=None,
@@ -108,6 +159,21 @@ class RetrievalSettings(StrictModel):
             raise ValueError(
                 f"shot_sim_min ({self.shot_sim_min}) is above shot_sim_max ({self.shot_sim_max})"
             )
+        if self.sim_band is not None and {"sim_min", "sim_max"} & self.model_fields_set:
+            raise ValueError("set either sim_band (percentiles) or sim_min/sim_max (cosines)")
+        if self.shot_sim_band is not None and {"shot_sim_min", "shot_sim_max"} & (
+            self.model_fields_set
+        ):
+            raise ValueError(
+                "set either shot_sim_band (percentiles) or shot_sim_min/shot_sim_max (cosines)"
+            )
+        if self.article_pattern is not None:
+            try:
+                groups = re.compile(self.article_pattern).groups
+            except re.error as exc:
+                raise ValueError(f"article_pattern is not a regular expression ({exc})") from None
+            if groups < 1:
+                raise ValueError("article_pattern needs a group: the article, e.g. '^(.*):\\d+$'")
         if self.shot_ranks is not None:
             lo, hi = self.shot_ranks
             if not 1 <= lo <= hi:
@@ -119,7 +185,7 @@ class RetrievalSettings(StrictModel):
     #: Settings that only steer the seed queries; the index stage's fingerprint leaves them out.
     QUERY_FIELDS: ClassVar[tuple[str, ...]] = (
         "top_k", "sim_min", "sim_max", "max_seeds_per_doc", "shot_ranks", "shot_sim_min",
-        "shot_sim_max", "gen_min_rank",
+        "shot_sim_max", "gen_min_rank", "sim_band", "shot_sim_band", "article_pattern",
     )  # fmt: skip
 
     def index_stage_dump(self) -> dict[str, object]:
@@ -131,6 +197,23 @@ class RetrievalSettings(StrictModel):
         return {"retriever": self.retriever} | {
             name: getattr(self, name) for name in INDEX_FIELDS[self.retriever]
         }
+
+    def band(self, which: Literal["gen", "shot"]) -> tuple[BandKind, float | None, float | None]:
+        """The band of generation or shot documents: ("percentile", low, high) or
+        ("cosine", min, max), bounds None where they do not apply."""
+        explicit = self.sim_band if which == "gen" else self.shot_sim_band
+        lo_name, hi_name = ("sim_min", "sim_max") if which == "gen" else ("shot_sim_min",
+                                                                        "shot_sim_max")  # fmt: skip
+        if self.retriever == "random":
+            return "cosine", None, None
+        if explicit is not None:
+            return "percentile", *explicit.percentile
+        cosine_set = {lo_name, hi_name} & self.model_fields_set
+        if not cosine_set and self.retriever == "dense" and self.model in MEASURED_BANDS:
+            return "percentile", *MEASURED_BANDS[self.model][which]
+        lo = getattr(self, lo_name) if self.band_applies(lo_name) else None
+        hi = getattr(self, hi_name) if self.band_applies(hi_name) else None
+        return "cosine", lo, hi
 
     def band_applies(self, name: str) -> bool:
         """Whether a similarity bound (``sim_min`` ...) is used for this retriever."""

@@ -49,6 +49,7 @@ INDEX_PACKAGES = (
     "onnxruntime",
     "model2vec",
 )
+BANDS_KEY = "synthesizrr.bands"
 
 
 def index_versions() -> dict[str, str]:
@@ -160,6 +161,7 @@ def retrieve(
     Columns: seed_id, label, passage_id, doc_id, rank (1-based in the seed's raw top-K),
     score (float32: cosine for dense, BM25 score, NaN for random), role ("shot" | "gen").
     Rows are ordered by seed order, then rank. ``seed`` only affects random retrieval.
+    The resolved similarity bands are in the schema metadata (:func:`pair_bands`).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -181,7 +183,7 @@ def retrieve(
     labels = pa.array([str(x) for x in seeds.column("label").to_pylist()], type=pa.string())
     take_seed = pa.array(kept.seed, type=pa.int64())
     take = pa.array(kept.row, type=pa.int64())
-    return pa.table(
+    table = pa.table(
         {
             "seed_id": seed_ids.take(take_seed),
             "label": labels.take(take_seed),
@@ -192,3 +194,26 @@ def retrieve(
             "role": pa.array(np.where(kept.shot, "shot", "gen").tolist(), type=pa.string()),
         }
     )
+    return table.replace_schema_metadata({BANDS_KEY: json.dumps(kept.bands)})
+
+
+def pair_bands(pairs: Any) -> dict[str, Any]:
+    """The resolved similarity bands a :func:`retrieve` table was selected with."""
+    raw = (pairs.schema.metadata or {}).get(BANDS_KEY.encode())
+    return dict(json.loads(raw)) if raw else {}
+
+
+def band_summary(bands: dict[str, Any]) -> dict[str, Any]:
+    """Flat manifest entries of resolved bands: ``gen_band`` ("percentile 10-99" or
+    "cosine"), ``gen_sim_min``, ``gen_sim_max`` and the same for ``shot``."""
+    out: dict[str, Any] = {}
+    for which in ("gen", "shot"):
+        band = bands.get(which)
+        if not band:
+            continue
+        pct = band.get("percentile")
+        out[f"{which}_band"] = f"percentile {pct[0]:g}-{pct[1]:g}" if pct else band["kind"]
+        for bound in ("min", "max"):
+            value = band.get(bound)
+            out[f"{which}_sim_{bound}"] = None if value is None else round(float(value), 4)
+    return out

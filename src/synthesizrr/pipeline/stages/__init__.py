@@ -1,6 +1,6 @@
 """The pipeline's stages, in order; each module here exports one ``STAGE``.
 
-    seeds -> corpus -> index -> retrieve -> generate -> refine -> evaluate -> report
+    seeds -> corpus -> index -> retrieve -> leakage -> generate -> refine -> evaluate -> report
 
 A new stage is a module beside these with a :class:`~synthesizrr.pipeline.stage.Stage`
 named ``STAGE``, its folder in :mod:`synthesizrr.layout`, and its place in the list below.
@@ -14,6 +14,7 @@ from synthesizrr.pipeline.stages import (
     evaluate,
     generate,
     index,
+    leakage,
     refine,
     report,
     retrieve,
@@ -21,6 +22,7 @@ from synthesizrr.pipeline.stages import (
 )
 
 STAGE_LIST: list[Stage] = [
-    module.STAGE for module in (seeds, corpus, index, retrieve, generate, refine, evaluate, report)
+    module.STAGE
+    for module in (seeds, corpus, index, retrieve, leakage, generate, refine, evaluate, report)
 ]
 STAGES: dict[str, Stage] = {s.name: s for s in STAGE_LIST}

@@ -18,6 +18,7 @@ from synthesizrr.config import RunConfig
 from synthesizrr.errors import BackendError, BudgetExceededError
 from synthesizrr.fileio import atomic_write_json, read_parquet, write_parquet
 from synthesizrr.generation.plan import PlannedRow, build_requests, plan_rows
+from synthesizrr.generation.schedule import in_order, prefix_order, restore
 from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ def planned_rows(ctx: StageContext) -> list[PlannedRow]:
     text_of = dict(
         zip(sub.column("passage_id").to_pylist(), sub.column("text").to_pylist(), strict=True)
     )
-    return plan_rows(cfg.generation, cfg.task, cfg.seed, seeds, pairs, text_of)
+    return plan_rows(cfg.generation, cfg.task, cfg.seed, seeds, pairs, text_of,
+                     article_pattern=cfg.retrieval.article_pattern)  # fmt: skip
 
 
 def estimate(ctx: StageContext) -> dict[str, Any]:
@@ -87,18 +89,20 @@ def run(ctx: StageContext, out: Path) -> StageResult:
     with ctx.executor.open_backend(cfg.generation.llm) as teacher:
         requests = build_requests(rows, cfg.generation, cfg.task, cfg.seed, is_chat=teacher.is_chat)
         model_id = teacher.model_id
+        order = prefix_order(requests)  # shared prefixes back to back; rows keep their order
         try:
-            outcomes = teacher.run(
-                requests, cache_path=ctx.run.path / layout.REQUEST_CACHE, settings=budget,
-                progress=ctx.progress,
+            sent = teacher.run(
+                in_order(requests, order), cache_path=ctx.run.path / layout.REQUEST_CACHE,
+                settings=budget, progress=ctx.progress,
             )  # fmt: skip
         except BudgetExceededError as exc:
             stopped = str(exc)
-            outcomes = exc.outcomes
-            if not outcomes:
+            sent = exc.outcomes
+            if not sent:
                 raise
+    outcomes = restore(sent, order, len(requests))
 
-    _require_an_answer(outcomes)
+    _require_an_answer(sent)
     echo = [cfg.task.instruction_for(lab) for lab in cfg.task.label_names]
     echo += list(cfg.task.labels.values())
     kept: list[dict[str, Any]] = []
@@ -107,13 +111,16 @@ def run(ctx: StageContext, out: Path) -> StageResult:
         lambda: {"prompt": 0, "completion": 0, "requests": 0}
     )
     failed = 0
-    for row, req, outcome in zip(rows, requests, outcomes, strict=False):
+    for row, req, outcome in zip(rows, requests, outcomes, strict=True):
+        if outcome is None:  # a budget stopped the run before this request was sent
+            continue
         base = {
             "row_id": row.row_id, "label": row.label, "seed_id": row.seed_id,
             "passage_id": row.passage_id, "doc_id": row.doc_id, "retrieval_rank": row.rank,
-            "retrieval_score": row.score, "shot_ids": row.shot_ids,
+            "retrieval_score": row.score, "shot_ids": row.shot_ids, "shot_group": row.shot_group,
             "prompt_hash": outcome.key, "model": model_id, "mode": cfg.generation.prompt.mode.value,
-            "temperature": req.temperature, "top_p": req.top_p, "max_tokens": req.max_tokens,
+            "temperature": req.temperature, "top_p": req.top_p, "top_k": req.top_k,
+            "min_p": req.min_p, "max_tokens": req.max_tokens,
         }  # fmt: skip
         resp = outcome.response
         if resp is None:
@@ -135,7 +142,7 @@ def run(ctx: StageContext, out: Path) -> StageResult:
             dropped.append({**base, "raw": resp.text, "reason": parsed.reason})
         else:
             kept.append({"text": parsed.text, **base})
-    not_sent = len(rows) - len(outcomes)
+    not_sent = len(rows) - len(sent)
     _write_rows(kept, out / layout.GENERATIONS, pa)
     _write_rows(dropped, out / layout.DROPPED, pa)
     reasons: dict[str, int] = defaultdict(int)

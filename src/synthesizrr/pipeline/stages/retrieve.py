@@ -17,6 +17,7 @@ def settings(cfg: RunConfig) -> Any:
 
 def run(ctx: StageContext, out: Path) -> StageResult:
     from synthesizrr.retrieval import retrieve
+    from synthesizrr.retrieval.stage import band_summary, pair_bands
 
     seeds = read_parquet(ctx.input("seeds", layout.SEEDS))
     # The index stage folder is the index; a shared cache folder is handled by retrieval.
@@ -30,12 +31,16 @@ def run(ctx: StageContext, out: Path) -> StageResult:
     )
     write_parquet(pairs, out / layout.PAIRS)
     roles = pairs.column("role").to_pylist()
+    seed_ids = pairs.column("seed_id").to_pylist()
+    shot_seeds = {sid for sid, role in zip(seed_ids, roles, strict=True) if role == "shot"}
     return StageResult(
         {
             "pairs": pairs.num_rows,
             "gen_docs": roles.count("gen"),
             "shot_docs": roles.count("shot"),
-            "seeds_with_docs": len(set(pairs.column("seed_id").to_pylist())),
+            "seeds_with_docs": len(set(seed_ids)),
+            "seeds_with_shot_docs": len(shot_seeds),
+            **band_summary(pair_bands(pairs)),
         }
     )
 

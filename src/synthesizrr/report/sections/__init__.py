@@ -21,9 +21,10 @@ from synthesizrr.report.sections.overview import overview
 from synthesizrr.report.sections.per_label import per_label
 from synthesizrr.report.sections.raw import config, metrics_json
 from synthesizrr.report.sections.samples import samples
+from synthesizrr.report.sections.seeds_baseline import seeds_baseline_panel
 from synthesizrr.report.sections.stages import stages
 
 __all__ = [
     "comparison", "config", "confusion", "datamap", "drops", "labels", "metrics",
-    "metrics_json", "na", "overview", "per_label", "samples", "stages",
+    "metrics_json", "na", "overview", "per_label", "samples", "seeds_baseline_panel", "stages",
 ]  # fmt: skip

@@ -46,3 +46,15 @@ def label_counts(run: RunData, stage: str, filename: str) -> Counter[str] | Miss
 def cut(text: Any, n: int) -> str:
     s = "" if text is None else str(text)
     return s if len(s) <= n else s[:n] + f" … [{len(s) - n} more characters]"
+
+
+def cards(items: Sequence[tuple[str, str]]) -> str:
+    """A row of key/value cards."""
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="k">{e(k)}</div><div class="v">{e(v)}</div></div>'
+            for k, v in items
+        )
+        + "</div>"
+    )

@@ -44,4 +44,18 @@ def metrics(run: RunData, settings: ReportSettings) -> str:
         html += svg.bar_chart(types, {"entropy (bits)": [number(per_type[t]) for t in types]},
                               title="Entity entropy per entity type (higher is more diverse)",
                               digits=2)  # fmt: skip
+        html += _entity_table(run, per_type)
     return html
+
+
+def _entity_table(run: RunData, per_type: dict[str, Any]) -> str:
+    """Entity entropy per type beside the pooled value, with the entity counts."""
+    raw = run.metric_detail("entity_entropy", "per_type_counts")
+    counts: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    pooled = ("all types (pooled)", fmt(run.metric_detail("entity_entropy", "n_entities")),
+              fmt(run.metric_value("entity_entropy"), 2))  # fmt: skip
+    rows = [pooled] + [
+        (str(t), fmt(counts.get(t)), fmt(number(per_type[t]), 2))
+        for t in sorted(per_type, key=lambda t: (-(number(counts.get(t)) or 0), str(t)))
+    ]
+    return table(["Entity type", "Entities", "Entropy (bits)"], rows)

@@ -6,7 +6,8 @@ from typing import Any
 
 from synthesizrr.report.compare import percent_pm
 from synthesizrr.report.rundata import Missing, RunData, number
-from synthesizrr.report.sections.fragments import e, fmt, table
+from synthesizrr.report.sections.fragments import cards, e, fmt, table
+from synthesizrr.report.sections.seeds_baseline import seeds_baseline_panel
 from synthesizrr.report.settings import ReportSettings
 
 
@@ -27,9 +28,9 @@ def overview(run: RunData, settings: ReportSettings) -> str:
     versions = run.manifest.get("versions")
     if isinstance(versions, dict) and versions:
         rows.append(("Versions", ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))))
-    html = table([], rows, cls="kv")
+    html = seeds_baseline_panel(run) + table([], rows, cls="kv")
     student, gold = run.student("student"), run.student("gold")
-    cards = [
+    headline = [
         ("Student accuracy", _pm(student, "accuracy")),
         ("Student macro-F1", _pm(student, "macro_f1")),
         ("Gold accuracy", _pm(gold, "accuracy")),
@@ -37,14 +38,7 @@ def overview(run: RunData, settings: ReportSettings) -> str:
         ("Entity entropy ↑", fmt(run.metric_value("entity_entropy"), 2)),
         ("MAUVE ↑", fmt(run.metric_value("mauve"), 3)),
     ]
-    html += (
-        '<div class="cards">'
-        + "".join(
-            f'<div class="card"><div class="k">{e(k)}</div><div class="v">{e(v)}</div></div>'
-            for k, v in cards
-        )
-        + "</div>"
-    )
+    html += cards(headline)
     if run.problems:
         html += "<p class='warn'>Problems reading this run: " + e("; ".join(run.problems)) + "</p>"
     if run.warnings:
@@ -57,4 +51,15 @@ def _pm(rep: dict[str, Any] | Missing, key: str) -> str:
     if isinstance(rep, Missing):
         return "n/a"
     mean, std = number(rep.get(f"{key}_mean")), number(rep.get(f"{key}_std"))
-    return "n/a" if mean is None else f"{percent_pm(mean, std)} %"
+    if mean is None:
+        return "n/a"
+    ci = rep.get(f"{key}_ci")
+    if (
+        std is None
+        and isinstance(ci, list)
+        and len(ci) == 2
+        and all(number(v) is not None for v in ci)
+    ):
+        lo, hi = (float(number(v) or 0.0) * 100 for v in ci)
+        return f"{mean * 100:.1f} % (95% CI {lo:.1f}–{hi:.1f})"
+    return f"{percent_pm(mean, std)} %"

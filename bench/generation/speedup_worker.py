@@ -1,0 +1,146 @@
+"""One measurement of ``speedup.py``: a plan of prompts through one code path.
+
+Run with the ``src`` of the path under test first on ``PYTHONPATH`` (this commit's, or the
+previous commit's from ``git archive``); it uses only what both have: ``render``,
+``LLMRequest``, the ``llamacpp`` backend, ``run_requests`` and ``parse_completion``.
+
+    python speedup_worker.py PLAN.json OUT.json --path new|old [--fresh] --threads 1 --n-ctx 4096
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def unique_prefix_tokens(prompts: list[list[int]]) -> int:
+    """Nodes of the token trie of ``prompts``: each distinct prefix token counted once."""
+    root: dict[int, Any] = {}
+    nodes = 0
+    for tokens in prompts:
+        node = root
+        for t in tokens:
+            nxt = node.get(t)
+            if nxt is None:
+                nxt = node[t] = {}
+                nodes += 1
+            node = nxt
+    return nodes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("plan", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--path", choices=["new", "old"], required=True)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--n-ctx", type=int, default=4096)
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="new path: keep no prefix (every prompt evaluated whole)",
+    )
+    args = ap.parse_args()
+    plan = json.loads(args.plan.read_text())
+
+    from synthesizrr.generation.engine import run_requests
+    from synthesizrr.generation.parse import parse_completion
+    from synthesizrr.llm import LLMRequest, LLMSettings, Message, get_backend
+    from synthesizrr.prompts import PromptSettings, Shot, TaskSettings, render
+
+    task = TaskSettings(preset="ag_news", max_new_tokens=plan["max_new_tokens"])
+    pset = PromptSettings(**plan["prompt"])
+    requests = []
+    for row in plan["rows"]:
+        shots = [Shot(answer=s["answer"], document=s.get("document")) for s in row["shots"]]
+        p = render(task, pset, label=row["label"], document=row["document"], shots=shots)
+        extra = dict(top_k=0, min_p=0.0) if args.path == "new" else {}
+        requests.append(
+            LLMRequest(
+                messages=tuple(Message(role=r, content=c) for r, c in p.messages),
+                max_tokens=task.max_new_tokens,
+                temperature=0.95,
+                top_p=0.9,
+                seed=row["seed"],
+                sample_index=row["sample_index"],
+                **extra,
+            )  # fmt: skip
+        )
+    order = list(range(len(requests)))
+    if args.path == "new":
+        from synthesizrr.generation.schedule import prefix_order
+
+        order = prefix_order(requests)
+    sent = [requests[i] for i in order]
+
+    backend = get_backend(
+        LLMSettings(backend="llamacpp", model="smollm2", n_ctx=args.n_ctx, n_threads=args.threads)
+    )
+    llm = backend._llm  # type: ignore[attr-defined]
+    counter = {"prompt_phase": True, "evaluated": 0}
+    real_eval, real_sample, real_complete = llm.eval, llm.sample, llm.create_completion
+
+    def eval_(tokens: Any) -> None:
+        if counter["prompt_phase"]:
+            counter["evaluated"] += len(tokens)
+        real_eval(tokens)
+
+    def sample_(*a: Any, **k: Any) -> Any:
+        counter["prompt_phase"] = False
+        return real_sample(*a, **k)
+
+    def complete_(*a: Any, **k: Any) -> Any:
+        try:
+            return real_complete(*a, **k)
+        finally:
+            counter["prompt_phase"] = True
+
+    llm.eval, llm.sample, llm.create_completion = eval_, sample_, complete_
+    if args.fresh:
+        slot = backend._slot  # type: ignore[attr-defined]
+        real_prefill = slot.prefill
+
+        def prefill_(segments: Any) -> int:
+            slot.forget()
+            return int(real_prefill(segments))
+
+        slot.prefill = prefill_
+    prompts = [list(backend.prompt_tokens(r)) for r in sent]  # type: ignore[attr-defined]
+
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        outcomes = run_requests(backend, sent, cache_path=Path(d) / "cache.sqlite")
+        seconds = time.perf_counter() - t0
+
+    echo = [task.instruction_for(lab) for lab in task.label_names] + list(task.labels.values())
+    texts: list[str | None] = [None] * len(requests)
+    kept = 0
+    for i, o in zip(order, outcomes, strict=True):
+        assert o.response is not None, o.error
+        texts[i] = o.response.text
+        parsed = parse_completion(
+            o.response.text, output_prefix=task.output_prefix,
+            finish_reason=o.response.finish_reason, echo_phrases=echo, min_words=3,
+        )  # fmt: skip
+        kept += parsed.text is not None
+    result = {
+        "path": args.path,
+        "requests": len(requests),
+        "seconds": round(seconds, 3),
+        "examples_per_s": round(len(requests) / seconds, 4),
+        "kept": kept,
+        "prompt_tokens": sum(len(p) for p in prompts),
+        "evaluated_prompt_tokens": counter["evaluated"],
+        "unique_prefix_tokens": unique_prefix_tokens(prompts),
+        "completion_tokens": sum(o.response.completion_tokens for o in outcomes if o.response),
+        "texts": texts,
+    }
+    args.out.write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The seeds-only baseline: the same student on the seeds alone and on seeds + synthetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synthesizrr.distill import StudentSettings, train_and_evaluate
+from synthesizrr.distill.baselines import (
+    paired_bootstrap,
+    row_correctness,
+    seeds_baseline,
+    verdict,
+)
+
+TFIDF = StudentSettings(kind="tfidf_lr", seeds=[0])
+
+
+def test_row_correctness_averages_over_training_runs() -> None:
+    y = np.array([0, 1, 1, 0])
+    preds = [np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0])]
+    assert row_correctness(preds, y).tolist() == [1.0, 0.5, 0.0, 0.5]
+    with pytest.raises(ValueError, match="at least one training run"):
+        row_correctness([], y)
+
+
+def test_paired_bootstrap_matches_a_hand_loop() -> None:
+    a = np.array([1, 1, 0, 1, 0, 1, 1, 0], dtype=float)
+    b = np.array([0, 1, 0, 0, 0, 1, 0, 0], dtype=float)
+    diff, (lo, hi) = paired_bootstrap(a, b, resamples=500, seed=3)
+    assert diff == 0.375  # 5/8 - 2/8
+    rng = np.random.default_rng(3)
+    means = [float((a - b)[rng.integers(0, 8, size=8)].mean()) for _ in range(500)]
+    assert (lo, hi) == tuple(np.percentile(means, [2.5, 97.5]))
+    assert lo <= diff <= hi
+    # identical students: a zero-width interval at zero
+    assert paired_bootstrap(a, a, 100, 0) == (0.0, (0.0, 0.0))
+    with pytest.raises(ValueError, match="equal, non-empty"):
+        paired_bootstrap(a, b[:3], 10, 0)
+
+
+def test_paired_bootstrap_chunks_give_the_same_draws() -> None:
+    # 2,000,000 // 40,000 = 50 resamples per chunk: 120 resamples need 3 chunks
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, size=40_000).astype(float)
+    b = rng.integers(0, 2, size=40_000).astype(float)
+    got = paired_bootstrap(a, b, resamples=120, seed=7)
+    r = np.random.default_rng(7)
+    idx = r.integers(0, 40_000, size=(120, 40_000))
+    means = (a - b)[idx].mean(axis=1)
+    assert got[1] == tuple(np.percentile(means, [2.5, 97.5]))
+
+
+def test_verdict_says_plainly_which_way() -> None:
+    assert verdict(0.042, (0.01, 0.075)) == (
+        "The synthetic rows help: seeds + synthetic beats the seeds alone "
+        "(+4.2 points, 95% CI +1.0 to +7.5)."
+    )
+    assert verdict(-0.1, (-0.15, -0.05)) == (
+        "The synthetic rows hurt: seeds + synthetic is worse than the seeds alone "
+        "(-10.0 points, 95% CI -15.0 to -5.0). Train on the seeds alone, or fix the data "
+        "before using it."
+    )
+    assert verdict(0.01, (-0.02, 0.04)).startswith(
+        "No clear difference: seeds + synthetic vs the seeds alone is +1.0 points, "
+        "95% CI -2.0 to +4.0; the interval includes zero"
+    )
+
+
+# A tiny task a TF-IDF student learns exactly from the right words.
+SEEDS = (["goal match", "bank shares"], ["sports", "business"])
+GOOD = (
+    ["team score league", "coach player season", "market profit price", "investor trade price"],
+    ["sports", "sports", "business", "business"],
+)
+TEST = (
+    ["league season team", "player coach score", "profit market trade", "price investor"],
+    ["sports", "sports", "business", "business"],
+)
+LABELS = ["sports", "business"]
+
+
+def test_good_synthetic_rows_lift_the_seeds_only_student() -> None:
+    preds: list[np.ndarray] = []
+    syn = train_and_evaluate(TFIDF, *GOOD, *TEST, labels=LABELS, predictions=preds)
+    base = seeds_baseline(TFIDF, SEEDS, GOOD, TEST, labels=LABELS, synthetic_predictions=preds,
+                          resamples=200, seed=0)  # fmt: skip
+    # the seeds share no word with the test rows: the seeds-only student predicts one label
+    assert base.seeds_only.n_train == 2 and base.seeds_plus_synthetic.n_train == 6
+    assert base.seeds_only_accuracy == 0.5
+    assert base.seeds_plus_synthetic_accuracy == 1.0
+    assert base.synthetic_only_accuracy == syn.accuracy_mean == 1.0
+    assert base.uplift_vs_seeds_only == 0.5
+    assert base.synthetic_only_vs_seeds_only == 0.5
+    # one label predicted for every row (confusion: one non-zero column)
+    (which,) = {j for row in base.seeds_only.confusion for j, n in enumerate(row) if n}
+    seeds_right = (np.array([0, 0, 1, 1]) == which).astype(float)
+    assert base.uplift_vs_seeds_only_ci == paired_bootstrap(np.ones(4), seeds_right, 200, 0)[1]
+    assert base.interval == (
+        "95% paired bootstrap over the 4 test rows (200 resamples); training rows fixed"
+    )
+    assert base.to_dict()["uplift_vs_seeds_only_ci"] == list(base.uplift_vs_seeds_only_ci)
+
+
+def test_a_clear_uplift_on_a_larger_test_set() -> None:
+    test = (TEST[0] * 10, TEST[1] * 10)
+    base = seeds_baseline(TFIDF, SEEDS, GOOD, test, labels=LABELS, resamples=1000, seed=0)
+    assert base.uplift_vs_seeds_only == 0.5
+    lo, hi = base.uplift_vs_seeds_only_ci
+    assert 0.3 < lo < 0.5 < hi < 0.7
+    assert base.verdict.startswith("The synthetic rows help: seeds + synthetic beats the seeds")
+
+
+def test_wrong_synthetic_labels_show_a_negative_uplift() -> None:
+    swapped = (GOOD[0], ["business", "business", "sports", "sports"])
+    seeds = (["team league", "market price"], ["sports", "business"])
+    base = seeds_baseline(TFIDF, seeds, swapped, TEST, labels=LABELS, resamples=200, seed=0)
+    assert base.seeds_only_accuracy == 1.0
+    assert base.seeds_plus_synthetic_accuracy < 1.0
+    assert base.uplift_vs_seeds_only == base.seeds_plus_synthetic_accuracy - 1.0
+    assert base.uplift_vs_seeds_only_ci[1] <= 0
+    assert base.synthetic_only_accuracy is None and base.synthetic_only_vs_seeds_only_ci is None
+
+
+def test_one_prediction_array_per_training_seed() -> None:
+    preds: list[np.ndarray] = []
+    rep = train_and_evaluate(StudentSettings(kind="tfidf_lr", seeds=[0, 1]), *GOOD, *TEST,
+                             labels=LABELS, predictions=preds)  # fmt: skip
+    assert len(preds) == len(rep.per_seed)
+    assert [float((p == np.array([0, 0, 1, 1])).mean()) for p in preds] == [
+        s.accuracy for s in rep.per_seed
+    ]
