@@ -1,9 +1,24 @@
-"""Stage fingerprints of fixed configs, pinned to the values the code of commit e7030da gave.
+"""Stage fingerprints of fixed configs, pinned.
 
 A run directory resumes (every stage skipped) only while these stay the same: a change
 here means every existing run reruns from the changed stage on. Change a pinned value only
-on purpose, and say so in the change log. The data files are absent, so only the config
-enters the fingerprints (a present file adds its path, size and mtime).
+on purpose, and say so here and in the change log. The data files are absent, so only the
+config enters the fingerprints (a present file adds its path, size and mtime).
+
+Pinned first to the values the code of commit e7030da gave. Changed on purpose since:
+
+- merges #14, #15, #16, #17 (after ce0f0dc): ``retrieve`` (#15: percentile similarity
+  bands ``sim_band``/``shot_sim_band`` are the new default for the bundled embedder, and
+  ``article_pattern`` keeps a shot off the rewritten article); ``generate`` (#14: requests
+  carry ``top_k``/``min_p`` explicitly, which changes their cache keys; #15: documents and
+  shots are drawn anew, see ``retrieval/draw.py``); ``evaluate`` (#15: MAUVE scaling 1
+  and 5 k-means seeds, bootstrap intervals for the student; #17: the seeds-only
+  baseline); ``refine`` and ``report`` follow their inputs (and #15's quantile rule of
+  cartography). #15 also adds the ``leakage`` stage wherever a test set is set. The
+  ``index`` fingerprint is unchanged (the new retrieval fields are query settings), and
+  fields added at their default that build what was built before (``prompt.layout``,
+  ``prompt.shot_groups``, ``evaluation.size``, the transformer oracle's settings) enter
+  only when set.
 """
 
 from __future__ import annotations
@@ -44,11 +59,12 @@ def test_retrieval_run_fingerprints_are_pinned() -> None:
         "seeds": "7738457265a4bdc8",
         "corpus": "2b904f49e4ed1246",
         "index": "db808e17f326904e",
-        "retrieve": "cc7a3d249a39230b",
-        "generate": "a0121d3264a677e0",
-        "refine": "8c4747a5f486244b",
-        "evaluate": "6ede4aefc5935b14",
-        "report": "d2315115f8e5c2a9",
+        "retrieve": "295d527236bb0664",
+        "leakage": "cf2f8a27deccbc73",
+        "generate": "7931f3cd4f894ab7",
+        "refine": "2e02246ac9e25af4",
+        "evaluate": "e79d11ea330cb4d1",
+        "report": "df82c7cb733be85f",
     }
 
 
@@ -59,10 +75,11 @@ def test_fewgen_run_fingerprints_are_pinned() -> None:
     cfg = config_from_dict(raw, base_dir=Path("/nonexistent-base"))
     assert fingerprints(cfg) == {
         "seeds": "7738457265a4bdc8",
-        "generate": "75b29241a554f53e",
-        "refine": "892d072d26b92193",
-        "evaluate": "a9ff01f4f24847b4",
-        "report": "ce4eff3333bde625",
+        "leakage": "a672a47e087cf4ca",
+        "generate": "193fb20a370360bc",
+        "refine": "36b1232968b0f13e",
+        "evaluate": "56b45191ff6379ff",
+        "report": "98d0047d4645dba5",
     }
 
 
@@ -71,15 +88,34 @@ def test_budget_and_transport_settings_do_not_enter_the_generate_fingerprint() -
     raw["generation"]["budget"] = {"max_requests": 7, "abort_after_failures": 3}
     raw["generation"]["llm"] = {"backend": "fake", "concurrency": 9, "timeout_s": 5}
     cfg = config_from_dict(raw, base_dir=Path("/nonexistent-base"))
-    assert fingerprints(cfg)["generate"] == "a0121d3264a677e0"
+    assert fingerprints(cfg)["generate"] == "7931f3cd4f894ab7"
 
 
 def test_a_setting_added_later_enters_the_fingerprint_only_when_set() -> None:
     raw = _raw()
     raw["evaluation"]["metrics"]["embed_backend"] = "torch"  # the default: as before it existed
     same = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert same["evaluate"] == "6ede4aefc5935b14"
+    assert same["evaluate"] == "e79d11ea330cb4d1"
     raw["evaluation"]["metrics"]["embed_backend"] = "onnx"
     changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert changed["evaluate"] != "6ede4aefc5935b14"
-    assert changed["refine"] == "8c4747a5f486244b"  # upstream stages keep theirs
+    assert changed["evaluate"] != "e79d11ea330cb4d1"
+    assert changed["refine"] == "2e02246ac9e25af4"  # upstream stages keep theirs
+
+
+def test_settings_added_by_the_merged_issues_enter_only_when_set() -> None:
+    before = fingerprints(config_from_dict(_raw(), base_dir=Path("/nonexistent-base")))
+    raw = _raw()
+    raw["generation"]["prompt"].update(layout="turns", shot_groups=1)  # the defaults
+    raw["evaluation"].update(size=None, leakage_ngram=13)
+    raw["evaluation"]["metrics"]["oracle_epochs"] = 3
+    assert fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base"))) == before
+    raw["generation"]["prompt"]["shot_groups"] = 2
+    raw["evaluation"]["leakage_ngram"] = 20  # the leakage stage's, never evaluate's
+    changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
+    assert changed["generate"] != before["generate"]
+    assert changed["leakage"] != before["leakage"]
+    assert changed["retrieve"] == before["retrieve"]
+    raw = _raw()
+    raw["evaluation"]["leakage_ngram"] = 20
+    only_leakage = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
+    assert {k for k in before if only_leakage[k] != before[k]} == {"leakage"}

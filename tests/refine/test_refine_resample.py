@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from synthesizrr.refine.resample import allocate, sample_rows, target_counts
+from synthesizrr.distill.resample import allocate, sample_rows, target_counts
 
 ORDER = ["A", "B", "C"]
 

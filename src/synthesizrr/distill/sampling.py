@@ -64,7 +64,7 @@ def downsample_indices(
     """
     from collections import Counter
 
-    from synthesizrr.refine.resample import allocate, sample_rows
+    from synthesizrr.distill.resample import allocate, sample_rows
 
     n = len(labels)
     have = Counter(labels)

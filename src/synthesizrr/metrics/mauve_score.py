@@ -184,7 +184,7 @@ class Mauve(Metric):
     ) -> tuple[list[str], list[str], dict[str, int]]:  # fmt: skip
         """Label-matched samples: per label min(real, synthetic) texts on each side, scaled
         down proportionally (largest remainder) where the total exceeds max_samples."""
-        from synthesizrr.refine.resample import allocate
+        from synthesizrr.distill.resample import allocate
 
         by_r: dict[str, list[str]] = {}
         by_q: dict[str, list[str]] = {}

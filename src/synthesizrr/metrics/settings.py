@@ -25,7 +25,10 @@ Tokenizer = Literal["ws-lower", "ws", "regex-lower", "spacy"]
 class MetricsSettings(StrictModel):
     """How a synthetic dataset is judged. Defaults follow the paper unless noted."""
 
-    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"embed_backend"})
+    # Added after run directories existed (the oracle_* ones matter for oracle 'transformer').
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset(
+        {"embed_backend", "oracle_model", "oracle_epochs", "oracle_max_length"}
+    )
 
     metrics: list[str] = Field(
         default_factory=lambda: list(METRIC_NAMES),

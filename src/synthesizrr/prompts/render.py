@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
@@ -45,6 +46,9 @@ class PromptLayout(str, Enum):
 
 class PromptSettings(StrictModel):
     """How prompts are built."""
+
+    # Added after run directories existed; their defaults build the prompts of before.
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"layout", "shot_groups"})
 
     mode: PromptMode = Field(
         PromptMode.RETRICL, description="retricl | non_retricl | fewgen | zerogen"

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from synthesizrr.distill.resample import sample_rows, target_counts
 from synthesizrr.errors import ConfigError, InputDataError
 from synthesizrr.refine import cartography as carto
 from synthesizrr.refine.dedup import exact_duplicates, near_duplicates
-from synthesizrr.refine.resample import sample_rows, target_counts
 from synthesizrr.refine.settings import RefineSettings
 
 log = logging.getLogger(__name__)

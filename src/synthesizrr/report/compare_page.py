@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
-from synthesizrr import __version__
 from synthesizrr.report.compare import Comparison, compare_runs, headline_columns
 from synthesizrr.report.examples import Example, pick_examples
 from synthesizrr.report.page import CSP, CSS
 from synthesizrr.report.rundata import Missing, RunData
 from synthesizrr.report.sections.fragments import e, na, table
+from synthesizrr.version import __version__
 
 #: Characters of a source document shown beside its generated row.
 SOURCE_CHARS = 600
