@@ -49,23 +49,39 @@ def test_zerogen_has_no_shots() -> None:
     ]  # fmt: skip
 
 
-def test_retricl_interleaves_seeds_and_takes_shots_from_other_seeds() -> None:
+def test_retricl_draws_documents_and_takes_shots_from_other_seeds() -> None:
     pairs = [
-        pair("seed-0", "p1#0", "a", 3), pair("seed-0", "p2#0", "a", 4),
-        pair("seed-1", "p3#0", "a", 3), pair("seed-1", "p9#0", "a", 1, "shot"),
+        pair("seed-1", "p3#0", "a", 3), pair("seed-0", "p2#0", "a", 4),
+        pair("seed-0", "p1#0", "a", 3), pair("seed-1", "p9#0", "a", 1, "shot"),
         pair("seed-0", "p8#0", "a", 1, "shot"),
     ]  # fmt: skip
     text = {p["passage_id"]: f"text of {p['passage_id']}" for p in pairs}
     rows = plan_rows(
         gen(per_label=3, prompt={"mode": "retricl", "shots": 1}), TASK, 0, SEEDS[:3], pairs, text
     )
-    # rank 3 of every seed before rank 4 of any
-    assert [r.row_id for r in rows] == ["seed-0|p1#0", "seed-1|p3#0", "seed-0|p2#0"]
-    assert [(r.rank, r.doc_id, r.sample_index) for r in rows] == [(3, "p1", 0), (3, "p3", 0),
-                                                                   (4, "p2", 0)]  # fmt: skip
-    # one shot: the best shot document of another seed of the label that has one
-    assert [r.shot_ids for r in rows] == [["seed-1|p9#0"], ["seed-0|p8#0"], ["seed-1|p9#0"]]
+    # every document drawn, in canonical order (seed id, rank, passage id), not file order
+    assert [r.row_id for r in rows] == ["seed-0|p1#0", "seed-0|p2#0", "seed-1|p3#0"]
+    assert [(r.rank, r.doc_id, r.sample_index) for r in rows] == [(3, "p1", 0), (4, "p2", 0),
+                                                                   (3, "p3", 0)]  # fmt: skip
+    # one shot: a shot document of another seed of the label
+    assert [r.shot_ids for r in rows] == [["seed-1|p9#0"], ["seed-1|p9#0"], ["seed-0|p8#0"]]
     assert "text of p1#0" in rows[0].prompt.text and "text of p9#0" in rows[0].prompt.text
+    assert [r.shot_group for r in rows] == ["a:0", "a:1", "a:2"]
+
+
+def test_a_shot_group_shares_shots_that_show_none_of_its_documents() -> None:
+    pairs = [
+        pair("seed-0", "p1#0", "a", 3), pair("seed-1", "p3#0", "a", 3),
+        pair("seed-0", "p8#0", "a", 1, "shot"), pair("seed-1", "p9#0", "a", 1, "shot"),
+        pair("seed-2", "p7#0", "a", 1, "shot"), pair("seed-2", "p3#1", "a", 2, "shot"),
+    ]  # fmt: skip
+    text = {p["passage_id"]: f"text of {p['passage_id']}" for p in pairs}
+    settings = gen(per_label=2, prompt={"mode": "retricl", "shots": 2, "shot_groups": 2})
+    rows = plan_rows(settings, TASK, 0, SEEDS[:3], pairs, text)
+    assert [r.row_id for r in rows] == ["seed-0|p1#0", "seed-1|p3#0"]
+    assert [r.shot_group for r in rows] == ["a:0", "a:0"]
+    # seed-0 and seed-1 own the group's documents, and p3#1 shares doc p3 with one of them
+    assert rows[0].shot_ids == rows[1].shot_ids == ["seed-2|p7#0"]
 
 
 def test_retricl_warns_when_fewer_documents_than_requested(
@@ -81,7 +97,8 @@ def test_retricl_warns_when_fewer_documents_than_requested(
 
 
 def test_build_requests_for_completion_and_chat_models() -> None:
-    settings = gen(per_label=1, temperature=0.7, top_p=0.8, prompt={"mode": "zerogen"})
+    settings = gen(per_label=1, temperature=0.7, top_p=0.8, top_k=40, min_p=0.05,
+                   prompt={"mode": "zerogen"})  # fmt: skip
     rows = plan_rows(settings, TASK, 5, SEEDS)
     raw = build_requests(rows, settings, TASK, 5, is_chat=False)
     chat = build_requests(rows, settings, TASK, 5, is_chat=True)
@@ -89,5 +106,6 @@ def test_build_requests_for_completion_and_chat_models() -> None:
     assert raw[0].stop == ("\n\n", TASK.document_header) and chat[0].stop == ()
     assert chat[0].messages is not None and chat[0].messages[-1].role == "user"
     assert (raw[0].max_tokens, raw[0].temperature, raw[0].top_p) == (20, 0.7, 0.8)
+    assert (raw[0].top_k, raw[0].min_p) == (chat[0].top_k, chat[0].min_p) == (40, 0.05)
     # per-row sampling seeds, derived from the run seed and the row id (pinned)
     assert [r.seed for r in raw] == [r.seed for r in chat] == [3913173903, 3458598882]

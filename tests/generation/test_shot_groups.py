@@ -51,8 +51,9 @@ def test_rows_of_a_group_share_one_shot_draw(tmp_path: Path) -> None:
 def test_one_group_per_row_sends_the_requests_of_before(tmp_path: Path) -> None:
     rows = _generate(tmp_path, 1)
     assert len({r["shot_group"] for r in rows}) == 12
-    # The ledger's requests without the new explicit top_k / min_p are exactly the ones the
-    # previous commit (e7030da) sent for this project: G=1 and prefix order change nothing.
+    # The ledger's requests without the new explicit top_k / min_p, pinned when #14's shot
+    # groups met #15's document and shot draws (retrieval/draw.py; those draws changed 10 of
+    # the 12 requests e7030da sent): G=1 and prefix order change nothing.
     con = sqlite3.connect(str(tmp_path / "g1" / "runs" / "r" / "cache" / "requests.sqlite"))
     hashes = []
     for (text,) in con.execute("SELECT request FROM requests"):
@@ -61,7 +62,7 @@ def test_one_group_per_row_sends_the_requests_of_before(tmp_path: Path) -> None:
         canonical = json.dumps(req, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         hashes.append(hashlib.sha256(canonical.encode()).hexdigest())
     con.close()
-    assert sorted(hashes) == json.loads((GOLDEN / "retricl_g1_requests_e7030da.json").read_text())
+    assert sorted(hashes) == json.loads((GOLDEN / "retricl_g1_requests_draws.json").read_text())
     # Same seed, same machine: a fresh run gives the same rows.
     again = _generate(tmp_path / "again", 1)
     assert [(r["row_id"], r["shot_ids"], r["prompt_hash"]) for r in again] == [
