@@ -69,9 +69,9 @@ def test_card_front_matter_and_content(tmp_path: Path) -> None:
         "(interval: 95% paired bootstrap over the 40 test rows (1000 resamples); training rows "
         "fixed).\n"
     )
-    assert ("- seeds only: accuracy 70.0 ± 0.0, macro-F1 82.1 ± 1.1; trained on 8 real seed "
+    assert ("- seeds only: accuracy 70.0, macro-F1 82.1 ± 1.1; trained on 8 real seed "
             "rows, tested on 40 real rows") in text  # fmt: skip
-    assert ("- seeds plus synthetic: accuracy 85.0 ± 0.0, macro-F1 82.1 ± 1.1; trained on 24 "
+    assert ("- seeds plus synthetic: accuracy 85.0, macro-F1 82.1 ± 1.1; trained on 24 "
             "seed + synthetic rows, tested on 40 real rows") in text  # fmt: skip
     assert "- Corpus: data/corpus.jsonl" in text
     assert "- Generation: 22 planned, 20 kept, 2 dropped, 0 failed, 2640 tokens" in text

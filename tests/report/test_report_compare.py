@@ -129,7 +129,7 @@ def test_deterministic_student_shows_its_bootstrap_interval(tmp_path: Path) -> N
             data["metrics"]["label_preservation"]["details"]["oracle_accuracy"] = 0.875
             path.write_text(json.dumps(data), "utf-8")
     cmp = compare_runs([run])
-    assert cmp.cells()[0][10] == "75.0 (oracle 87.5)"
+    assert cmp.cells()[0][13] == "75.0 (oracle 87.5)"  # after #17's three seeds-baseline columns
     assert cmp.rows[0]["student_accuracy_ci"] == [0.8, 0.85]
     assert cmp.cells()[0][3:5] == ["82.5 [80.0, 85.0]", "82.1 [79.0, 84.0]"]
     from synthesizrr.report import render_report
