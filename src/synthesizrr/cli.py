@@ -69,12 +69,21 @@ def _progress(quiet: bool) -> bool:
 
 
 def _setup_logging(verbose: bool) -> None:
-    from rich.logging import RichHandler
-
     level = logging.INFO if verbose else logging.WARNING
+    handler: logging.Handler
+    if err.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=err, show_path=False, show_time=False)
+        fmt = "%(message)s"
+    else:
+        # RichHandler pads every record to the console's width, and an unwrapped console
+        # is 100,000 columns wide: in a log file or pipe, plain lines in the same layout.
+        handler = logging.StreamHandler(sys.stderr)
+        fmt = "%(levelname)-8s %(message)s"
     # The handler filters too: some libraries (bm25s) set their own loggers to DEBUG.
-    handler = RichHandler(console=err, show_path=False, show_time=False, level=level)
-    logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
+    handler.setLevel(level)
+    logging.basicConfig(level=level, format=fmt, handlers=[handler])
 
 
 def _event(stage: str, status: str, summary: dict[str, Any]) -> None:

@@ -27,7 +27,9 @@ def _message(stage: str) -> str:
 
 
 class SilentServer:
-    """Accepts TCP connections on loopback and never answers."""
+    """Accepts TCP connections on loopback, reads what is sent and never answers.
+    ``accepted`` is set once a request arrives (the run's preflight check only connects
+    and closes, before the first stage, so a bare connection says nothing about the stage)."""
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -43,7 +45,14 @@ class SilentServer:
             except OSError:
                 return
             self._held.append(conn)
-            self.accepted.set()
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> None:
+        try:
+            if conn.recv(1):
+                self.accepted.set()
+        except OSError:
+            return
 
     def close(self) -> None:
         self.sock.close()

@@ -3,7 +3,9 @@ cache, the logs or the report, even when the server echoes it back in error mess
 
 from __future__ import annotations
 
+import itertools
 import secrets
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +16,19 @@ def test_planted_api_key_appears_nowhere(tmp_path: Path) -> None:
     token = secrets.token_hex(16)
     key = f"sk-planted-{token}"
 
+    sports = itertools.count(1)
+    lock = threading.Lock()
+
     def reply(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         text = body["messages"][-1]["content"]
-        # A hostile or careless server: some errors quote the key in full.
+        # A hostile or careless server: some errors quote the key in full. Every other
+        # sports request fails, so the label keeps rows and the run finishes (a label with
+        # no rows at all stops the run, which is tested in test_label_rows.py).
         if "goal" in text and "coach" in text:
-            return 401, {"error": {"message": f"Incorrect API key provided: {key}"}}
+            with lock:
+                odd = next(sports) % 2 == 1
+            if odd:
+                return 401, {"error": {"message": f"Incorrect API key provided: {key}"}}
         if "profit" in text and "bank" in text:
             return 500, {"error": {"message": f"upstream failed for key {key}"}}
         return 200, chat_completion(f"A market report with {len(text)} characters of context.")
