@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -130,16 +131,22 @@ class _SeedProgress:
         self._progress.stop()
 
 
+@dataclass(frozen=True)
+class _Split:
+    """One student's training and test rows, labels as ids in the order of ``labs``."""
+
+    labs: list[str]
+    train_list: list[str]
+    y_train: np.ndarray
+    test_list: list[str]
+    y_test: np.ndarray
+
+
 def _run_seed(
-    settings: StudentSettings,
-    labs: list[str],
-    train_list: list[str],
-    y_train: np.ndarray,
-    test_list: list[str],
-    y_test: np.ndarray,
-    seed: int,
-    progress: bool,
+    settings: StudentSettings, split: _Split, seed: int, progress: bool
 ) -> tuple[SeedScore, list[list[int]], np.ndarray]:
+    labs, train_list, y_train = split.labs, split.train_list, split.y_train
+    test_list, y_test = split.test_list, split.y_test
     t0 = time.perf_counter()
     student = make_student(settings, len(labs), progress=progress)
     student.fit(train_list, y_train, seed)
@@ -175,6 +182,7 @@ def train_and_evaluate(
     y_train = encode_labels(train_labels, labs, "train_labels")
     y_test = encode_labels(test_labels, labs, "test_labels")
     train_list, test_list = list(train_texts), list(test_texts)
+    split = _Split(labs, train_list, y_train, test_list, y_test)
     per_seed: list[SeedScore] = []
     confusion: list[list[int]] = []
     seeds = settings.seeds if settings.seed_dependent else settings.seeds[:1]
@@ -183,9 +191,7 @@ def train_and_evaluate(
         for seed in seeds:
             if bar is not None:
                 bar.advance(seed)
-            score_seed = _run_seed(
-                settings, labs, train_list, y_train, test_list, y_test, seed, progress
-            )
+            score_seed = _run_seed(settings, split, seed, progress)
             per_seed.append(score_seed[0])
             if predictions is not None:
                 predictions.append(score_seed[2])
@@ -201,7 +207,7 @@ def train_and_evaluate(
     if settings.seed_dependent:
         spread = {"accuracy_std": float(accs.std()), "macro_f1_std": float(f1s.std())}
     elif settings.bootstrap > 1:
-        spread.update(_bootstrap(settings, labs, train_list, y_train, test_list, y_test))
+        spread.update(_bootstrap(settings, split))
         spread["accuracy_ci"] = normal_interval(float(accs[0]), spread.pop("accs"))
         spread["macro_f1_ci"] = normal_interval(float(f1s[0]), spread.pop("f1s"))
     return StudentReport(
@@ -220,15 +226,10 @@ def train_and_evaluate(
     )
 
 
-def _bootstrap(
-    settings: StudentSettings,
-    labs: list[str],
-    train_list: list[str],
-    y_train: np.ndarray,
-    test_list: list[str],
-    y_test: np.ndarray,
-) -> dict[str, Any]:
+def _bootstrap(settings: StudentSettings, split: _Split) -> dict[str, Any]:
     """Resampled accuracies and macro-F1s of a seed-independent student, and their count."""
+    labs, train_list, y_train = split.labs, split.train_list, split.y_train
+    test_list, y_test = split.test_list, split.y_test
     from synthesizrr.distill.bootstrap import bootstrap_scores
 
     student = make_student(settings, len(labs))
