@@ -14,6 +14,7 @@ The pipeline writes this layout and the report reads it; both take the names fro
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -62,3 +63,13 @@ CARD = "README.md"
 def stage_file(run: Path, stage: str, filename: str = "") -> Path:
     """``run/<stage folder>/filename``."""
     return Path(run) / STAGE_FOLDERS[stage] / filename
+
+
+def cache_root() -> Path:
+    """The user-level cache shared by runs (assembled models, ONNX exports):
+    ``$SYNTHESIZRR_CACHE``, else ``$XDG_CACHE_HOME/synthesizrr``, else ``~/.cache/synthesizrr``."""
+    root = os.environ.get("SYNTHESIZRR_CACHE")
+    if not root:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = os.path.join(xdg, "synthesizrr") if xdg else "~/.cache/synthesizrr"
+    return Path(os.path.expanduser(root))

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from synthesizrr.layout import cache_root
+
 Batch = tuple[np.ndarray, np.ndarray]  # (positions in the input, their vectors)
 
 
 def cache_dir() -> Path:
-    """Folder for derived artifacts: ``$SYNTHESIZRR_CACHE`` or ``~/.cache/synthesizrr``."""
-    return Path(os.path.expanduser(os.environ.get("SYNTHESIZRR_CACHE", "~/.cache/synthesizrr")))
+    """Folder for derived artifacts (:func:`synthesizrr.layout.cache_root`)."""
+    return cache_root()
 
 
 @contextlib.contextmanager

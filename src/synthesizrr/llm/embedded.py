@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthesizrr.errors import ModelNotAvailableError
+from synthesizrr.layout import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,7 @@ CHUNKED_LLMS: dict[str, ChunkedGGUF] = {QWEN25_CODER_05B.name: QWEN25_CODER_05B}
 
 def model_cache_dir() -> Path:
     """Where assembled models live: ``<cache>/models``."""
-    root = os.environ.get("SYNTHESIZRR_CACHE")
-    if not root:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = os.path.join(xdg, "synthesizrr") if xdg else "~/.cache/synthesizrr"
-    return Path(os.path.expanduser(root)) / "models"
+    return cache_root() / "models"
 
 
 def part_path(part: Part) -> Path | None:
