@@ -14,7 +14,7 @@ PACKAGE = "synthesizrr"
 LAYERS: list[set[str]] = [
     {"errors", "version", "layout", "filemode", "fileio", "settings_base"},  # the ground floor
     # where the embedded models live (llm.embedded assembles the chunked GGUF); the Hub
-    {"models", "hub", "llm.embedded"},
+    {"models", "hub_access", "llm.embedded"},
     {"embeddings", "corpus", "prompts", "llm"},
     {"retrieval", "generation", "metrics", "distill"},
     {"refine", "report"},

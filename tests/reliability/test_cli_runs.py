@@ -200,7 +200,7 @@ def test_offline_hub_embedder_fails_fast_in_one_line(
 
 
 def test_hub_model_in_the_cache_loads_from_it_without_the_hub(tmp_path: Path) -> None:
-    from synthesizrr.hub import check_hub_model
+    from synthesizrr.hub_access import check_hub_model
 
     snapshot = tmp_path / "hub" / "models--org--tiny" / "snapshots" / "abc"
     snapshot.mkdir(parents=True)
@@ -208,7 +208,7 @@ def test_hub_model_in_the_cache_loads_from_it_without_the_hub(tmp_path: Path) ->
     (tmp_path / "hub" / "models--org--tiny" / "refs").mkdir()
     (tmp_path / "hub" / "models--org--tiny" / "refs" / "main").write_text("abc")
     code = (
-        "from synthesizrr.hub import check_hub_model\n"
+        "from synthesizrr.hub_access import check_hub_model\n"
         "print(check_hub_model('org/tiny', repo_ids=['org/tiny'], what='Embedding model'))"
     )
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}

@@ -10,7 +10,7 @@ import numpy as np
 
 from synthesizrr.embeddings.base import Batch, Embedder, quiet_transformers
 from synthesizrr.errors import ModelNotAvailableError, require
-from synthesizrr.hub import check_hub_model, sentence_transformers_ids
+from synthesizrr.hub_access import check_hub_model, sentence_transformers_ids
 from synthesizrr.models import EMBEDDED_EMBEDDERS, resolve_embedder_path
 
 
