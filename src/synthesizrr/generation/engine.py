@@ -235,63 +235,29 @@ async def _drain(state: _State, progress: bool) -> None:
         bar = Progress(transient=False)
         bar.start()
         task_id = bar.add_task(f"LLM {state.backend.model_id}", total=len(state.todo))
-    model_id = state.backend.model_id
+
+    size = max(1, int(getattr(state.backend, "batch_size", 1) or 1))
 
     async def worker() -> None:
         while state.stop_reason is None and state.next_item < len(state.todo):
-            index, key = state.todo[state.next_item]
-            ok, bound = _admit(state, key)
-            if not ok:
-                state.stop_index = index
+            batch = _take_batch(state, size)
+            if not batch:
                 return
-            state.next_item += 1
-            if key not in state.known:
-                state.known.add(key)
-                state.used_requests += 1
-            state.inflight_bound += bound
-            req = state.requests[key]
-            try:
-                resp = await state.backend.agenerate(req)
-            except Exception as exc:  # recorded, retried next run
-                state.inflight_bound -= bound
-                err = _error_text(exc)
-                state.cache.record_failed(
-                    key, model=model_id, request_json=req.canonical_json(model_id), error=err
-                )
-                state.results[key] = RequestOutcome(key, None, err, False)
-                state.failed += 1
-                state.consecutive_failures += 1
-                state.last_error = err
-                limit = state.settings.abort_after_failures
-                if (
-                    limit is not None
-                    and state.consecutive_failures >= limit
-                    and (state.stop_reason is None)
-                ):
-                    _stop(
-                        state,
-                        StopReason.FAILURES,
-                        f"{limit} requests in a row failed (last error: {err})",
-                    )
-                    state.stop_index = _next_index(state)
+            requests = [state.requests[key] for key, _ in batch]
+            results: list[LLMResponse | Exception]
+            if size == 1:
+                try:
+                    results = [await state.backend.agenerate(requests[0])]
+                except Exception as exc:  # recorded, retried next run
+                    results = [exc]
             else:
+                results = list(await state.backend.agenerate_many(requests))
+            for (key, bound), result in zip(batch, results, strict=True):
                 state.inflight_bound -= bound
-                cost = None
-                if state.settings.prices is not None:
-                    cost = state.settings.prices.cost(resp.prompt_tokens, resp.completion_tokens)
-                    state.spent += cost
-                state.cache.record_ok(
-                    key,
-                    model=model_id,
-                    request_json=req.canonical_json(model_id),
-                    response=resp,
-                    cost=cost,
-                )
-                state.results[key] = RequestOutcome(key, resp, None, False)
-                state.consecutive_failures = 0
-            state.sent += 1
-            if bar is not None:
-                bar.advance(task_id)
+                _record(state, key, result)
+                state.sent += 1
+                if bar is not None:
+                    bar.advance(task_id)
 
     n = max(1, min(int(getattr(state.backend, "concurrency", 1) or 1), len(state.todo) or 1))
     try:
@@ -299,6 +265,57 @@ async def _drain(state: _State, progress: bool) -> None:
     finally:
         if bar is not None:
             bar.stop()
+
+
+def _take_batch(state: _State, size: int) -> list[tuple[str, float]]:
+    """Admit up to ``size`` consecutive todo items: (key, cost bound) each, in order."""
+    batch: list[tuple[str, float]] = []
+    while len(batch) < size and state.stop_reason is None and state.next_item < len(state.todo):
+        index, key = state.todo[state.next_item]
+        ok, bound = _admit(state, key)
+        if not ok:
+            state.stop_index = index
+            break
+        state.next_item += 1
+        if key not in state.known:
+            state.known.add(key)
+            state.used_requests += 1
+        state.inflight_bound += bound
+        batch.append((key, bound))
+    return batch
+
+
+def _record(state: _State, key: str, result: LLMResponse | Exception) -> None:
+    """Write one answered or failed request to the ledger and the results."""
+    model_id = state.backend.model_id
+    req = state.requests[key]
+    if isinstance(result, Exception):  # recorded, retried next run
+        err = _error_text(result)
+        state.cache.record_failed(
+            key, model=model_id, request_json=req.canonical_json(model_id), error=err
+        )
+        state.results[key] = RequestOutcome(key, None, err, False)
+        state.failed += 1
+        state.consecutive_failures += 1
+        state.last_error = err
+        limit = state.settings.abort_after_failures
+        if limit is not None and state.consecutive_failures >= limit and state.stop_reason is None:
+            _stop(
+                state,
+                StopReason.FAILURES,
+                f"{limit} requests in a row failed (last error: {err})",
+            )
+            state.stop_index = _next_index(state)
+        return
+    cost = None
+    if state.settings.prices is not None:
+        cost = state.settings.prices.cost(result.prompt_tokens, result.completion_tokens)
+        state.spent += cost
+    state.cache.record_ok(
+        key, model=model_id, request_json=req.canonical_json(model_id), response=result, cost=cost
+    )
+    state.results[key] = RequestOutcome(key, result, None, False)
+    state.consecutive_failures = 0
 
 
 def _error_text(exc: BaseException) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -40,6 +41,9 @@ class LLMBackend(abc.ABC):
     is_chat: bool
     #: Requests the engine may keep in flight at once.
     concurrency: int = 1
+    #: Requests the engine hands over together in one :meth:`agenerate_many` call
+    #: (consecutive requests of its todo list); 1: one ``agenerate`` call each.
+    batch_size: int = 1
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LLMBackend:
@@ -78,6 +82,18 @@ class LLMBackend(abc.ABC):
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         """One completion. Raise :class:`~synthesizrr.errors.BackendError` when it fails
         after the backend's own retries."""
+
+    async def agenerate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse | Exception]:
+        """Several completions at once (up to :attr:`batch_size`), one result per request
+        in order: its response, or the exception that request alone failed with. The default
+        calls :meth:`agenerate` for each in turn."""
+        out: list[LLMResponse | Exception] = []
+        for request in requests:
+            try:
+                out.append(await self.agenerate(request))
+            except Exception as exc:  # this request's failure, recorded by the engine
+                out.append(exc)
+        return out
 
     def generate(self, request: LLMRequest) -> LLMResponse:
         """Synchronous convenience wrapper (no cache; use the engine for real runs)."""

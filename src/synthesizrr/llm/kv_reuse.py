@@ -39,6 +39,8 @@ class PrefixSlot:
     #: Prompt tokens evaluated / prompt tokens requested, since load.
     evaluated_tokens: int = 0
     prompt_tokens: int = 0
+    #: Multi-sequence contexts on the same weights, by (sequences, n_ctx) (llm/parallel.py).
+    decoders: dict[tuple[int, int], Any] = field(default_factory=dict)
 
     def forget(self) -> None:
         """The context was used outside the segment discipline: trust nothing in it."""

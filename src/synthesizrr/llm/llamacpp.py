@@ -18,12 +18,14 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from synthesizrr.errors import BackendError, require
 from synthesizrr.llm.base import LLMBackend
 from synthesizrr.llm.kv_reuse import PrefixSlot, Segment, split_tokens
+from synthesizrr.llm.parallel import ParallelDecoder, SeqJob
 from synthesizrr.llm.settings import LlamaCppOptions, LLMSettings
 from synthesizrr.llm.types import LLMRequest, LLMResponse
 from synthesizrr.models import check_gguf, resolve_llm_path
@@ -95,6 +97,9 @@ class LlamaCppBackend(LLMBackend):
         self.is_chat = chat
         # Calls are serialized; a couple in flight keeps the next one ready without waiting.
         self.concurrency = max(1, min(concurrency, 2))
+        # parallel > 1: batches of consecutive requests decode together (llm/parallel.py);
+        # a chat_format named by the user goes through llama-cpp-python one at a time.
+        self.batch_size = self.options.parallel if self.options.chat_format is None else 1
 
     @classmethod
     def from_settings(cls, settings: LLMSettings) -> LlamaCppBackend:
@@ -113,6 +118,48 @@ class LlamaCppBackend(LLMBackend):
 
     async def agenerate(self, request: LLMRequest) -> LLMResponse:
         return await asyncio.to_thread(self._generate_sync, request)
+
+    async def agenerate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse | Exception]:
+        if self.batch_size == 1:
+            return await super().agenerate_many(requests)
+        out: list[LLMResponse | Exception] = []
+        for start in range(0, len(requests), self.batch_size):
+            chunk = requests[start : start + self.batch_size]
+            out += await asyncio.to_thread(self._generate_batch_sync, chunk)
+        return out
+
+    def _generate_batch_sync(self, requests: Sequence[LLMRequest]) -> list[LLMResponse | Exception]:
+        """Decode ``requests`` as parallel sequences; a request too long for the context
+        fails alone, with the error :meth:`_generate_sync` raises."""
+        out: list[LLMResponse | Exception | None] = [None] * len(requests)
+        jobs: list[tuple[int, SeqJob]] = []
+        with self._lock:
+            n_ctx = self._llm.n_ctx()
+            for i, req in enumerate(requests):
+                segments = self.prompt_segments(req)
+                assert segments is not None  # batch_size > 1 only without a chat_format
+                n = sum(len(s) for s in segments)
+                if n >= n_ctx:
+                    out[i] = self._too_long(
+                        f"Requested tokens ({n}) exceed context window of {n_ctx}"
+                    )
+                    continue
+                max_tokens = req.max_tokens if req.max_tokens + n < n_ctx else n_ctx - n
+                seed = req.effective_seed(self.model_id)
+                jobs.append((i, SeqJob(req, segments, seed=seed, max_tokens=max_tokens)))
+            if jobs:
+                responses: list[LLMResponse | Exception]
+                try:
+                    responses = list(self._parallel(n_ctx).run([job for _, job in jobs]))
+                except BackendError as exc:  # a failed decode fails the batch's requests
+                    responses = [exc] * len(jobs)
+                for (i, _), resp in zip(jobs, responses, strict=True):
+                    out[i] = (
+                        resp.model_copy(update={"model": self.model_id})
+                        if isinstance(resp, LLMResponse)
+                        else resp
+                    )
+        return [o for o in out if o is not None]
 
     def _generate_sync(self, req: LLMRequest) -> LLMResponse:
         common: dict[str, Any] = dict(
@@ -150,11 +197,7 @@ class LlamaCppBackend(LLMBackend):
                     out = self._llm.create_chat_completion(messages=msgs, **common)
                     text = out["choices"][0]["message"].get("content") or ""
         except ValueError as exc:  # llama-cpp-python: prompt longer than the context window
-            raise BackendError(
-                f"llama.cpp rejected the request for {self.path.name}: {exc}",
-                fix=f"raise llm.n_ctx (now {self.n_ctx}) or shorten the prompt "
-                "(fewer shots, shorter documents)",
-            ) from exc
+            raise self._too_long(str(exc)) from exc
         usage = out.get("usage") or {}
         return LLMResponse(
             text=text,
@@ -162,6 +205,21 @@ class LlamaCppBackend(LLMBackend):
             prompt_tokens=int(usage.get("prompt_tokens", 0)),
             completion_tokens=int(usage.get("completion_tokens", 0)),
             model=self.model_id,
+        )
+
+    def _parallel(self, n_ctx: int) -> ParallelDecoder:
+        """This process's multi-sequence context beside the loaded model (made once)."""
+        key = (self.batch_size, n_ctx)
+        if key not in self._slot.decoders:
+            self._slot.decoders[key] = ParallelDecoder(self._slot, n_seq=key[0], n_ctx=n_ctx)
+        decoder: ParallelDecoder = self._slot.decoders[key]
+        return decoder
+
+    def _too_long(self, detail: str) -> BackendError:
+        return BackendError(
+            f"llama.cpp rejected the request for {self.path.name}: {detail}",
+            fix=f"raise llm.n_ctx (now {self.n_ctx}) or shorten the prompt "
+            "(fewer shots, shorter documents)",
         )
 
     @property

@@ -17,6 +17,9 @@ from synthesizrr.settings_base import StrictModel
 class LlamaCppOptions(StrictModel):
     """In-process llama.cpp (GGUF) options."""
 
+    # How many requests decode at once, not what they ask for (never in a cache key).
+    not_fingerprinted: ClassVar[frozenset[str]] = frozenset({"parallel"})
+
     n_gpu_layers: int = Field(
         default=0, description="layers offloaded to a GPU (0: CPU only, -1: all)"
     )
@@ -25,6 +28,13 @@ class LlamaCppOptions(StrictModel):
         default=None, description="llama-cpp-python chat format; None: the GGUF's own chat template"
     )
     verbose: bool = Field(default=False, description="let llama.cpp print its own logs to stderr")
+    parallel: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="requests decoded together as sequences of one llama.cpp batch, sharing "
+        "their common prompt prefix (1: one request at a time)",
+    )
 
 
 class OpenAIOptions(StrictModel):
