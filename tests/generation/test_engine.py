@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,51 @@ def test_progress_bar_and_ledger_rows(tmp_path: Path) -> None:
     assert {r.key for r in rows} == {o.key for o in out}
     assert all(r.created_at <= r.updated_at for r in rows)
     assert sorted(r.completion_tokens for r in rows) == [4, 4]
+
+
+class BatchingFake(FakeLLM):
+    """A FakeLLM that answers ``batch_size`` requests per ``agenerate_many`` call."""
+
+    def __init__(self, batch_size: int, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.batch_size = batch_size
+        self.batches: list[list[str]] = []
+
+    async def agenerate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse | Exception]:
+        self.batches.append([r.messages[0].content for r in requests])  # type: ignore[index]
+        return await super().agenerate_many(requests)
+
+
+def _fail_on_b(r: LLMRequest) -> str:
+    if r.messages[0].content == "b":  # type: ignore[index]
+        raise BackendError("b is refused", fix="ask for something else")
+    return "ok " + r.messages[0].content  # type: ignore[index]
+
+
+def test_batches_are_consecutive_todo_items_and_fail_per_request(tmp_path: Path) -> None:
+    fake = BatchingFake(3, responses=_fail_on_b, concurrency=2)
+    reqs = [req(t) for t in "abcdefg"]
+    out = run_requests(fake, reqs, cache_path=tmp_path / "c.sqlite")
+    assert fake.batches == [["a", "b", "c"], ["d", "e", "f"], ["g"]]
+    assert [o.error for o in out] == [None, "b is refused (fix: ask for something else)"] + [
+        None
+    ] * 5
+    assert [o.response.text for o in out if o.response] == ["ok " + t for t in "acdefg"]
+    # --retry-failed: only the failed request goes again, alone.
+    again = BatchingFake(3, responses=lambda r: "fixed", concurrency=2)
+    retry = EngineSettings(retry_failed_only=True)
+    out2 = run_requests(again, reqs, cache_path=tmp_path / "c.sqlite", settings=retry)
+    assert again.batches == [["b"]] and out2[1].response.text == "fixed"  # type: ignore[union-attr]
+
+
+def test_a_budget_cuts_a_batch_short(tmp_path: Path) -> None:
+    fake = BatchingFake(4, concurrency=1)
+    with pytest.raises(BudgetExceededError) as err:
+        run_requests(
+            fake,
+            [req(t) for t in "abcdef"],
+            cache_path=tmp_path / "c.sqlite",
+            settings=EngineSettings(max_requests=5),
+        )
+    assert fake.batches == [["a", "b", "c", "d"], ["e"]]
+    assert len(err.value.outcomes) == 5
