@@ -8,13 +8,16 @@ get the same rows: the same label, document and sampling seed per row.
 - A, the previous commit (``git archive <base> src``): a shot draw per prompt, llama-cpp-
   python's implicit top_k=40 / min_p=0.05, requests in plan order.
 - B, this commit: shot groups of G prompts (``generation.prompt.shot_groups``), explicit
-  top_k=0 / min_p=0.0, prefix order, the llamacpp backend's kept KV segments.
+  top_k=0 / min_p=0.0, prefix order, the llamacpp backend's kept KV segments, and P
+  consecutive requests decoded together as sequences of one llama.cpp batch
+  (``llm.llamacpp.parallel``).
 
 Each measurement is a fresh subprocess (``speedup_worker.py``; model load not timed) on the
 embedded SmolLM2 with a fresh request cache, interleaved A-B-B-A. Results go under the
 ``embedded_speedup`` keys of ``results.json`` and a section of ``RESULTS.md``.
 
-    python bench/generation/speedup.py [--n 48] [--groups 8] [--base e7030da] [--modes ...]
+    python bench/generation/speedup.py [--n 48] [--groups 8] [--parallel 8] [--base e7030da]
+        [--modes ...] [--check-parallel]
 """
 
 from __future__ import annotations
@@ -102,12 +105,18 @@ def plan(mode: str, n: int, groups: int, seeds: Any, docs: list[str]) -> dict[st
 
 
 def measure(
-    worker_src: Path, plan_path: Path, path: str, threads: int, fresh: bool = False
+    worker_src: Path,
+    plan_path: Path,
+    path: str,
+    threads: int,
+    fresh: bool = False,
+    parallel: int = 1,
 ) -> dict[str, Any]:
     out = plan_path.with_suffix(f".{path}.{time.monotonic_ns()}.json")
     env = {**os.environ, "PYTHONPATH": str(worker_src), "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, str(HERE / "speedup_worker.py"), str(plan_path), str(out),
-           "--path", path, "--threads", str(threads), *(["--fresh"] if fresh else [])]  # fmt: skip
+           "--path", path, "--threads", str(threads), *(["--fresh"] if fresh else []),
+           *(["--parallel", str(parallel)] if parallel > 1 else [])]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{path} worker failed:\n{proc.stderr[-2000:]}")
@@ -137,12 +146,25 @@ def summarize(runs_a: list[dict[str, Any]], runs_b: list[dict[str, Any]]) -> dic
     return {"previous": a, "new": b, "speedup": round(b["examples_per_s"] / a["examples_per_s"], 3)}
 
 
+def rows_per_mode(spec: str, modes: list[str]) -> dict[str, int]:
+    """``"48"`` (every mode) or ``"retricl_0=48,fewgen_32=8"`` -> rows per mode."""
+    if "=" not in spec:
+        return dict.fromkeys(modes, int(spec))
+    given = dict(part.split("=") for part in spec.split(","))
+    return {m: int(given[m]) for m in modes}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=48, help="rows per mode (a multiple of 4)")
+    ap.add_argument(
+        "--n",
+        default="48",
+        help="rows per mode (a multiple of 4): one number, or MODE=N,... per mode",
+    )
     ap.add_argument("--groups", type=int, default=8, help="shot_groups G of the new path")
     ap.add_argument("--base", default="e7030da", help="commit of the previous path")
     ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--parallel", type=int, default=8, help="llm.llamacpp.parallel of the new path")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=1, help="A-B-B-A blocks per mode")
     ap.add_argument("--results", default=str(HERE / "results.json"), help="JSON to update")
@@ -151,7 +173,13 @@ def main() -> None:
         action="store_true",
         help="also run the new path once keeping no prefix and count the texts that differ",
     )
+    ap.add_argument(
+        "--check-parallel",
+        action="store_true",
+        help="also run the new path once with parallel 1 and count the texts that differ",
+    )
     args = ap.parse_args()
+    args.n_per_mode = rows_per_mode(args.n, args.modes.split(","))
     t_start, load_start = time.time(), os.getloadavg()[0]
     seeds, docs = load_inputs()
     results: dict[str, Any] = {}
@@ -165,17 +193,18 @@ def main() -> None:
         shutil.copytree(REPO / "src", new_src)  # a snapshot: edits during the run change nothing
         for mode in args.modes.split(","):
             pa, pb = Path(tmp) / f"{mode}.a.json", Path(tmp) / f"{mode}.b.json"
-            pa.write_text(json.dumps(plan(mode, args.n, 1, seeds, docs)))
-            pb.write_text(json.dumps(plan(mode, args.n, args.groups, seeds, docs)))
+            n = args.n_per_mode[mode]
+            pa.write_text(json.dumps(plan(mode, n, 1, seeds, docs)))
+            pb.write_text(json.dumps(plan(mode, n, args.groups, seeds, docs)))
             runs_a: list[dict[str, Any]] = []
             runs_b: list[dict[str, Any]] = []
             for _ in range(args.rounds):
                 runs_a.append(measure(old_src, pa, "old", args.threads))
-                runs_b.append(measure(new_src, pb, "new", args.threads))
-                runs_b.append(measure(new_src, pb, "new", args.threads))
+                runs_b.append(measure(new_src, pb, "new", args.threads, parallel=args.parallel))
+                runs_b.append(measure(new_src, pb, "new", args.threads, parallel=args.parallel))
                 runs_a.append(measure(old_src, pa, "old", args.threads))
                 print(mode, summarize(runs_a, runs_b), file=sys.stderr, flush=True)
-            results[mode] = summarize(runs_a, runs_b)
+            results[mode] = {"requests": n, **summarize(runs_a, runs_b)}
             if args.check_reuse:
                 fresh = measure(new_src, pb, "new", args.threads, fresh=True)
                 results[mode]["reuse_check"] = {
@@ -188,13 +217,24 @@ def main() -> None:
                     ),
                     "fresh_examples_per_s": fresh["examples_per_s"],
                 }
+            if args.check_parallel and args.parallel > 1:
+                serial = measure(new_src, pb, "new", args.threads)
+                results[mode]["parallel_check"] = {
+                    "texts": len(serial["texts"]),
+                    "changed_by_parallel": sum(
+                        x != y for x, y in zip(serial["texts"], runs_b[0]["texts"], strict=True)
+                    ),
+                    "parallel_1_examples_per_s": serial["examples_per_s"],
+                    "parallel_1_keep_rate": round(serial["kept"] / serial["requests"], 4),
+                }
             save(args, results, t_start, load_start)  # after every mode: partial runs count
 
 
 def save(args: Any, results: dict[str, Any], t_start: float, load_start: float) -> None:
     record = {
         "command": " ".join(["python", "bench/generation/speedup.py", *sys.argv[1:]]),
-        "workload": {"requests_per_mode": args.n, "groups": args.groups, "base": args.base,
+        "workload": {"requests_per_mode": args.n_per_mode, "groups": args.groups, "base": args.base,
+                     "parallel": args.parallel,
                      "threads": args.threads, "rounds": args.rounds, "max_new_tokens": 80,
                      "model": "SmolLM2-135M-Instruct.Q4_1.gguf", "n_ctx": 4096},
         "machine": {"cpus": os.cpu_count(), "load_avg_start": round(load_start, 2),
@@ -225,20 +265,22 @@ def write_md(record: dict[str, Any]) -> None:
         f"Command: `{record['command']}`. Wall time {record['wall_s']} s on "
         f"{record['machine']['cpus']} CPUs shared with other jobs (load average "
         f"{record['machine']['load_avg_start']} at start, {record['machine']['load_avg_end']} "
-        f"at end). {w['requests_per_mode']} AG News rows per setting, {w['model']}, "
+        f"at end). AG News rows per setting as in the table, {w['model']}, "
         f"{w['threads']} llama.cpp thread(s), max {w['max_new_tokens']} new tokens, A-B-B-A x "
         f"{w['rounds']}. Previous = `{w['base']}` (a shot draw per prompt, implicit top_k 40 / "
         f"min_p 0.05, plan order); new = shot groups of {w['groups']}, explicit top_k 0 / "
-        "min_p 0.0, prefix order, kept KV segments.",
+        f"min_p 0.0, prefix order, kept KV segments, {w.get('parallel', 1)} requests decoded "
+        "together (`llm.llamacpp.parallel`).",
         "",
-        "| setting | prev ex/s | new ex/s | speedup | prev eval tok/req | new eval tok/req "
+        "| setting | rows | prev ex/s | new ex/s | speedup | prev eval tok/req | new eval tok/req "
         "| new eval/unique | prev keep | new keep | same texts each round (prev, new) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for mode, r in record["modes"].items():
         a, b = r["previous"], r["new"]
         lines.append(
-            f"| {mode} | {a['examples_per_s']} | {b['examples_per_s']} | {r['speedup']} | "
+            f"| {mode} | {r.get('requests', '')} | {a['examples_per_s']} | {b['examples_per_s']} | "
+            f"{r['speedup']} | "
             f"{a['evaluated_prompt_tokens_per_request']} | "
             f"{b['evaluated_prompt_tokens_per_request']} | "
             f"{b['evaluated_tokens_per_unique_token']} | {a['keep_rate']} | {b['keep_rate']} | "
@@ -248,6 +290,13 @@ def write_md(record: dict[str, Any]) -> None:
     for mode, r in record["modes"].items():
         if r.get("order", "A-B-B-A") != "A-B-B-A":
             lines.append(f"- {mode}: runs in the order {r['order']}.")
+        if "parallel_check" in r:
+            c = r["parallel_check"]
+            lines.append(
+                f"- {mode}: the new path with parallel 1 ({c['parallel_1_examples_per_s']} ex/s, "
+                f"keep {c['parallel_1_keep_rate']}) wrote {c['changed_by_parallel']} of "
+                f"{c['texts']} texts differently from parallel {w.get('parallel', 1)}."
+            )
         if "reuse_check" in r:
             c = r["reuse_check"]
             lines.append(

@@ -4,7 +4,8 @@ Run with the ``src`` of the path under test first on ``PYTHONPATH`` (this commit
 previous commit's from ``git archive``); it uses only what both have: ``render``,
 ``LLMRequest``, the ``llamacpp`` backend, ``run_requests`` and ``parse_completion``.
 
-    python speedup_worker.py PLAN.json OUT.json --path new|old [--fresh] --threads 1 --n-ctx 4096
+    python speedup_worker.py PLAN.json OUT.json --path new|old [--fresh] [--parallel P]
+        --threads 1 --n-ctx 4096
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ def main() -> None:
         action="store_true",
         help="new path: keep no prefix (every prompt evaluated whole)",
     )
+    ap.add_argument(
+        "--parallel",
+        type=int,
+        default=1,
+        help="new path: llm.llamacpp.parallel (requests decoded together)",
+    )
     args = ap.parse_args()
     plan = json.loads(args.plan.read_text())
 
@@ -77,9 +84,12 @@ def main() -> None:
         order = prefix_order(requests)
     sent = [requests[i] for i in order]
 
-    backend = get_backend(
-        LLMSettings(backend="llamacpp", model="smollm2", n_ctx=args.n_ctx, n_threads=args.threads)
+    settings = LLMSettings(
+        backend="llamacpp", model="smollm2", n_ctx=args.n_ctx, n_threads=args.threads
     )
+    if args.parallel > 1:  # the field exists on the new path only
+        settings.llamacpp = settings.llamacpp.model_copy(update={"parallel": args.parallel})
+    backend = get_backend(settings)
     llm = backend._llm  # type: ignore[attr-defined]
     counter = {"prompt_phase": True, "evaluated": 0}
     real_eval, real_sample, real_complete = llm.eval, llm.sample, llm.create_completion
@@ -111,10 +121,13 @@ def main() -> None:
         slot.prefill = prefill_
     prompts = [list(backend.prompt_tokens(r)) for r in sent]  # type: ignore[attr-defined]
 
+    slot_before = getattr(backend, "evaluated_tokens", 0)
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
         outcomes = run_requests(backend, sent, cache_path=Path(d) / "cache.sqlite")
         seconds = time.perf_counter() - t0
+    if args.parallel > 1:  # the parallel context decodes without Llama.eval: count its own
+        counter["evaluated"] = backend.evaluated_tokens - slot_before  # type: ignore[attr-defined]
 
     echo = [task.instruction_for(lab) for lab in task.label_names] + list(task.labels.values())
     texts: list[str | None] = [None] * len(requests)
@@ -129,6 +142,7 @@ def main() -> None:
         kept += parsed.text is not None
     result = {
         "path": args.path,
+        "parallel": args.parallel,
         "requests": len(requests),
         "seconds": round(seconds, 3),
         "examples_per_s": round(len(requests) / seconds, 4),

@@ -8,15 +8,14 @@ in llama-cpp-python 0.3.36 two identical sequences of one batch got logits up to
 apart there, while separate streams give bit for bit the logits of ``parallel: 1``. A batch of
 up to P requests (consecutive requests of the engine's prefix-ordered todo list) runs as:
 
-1. the segments every request of the batch shares (never a request's last one) are
-   evaluated once on sequence 0, each segment in its own ``llama_decode`` calls; those
-   kept from the previous batch (:mod:`.kv_reuse`'s rule, on whole segments) are not
-   evaluated again;
-2. that prefix is copied to the other sequences (``llama_memory_seq_cp``, a copy of KV
-   cells, no evaluation);
-3. each request's own remaining segments go in together, several sequences' tokens per
-   ``llama_decode``;
-4. all sequences decode in lockstep, one token each per ``llama_decode``; a finished one
+1. each request shares leading segments (whole messages or paragraphs, never its last
+   one) with the request before it, or, for the first, with the previous batch's last
+   request, whose prompt stays in its sequence; it gets their KV by
+   ``llama_memory_seq_cp`` (a copy of cells, no evaluation) and evaluates only the rest;
+2. the prompts go in waves: every request whose shared segments are in place by then,
+   several sequences' tokens per ``llama_decode`` (FewGen shot groups: the group's first
+   prompt, then the others' last segments together with the next group's first prompt);
+3. all sequences decode in lockstep, one token each per ``llama_decode``; a finished one
    (end of generation, a stop string, ``max_tokens``) drops out and frees its cells.
 
 Each sequence samples with its own llama.cpp sampler chain, built as llama-cpp-python
@@ -48,6 +47,8 @@ class SeqJob:
     seed: int
     max_tokens: int
     seq: int = 0
+    #: Leading segments shared with the job before it (or the kept prefix), not evaluated.
+    shared: int = 0
     pos: int = 0
     sampler: Any = None
     completion: list[int] = field(default_factory=list)
@@ -58,17 +59,18 @@ class SeqJob:
     def prompt(self) -> list[int]:
         return [t for s in self.segments for t in s]
 
+    @property
+    def n_shared(self) -> int:
+        return sum(len(s) for s in self.segments[: self.shared])
 
-def common_segments(jobs: Sequence[SeqJob]) -> list[Segment]:
-    """The leading segments every job shares, never a job's last segment."""
-    limit = min(len(j.segments) for j in jobs) - 1
-    out: list[Segment] = []
-    for k in range(limit):
-        seg = jobs[0].segments[k]
-        if any(j.segments[k] != seg for j in jobs[1:]):
-            break
-        out.append(seg)
-    return out
+
+def shared_segments(held: Sequence[Segment], segments: Sequence[Segment]) -> int:
+    """How many leading segments of ``segments`` ``held`` has, never the last one (its
+    logits are this request's own)."""
+    k = 0
+    while k < min(len(held), len(segments) - 1) and held[k] == segments[k]:
+        k += 1
+    return k
 
 
 class ParallelDecoder:
@@ -95,8 +97,8 @@ class ParallelDecoder:
         self.mem = llama_cpp.llama_get_memory(self.ctx)
         self.vocab = self.llm._model.vocab
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
-        #: Segments of sequence 0 kept from the previous batch.
-        self.held: list[Segment] = []
+        #: The sequence of the previous batch's last request and its prompt (KV kept).
+        self.kept: tuple[int, list[Segment]] | None = None
 
     def close(self) -> None:
         if self.ctx:
@@ -116,35 +118,11 @@ class ParallelDecoder:
         b.n_tokens = len(items)
         rc = self._lc.llama_decode(self.ctx, b)
         if rc != 0:
-            self.held = []
+            self.kept = None
             raise BackendError(
                 f"llama_decode returned {rc} for a batch of {len(items)} tokens",
                 fix="lower llm.llamacpp.parallel or raise llm.n_ctx",
             )
-
-    def _prefill_shared(self, shared: list[Segment]) -> int:
-        """Sequence 0 holds exactly ``shared`` (others emptied); returns tokens evaluated."""
-        lc, mem = self._lc, self.mem
-        keep = 0
-        while keep < min(len(shared), len(self.held)) and self.held[keep] == shared[keep]:
-            keep += 1
-        n_keep = sum(len(s) for s in shared[:keep])
-        if n_keep == 0:
-            lc.llama_memory_clear(mem, True)
-        else:
-            for seq in range(1, self.n_seq):
-                lc.llama_memory_seq_rm(mem, seq, -1, -1)
-            lc.llama_memory_seq_rm(mem, 0, n_keep, -1)
-        self.held = list(shared[:keep])
-        pos, evaluated = n_keep, 0
-        for seg in shared[keep:]:
-            for start in range(0, len(seg), self.n_batch):
-                chunk = seg[start : start + self.n_batch]
-                self._decode([(t, pos + i, 0, False) for i, t in enumerate(chunk)])
-                pos += len(chunk)
-            self.held.append(seg)
-            evaluated += len(seg)
-        return evaluated
 
     # -- sampling ------------------------------------------------------------------------
 
@@ -185,49 +163,101 @@ class ParallelDecoder:
 
     # -- one batch -----------------------------------------------------------------------
 
-    def run(self, jobs: list[SeqJob]) -> list[LLMResponse]:
-        """Decode ``jobs`` (at most ``n_seq``, prompts already checked against ``n_ctx``)."""
-        assert 0 < len(jobs) <= self.n_seq
-        lc = self._lc
-        stops = {id(j): [s.encode("utf-8") for s in j.request.stop] for j in jobs}
-        shared = common_segments(jobs)
-        n_shared = sum(len(s) for s in shared)
-        try:
-            evaluated = self._prefill_shared(shared)
-            for seq, job in enumerate(jobs):
-                job.seq, job.sampler = seq, self._sampler(job.request, job.seed)
-                if seq:
-                    lc.llama_memory_seq_cp(self.mem, 0, seq, -1, -1)
-            # Every job's own segments, several sequences per llama_decode.
+    def _start(self, jobs: list[SeqJob]) -> None:
+        """Give the jobs their sequences and what each shares with the one before it.
+
+        The first job takes the sequence kept from the previous batch (its prompt's KV);
+        every other sequence is emptied."""
+        lc, mem = self._lc, self.mem
+        base, held = self.kept if self.kept is not None else (0, [])
+        self.kept = None
+        for i, job in enumerate(jobs):
+            job.seq = (base + i) % self.n_seq
+            before = held if i == 0 else jobs[i - 1].segments
+            job.shared = shared_segments(before, job.segments)
+        if not held:
+            lc.llama_memory_clear(mem, True)
+            return
+        for seq in range(self.n_seq):
+            if seq != base:
+                lc.llama_memory_seq_rm(mem, seq, -1, -1)
+        lc.llama_memory_seq_rm(mem, base, jobs[0].n_shared, -1)
+
+    def _prefill(self, jobs: list[SeqJob], stops: dict[int, list[bytes]]) -> int:
+        """Evaluate every job's prompt and sample its first token; returns tokens evaluated.
+
+        In waves: a job joins a wave when the segments it shares with the job before it
+        are in that job's sequence by then (evaluated in an earlier wave, or themselves
+        copied); it gets them by ``llama_memory_seq_cp`` and evaluates only its own
+        segments, all the wave's jobs together."""
+        lc, mem = self._lc, self.mem
+        done, evaluated = 0, 0
+        while done < len(jobs):
+            wave: list[SeqJob] = []
+            for i in range(done, len(jobs)):
+                job = jobs[i]
+                if i > 0:  # the first job finds its shared segments kept in its sequence
+                    prev = jobs[i - 1]
+                    # What prev's sequence holds now: its whole prompt if an earlier wave
+                    # evaluated it, else only what it got by its own copy.
+                    have = len(prev.segments) if i == done else prev.shared
+                    if job.shared > have:
+                        break
+                    lc.llama_memory_seq_cp(mem, prev.seq, job.seq, -1, -1)
+                    lc.llama_memory_seq_rm(mem, job.seq, job.n_shared, -1)
+                wave.append(job)
             items: list[tuple[int, int, int, bool]] = []
             owners: list[SeqJob | None] = []
-            for job in jobs:
-                rest = job.prompt[n_shared:]
+            for job in wave:
+                rest = job.prompt[job.n_shared :]
                 for i, t in enumerate(rest):
                     last = i == len(rest) - 1
-                    items.append((t, n_shared + i, job.seq, last))
+                    items.append((t, job.n_shared + i, job.seq, last))
                     owners.append(job if last else None)
-                job.pos = n_shared + len(rest)
+                job.pos = len(job.prompt)
                 evaluated += len(rest)
             for start in range(0, len(items), self.n_batch):
                 self._decode(items[start : start + self.n_batch])
                 for i, owner in enumerate(owners[start : start + self.n_batch]):
                     if owner is not None:
                         self._take(owner, i, stops[id(owner)])
+            done += len(wave)
+        return evaluated
+
+    def run(self, jobs: list[SeqJob]) -> list[LLMResponse]:
+        """Decode ``jobs`` (at most ``n_seq``, in prefix order, prompts checked against
+        ``n_ctx``)."""
+        assert 0 < len(jobs) <= self.n_seq
+        lc = self._lc
+        stops = {id(j): [s.encode("utf-8") for s in j.request.stop] for j in jobs}
+        last = jobs[-1]
+        try:
+            for job in jobs:
+                job.sampler = self._sampler(job.request, job.seed)
+            self._start(jobs)
+            evaluated = self._prefill(jobs, stops)
             self.slot.evaluated_tokens += evaluated
             self.slot.prompt_tokens += sum(len(j.prompt) for j in jobs)
+
+            def release(job: SeqJob) -> None:  # the last job's prompt stays for the next batch
+                lc.llama_memory_seq_rm(
+                    self.mem, job.seq, len(job.prompt) if job is last else -1, -1
+                )
+
+            for job in jobs:
+                if job.finish is not None:
+                    release(job)
             # Lockstep decoding: one token of every unfinished sequence per llama_decode.
             while active := [j for j in jobs if j.finish is None]:
                 self._decode([(j.completion[-1], j.pos, j.seq, True) for j in active])
                 for i, job in enumerate(active):
                     job.pos += 1
                     self._take(job, i, stops[id(job)])
-                    if job.finish is not None:  # free its cells (sequence 0 keeps the prefix)
-                        lc.llama_memory_seq_rm(
-                            self.mem, job.seq, n_shared if job.seq == 0 else -1, -1
-                        )
+                    if job.finish is not None:
+                        release(job)
+            self.kept = (last.seq, last.segments)
         except BaseException:
-            self.held = []
+            self.kept = None
             raise
         finally:
             for job in jobs:

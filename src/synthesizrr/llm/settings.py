@@ -29,11 +29,12 @@ class LlamaCppOptions(StrictModel):
     )
     verbose: bool = Field(default=False, description="let llama.cpp print its own logs to stderr")
     parallel: int = Field(
-        default=1,
+        default=8,
         ge=1,
         le=64,
         description="requests decoded together as sequences of one llama.cpp batch, sharing "
-        "their common prompt prefix (1: one request at a time)",
+        "their common prompt prefix (1: one request at a time); memory: parallel x n_ctx "
+        "KV cells",
     )
 
 
