@@ -87,6 +87,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="evaluation.size: score every method (and train its student) at this N",
     )
     ap.add_argument(
+        "--tag",
+        default=None,
+        help="a variant of the datasets: runs go to <run-dir>/<dataset>-<tag>",
+    )
+    ap.add_argument(
         "--shot-groups",
         type=int,
         default=None,
@@ -150,6 +155,7 @@ def settings_from(args: argparse.Namespace) -> StudySettings:
         shot_sim_min=args.shot_sim_min, n_ctx=args.n_ctx,
         llm_threads=args.llm_threads, oracle=args.oracle,
         cartography=not args.no_cartography, size=args.size, shot_groups=args.shot_groups,
+        tag=args.tag,
     )  # fmt: skip
 
 
@@ -197,12 +203,12 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # one failed run must not end the study
                 failures += 1
                 log.error("%s/%s failed: %s\n%s", dataset, method, exc, traceback.format_exc())
-                err = s.run_dir / dataset / method / "bench_error.txt"
+                err = s.folder(dataset) / method / "bench_error.txt"
                 err.parent.mkdir(parents=True, exist_ok=True)
                 err.write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
             write_outputs(s.run_dir, args.out, args.markdown, command=command)
         try:
-            gold_text_metrics(s.run_dir / dataset)
+            gold_text_metrics(s.folder(dataset))
         except Exception as exc:
             log.error("%s: gold text metrics failed: %s", dataset, exc)
         write_outputs(s.run_dir, args.out, args.markdown, command=command)

@@ -127,7 +127,13 @@ class StudySettings:
     size: int | None = None
     #: generation.prompt.shot_groups, the same for every method (None: the library default).
     shot_groups: int | None = None
+    #: A variant of the same datasets (other sizes or settings): ``<dataset>-<tag>`` folders.
+    tag: str | None = None
     seed: int = 0
+
+    def folder(self, dataset: str) -> Path:
+        """Where the runs of ``dataset`` live (all its methods side by side)."""
+        return self.run_dir / (f"{dataset}-{self.tag}" if self.tag else dataset)
 
 
 def llm_section(s: StudySettings) -> dict[str, Any]:
@@ -169,7 +175,7 @@ def build_config(ds: Dataset, method: Method, s: StudySettings) -> dict[str, Any
         corpus["sample_fraction"] = s.corpus_fraction
     cfg: dict[str, Any] = {
         "name": method.name,
-        "run_dir": str(s.run_dir / ds.name),
+        "run_dir": str(s.folder(ds.name)),
         "seed": s.seed,
         "task": {"preset": ds.preset},
         "seeds": {
