@@ -47,9 +47,18 @@ CANDIDATES: list[tuple[str, dict[str, object]]] = [
 ]  # fmt: skip
 
 
-def top_k(n_passages: int, k: int = 50) -> dict[str, np.ndarray]:
-    """Scores and rows of the seeds' top-k passages (cached under /tmp by sample size)."""
-    cache = Path(os.environ.get("TMPDIR", "/tmp")) / f"synthesizrr_bands_{n_passages}.npz"
+def _sample_order(n_corpus: int) -> list[int]:
+    """A seeded permutation of the corpus rows; a sample of n is its first n (sorted), so
+    the smaller samples are nested in the larger ones."""
+    order = list(range(n_corpus))
+    random.Random(0).shuffle(order)
+    return order
+
+
+def embeddings(n_max: int) -> dict[str, np.ndarray]:
+    """MiniLM vectors of the 200 seeds and of the first ``n_max`` sampled passages (with
+    their doc ids), cached under /tmp by sample size."""
+    cache = Path(os.environ.get("TMPDIR", "/tmp")) / f"synthesizrr_bands_emb_{n_max}.npz"
     if cache.exists():
         return dict(np.load(cache))
     from synthesizrr.embeddings import get_embedder
@@ -63,19 +72,24 @@ def top_k(n_passages: int, k: int = 50) -> dict[str, np.ndarray]:
     path = DATA / "corpus_news_passages" / "passages.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         passages = [json.loads(line) for line in fh]
-    pick = sorted(random.Random(0).sample(range(len(passages)), n_passages))
+    pick = _sample_order(len(passages))[:n_max]
     emb = get_embedder("minilm")
     start = time.perf_counter()
     q = emb.encode([rows[i]["text"] for i in seeds])
     p = emb.encode([passages[i]["text"] for i in pick], batch_size=64)
-    seconds = time.perf_counter() - start
-    s = q @ p.T
-    order = np.argsort(-s, axis=1)[:, :k]
-    out = {"scores": np.take_along_axis(s, order, 1).astype(np.float32), "rows": order,
-           "seconds": np.array(seconds), "n_passages": np.array(n_passages),
+    out = {"q": q.astype(np.float32), "p": p.astype(np.float32),
+           "doc_id": np.array([str(passages[i]["id"]) for i in pick]),
+           "seconds": np.array(time.perf_counter() - start),
            "n_corpus": np.array(len(passages))}  # fmt: skip
     np.savez(cache, **out)
     return out
+
+
+def top_k(data: dict[str, np.ndarray], n: int, k: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and rows (into the first ``n`` sampled passages) of each seed's top-k."""
+    s = data["q"] @ data["p"][:n].T
+    order = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(s, order, 1).astype(np.float32), order
 
 
 def main() -> None:

@@ -101,8 +101,9 @@ class RetrievalSettings(StrictModel):
         default=1,
         ge=1,
         description="How many seeds may use one document (shots and generation together); "
-        "assigned greedily by descending score, then seed order, then rank. null: no cap "
-        "(the original code).",
+        "assigned greedily: shot pairs first (each seed's best shot before any seed's "
+        "second), then generation pairs; within that by descending score, then seed order, "
+        "then rank. null: no cap (the original code).",
     )
     sim_band: PercentileBand | None = Field(
         default=None,
