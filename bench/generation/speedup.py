@@ -116,7 +116,7 @@ def measure(
     env = {**os.environ, "PYTHONPATH": str(worker_src), "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, str(HERE / "speedup_worker.py"), str(plan_path), str(out),
            "--path", path, "--threads", str(threads), *(["--fresh"] if fresh else []),
-           *(["--parallel", str(parallel)] if parallel > 1 else [])]  # fmt: skip
+           *(["--parallel", str(parallel)] if path == "new" else [])]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{path} worker failed:\n{proc.stderr[-2000:]}")
@@ -218,7 +218,7 @@ def main() -> None:
                     "fresh_examples_per_s": fresh["examples_per_s"],
                 }
             if args.check_parallel and args.parallel > 1:
-                serial = measure(new_src, pb, "new", args.threads)
+                serial = measure(new_src, pb, "new", args.threads, parallel=1)
                 results[mode]["parallel_check"] = {
                     "texts": len(serial["texts"]),
                     "changed_by_parallel": sum(

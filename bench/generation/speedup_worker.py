@@ -87,7 +87,7 @@ def main() -> None:
     settings = LLMSettings(
         backend="llamacpp", model="smollm2", n_ctx=args.n_ctx, n_threads=args.threads
     )
-    if args.parallel > 1:  # the field exists on the new path only
+    if args.path == "new":  # the field exists on the new path only
         settings.llamacpp = settings.llamacpp.model_copy(update={"parallel": args.parallel})
     backend = get_backend(settings)
     llm = backend._llm  # type: ignore[attr-defined]
@@ -126,7 +126,7 @@ def main() -> None:
         t0 = time.perf_counter()
         outcomes = run_requests(backend, sent, cache_path=Path(d) / "cache.sqlite")
         seconds = time.perf_counter() - t0
-    if args.parallel > 1:  # the parallel context decodes without Llama.eval: count its own
+    if args.path == "new" and args.parallel > 1:  # decoded without Llama.eval: count its own
         counter["evaluated"] = backend.evaluated_tokens - slot_before  # type: ignore[attr-defined]
 
     echo = [task.instruction_for(lab) for lab in task.label_names] + list(task.labels.values())
