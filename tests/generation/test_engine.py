@@ -322,3 +322,14 @@ def test_a_budget_cuts_a_batch_short(tmp_path: Path) -> None:
         )
     assert fake.batches == [["a", "b", "c", "d"], ["e"]]
     assert len(err.value.outcomes) == 5
+
+
+def test_a_batch_that_fails_as_a_whole_fails_each_request(tmp_path: Path) -> None:
+    class Broken(BatchingFake):
+        async def agenerate_many(
+            self, requests: Sequence[LLMRequest]
+        ) -> list[LLMResponse | Exception]:
+            raise BackendError("the batch broke", fix="rerun")
+
+    out = run_requests(Broken(2, concurrency=1), [req("a"), req("b")], cache_path=tmp_path / "c")
+    assert [o.error for o in out] == ["the batch broke (fix: rerun)"] * 2

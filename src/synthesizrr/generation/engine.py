@@ -251,7 +251,10 @@ async def _drain(state: _State, progress: bool) -> None:
                 except Exception as exc:  # recorded, retried next run
                     results = [exc]
             else:
-                results = list(await state.backend.agenerate_many(requests))
+                try:
+                    results = list(await state.backend.agenerate_many(requests))
+                except Exception as exc:  # a backend that failed the batch as a whole
+                    results = [exc] * len(requests)
             for (key, bound), result in zip(batch, results, strict=True):
                 state.inflight_bound -= bound
                 _record(state, key, result)

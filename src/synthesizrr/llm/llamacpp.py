@@ -8,7 +8,9 @@ document that contains ``<|im_end|>`` stays text and cannot close a turn; only t
 template's own markup becomes special tokens. Sampling is seeded per request (the request's ``seed``, else
 one derived from its cache key), so a rerun of a request reproduces its text. The KV state
 of the messages a request shares with the previous one is kept (:mod:`.kv_reuse`), so
-requests in prefix order evaluate each shared prefix once.
+requests in prefix order evaluate each shared prefix once. With ``llm.llamacpp.parallel``
+above 1 the engine hands over that many consecutive requests at once, decoded together as
+sequences of one llama.cpp batch (:mod:`.parallel`).
 """
 
 from __future__ import annotations
@@ -130,14 +132,18 @@ class LlamaCppBackend(LLMBackend):
 
     def _generate_batch_sync(self, requests: Sequence[LLMRequest]) -> list[LLMResponse | Exception]:
         """Decode ``requests`` as parallel sequences; a request too long for the context
-        fails alone, with the error :meth:`_generate_sync` raises."""
-        out: list[LLMResponse | Exception | None] = [None] * len(requests)
+        fails alone, with the error :meth:`_generate_sync` raises, and one whose chat
+        template cannot be split into segments goes through :meth:`_generate_sync`."""
+        out: dict[int, LLMResponse | Exception] = {}
         jobs: list[tuple[int, SeqJob]] = []
+        alone: list[int] = []
         with self._lock:
             n_ctx = self._llm.n_ctx()
             for i, req in enumerate(requests):
                 segments = self.prompt_segments(req)
-                assert segments is not None  # batch_size > 1 only without a chat_format
+                if segments is None:
+                    alone.append(i)
+                    continue
                 n = sum(len(s) for s in segments)
                 if n >= n_ctx:
                     out[i] = self._too_long(
@@ -159,7 +165,12 @@ class LlamaCppBackend(LLMBackend):
                         if isinstance(resp, LLMResponse)
                         else resp
                     )
-        return [o for o in out if o is not None]
+        for i in alone:
+            try:
+                out[i] = self._generate_sync(requests[i])
+            except Exception as exc:  # this request's failure, recorded by the engine
+                out[i] = exc
+        return [out[i] for i in range(len(requests))]
 
     def _generate_sync(self, req: LLMRequest) -> LLMResponse:
         common: dict[str, Any] = dict(
