@@ -29,7 +29,7 @@ class LlamaCppOptions(StrictModel):
     )
     verbose: bool = Field(default=False, description="let llama.cpp print its own logs to stderr")
     parallel: int = Field(
-        default=8,
+        default=1,
         ge=1,
         le=64,
         description="requests decoded together as sequences of one llama.cpp batch, sharing "
