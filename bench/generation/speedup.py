@@ -338,7 +338,11 @@ READING = (
     "batch waits for its longest text, so parallel 8 gains little end to end: RETRICL "
     "0-shot 1.05x against the previous path, and the parallel-1 checks (run after the "
     "block, at a lower load, not interleaved) were not slower. `llm.llamacpp.parallel` "
-    "therefore defaults to 1. Keep rates on 16 rows move 6 points per row."
+    "therefore defaults to 1. FewGen 32-shot on 16 rows has 4 rows per label, so its shot "
+    "groups hold 4 prompts, not 8 (795 evaluated tokens a request, as with groups of 4 "
+    "before); 48 rows (groups of 8) did not fit the session: its previous path alone takes "
+    "about 35 s a request here. The three settings ran in two invocations (listed above), "
+    "not one. Keep rates on 16 rows move 6 points per row."
 )
 
 
