@@ -63,17 +63,13 @@ class MetricsSettings(StrictModel):
         "retrieval.embed_backend).",
     )
     mauve_features: str = Field(
-        # 'minilm' by default: the llama.cpp hidden-state features cost ~5 s per text on
-        # 2 busy cores (120 AG News texts: 605 s vs 84 s for the whole MiniLM score), which
-        # a default evaluate stage and the demo cannot afford. Set 'smollm2' for the
-        # paper's protocol (features not from the retriever's space).
-        default="minilm",
-        description="MAUVE features: 'minilm' (the bundled sentence encoder: fast, but the "
-        "retriever's own space, which favours retrieval), 'smollm2' (the embedded teacher's "
-        "last-token hidden state through llama.cpp; not the retriever's model, as the paper "
-        "intends; slow on CPU), 'gemma3-270m' or a .gguf path, or a "
-        "transformers model name such as 'gpt2-large' (paper: GPT-2 XL; needs the hub or "
-        "a local copy).",
+        default="smollm2",
+        description="MAUVE features: 'smollm2' (the embedded teacher's final hidden state at "
+        "each text's last token, through transformers; not the retriever's model, as the "
+        "paper intends), 'gemma3-270m' or a .gguf path, a transformers model name or folder "
+        "such as 'gpt2-large' (paper: GPT-2 XL; needs the hub or a local copy), or 'minilm' "
+        "(the bundled sentence encoder: faster, but the retriever's own space, which "
+        "favours retrieval).",
     )
     mauve_max_samples: int = Field(
         default=1000,
