@@ -132,7 +132,9 @@ def _generate(
     ctx: StageContext, teacher: Any, rows: list[PlannedRow], budget: Any, batch: _Batch, *,
     round_: int | None = None,
 ) -> None:  # fmt: skip
-    """Send ``rows`` through the engine (request cache, budgets) and parse into ``batch``."""
+    """Send ``rows`` through the engine (request cache, budgets) and parse into ``batch``.
+    ``round_``: the feedback round (0: the first pass of a run with feedback, whose rows
+    then say so in ``feedback_round``; None: a run without feedback)."""
     from synthesizrr.generation.parse import parse_completion
 
     cfg = ctx.cfg
@@ -146,9 +148,9 @@ def _generate(
     except BudgetExceededError as exc:
         batch.stopped = str(exc)
         sent = exc.outcomes
-        if not sent and round_ is None:
+        if not sent and not round_:
             raise
-    if round_ is None:
+    if not round_:
         _require_an_answer(sent)
     outcomes = restore(sent, order, len(requests))
     batch.planned += len(rows)
@@ -251,7 +253,8 @@ def run(ctx: StageContext, out: Path) -> StageResult:
     feedback: dict[str, Any] | None = None
     with ctx.executor.open_backend(cfg.generation.llm) as teacher:
         model_id = teacher.model_id
-        _generate(ctx, teacher, rows, budget, batch)
+        first = 0 if cfg.generation.feedback_rounds else None
+        _generate(ctx, teacher, rows, budget, batch, round_=first)
         if cfg.generation.feedback_rounds:
             feedback = _feedback(ctx, teacher, data, heldout, budget, batch)
 
