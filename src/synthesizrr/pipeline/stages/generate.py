@@ -108,7 +108,12 @@ def estimate(ctx: StageContext) -> dict[str, Any]:
     try:
         requests = build_requests(rows, cfg.generation, cfg.task, cfg.seed, is_chat=backend.is_chat)
         est = estimate_requests(requests, backend=backend, prices=cfg.generation.budget.prices)
-        return dict(est.to_dict())
+        out = dict(est.to_dict())
+        if cfg.generation.feedback_rounds:  # planned only once the first pass is answered
+            out["feedback_requests_not_counted"] = (
+                cfg.generation.feedback_rounds * cfg.generation.feedback_budget
+            )
+        return out
     finally:
         backend.close()
 
