@@ -2,7 +2,8 @@
 
 Per run seed, ``examples/ag_news_small.yaml`` (4 labels x 5 seeds, RETRICL 2 shots, the
 embedded SmolLM2 teacher on one thread) runs twice in one run directory (the seeds, corpus
-sample, index and retrieval are shared; generate and refine rerun):
+sample, index and retrieval are shared; generate and refine rerun; the corpus and index
+are shared by every seed too):
 
 * ``plain``: ``per_label = TOTAL / 4``, no feedback;
 * ``feedback``: ``per_label = (TOTAL - BUDGET) / 4`` plus one round of ``BUDGET`` extra
@@ -61,7 +62,8 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict[str, Any]],
     from synthesizrr.config import config_from_dict, load_config
 
     data = load_config(CONFIG).model_dump(mode="json")
-    data.update(name=f"feedback_s{seed}", run_dir=str(args.run_dir), seed=seed)
+    # one run directory for every seed: the corpus sample and the index do not depend on it
+    data.update(name="feedback_ag_news", run_dir=str(args.run_dir), seed=seed)
     data["generation"]["llm"]["n_threads"] = args.llm_threads
     labels = len(data["task"]["labels"]) if data["task"].get("labels") else 4
     arms = {
@@ -74,7 +76,7 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict[str, Any]],
     }
     entries, correct = [], {}
     for arm, gen in arms.items():
-        data["generation"].update(feedback_rounds=0, feedback_budget=0, **gen)
+        data["generation"].update({"feedback_rounds": 0, "feedback_budget": 0, **gen})
         cfg = config_from_dict(data, source=f"bench/feedback:{arm}", base_dir=CONFIG.parent)
         start = time.perf_counter()
         handle = run(cfg, until="refine")
