@@ -57,7 +57,9 @@ def _student_correct(cfg: Any, dataset: Path) -> np.ndarray:
     return (predicted == np.array([index[x] for x in test[1]])).astype(np.float64)
 
 
-def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict[str, Any]], np.ndarray]:
+def run_seed(
+    args: argparse.Namespace, seed: int
+) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     from synthesizrr.api import run
     from synthesizrr.config import config_from_dict, load_config
 
@@ -66,17 +68,15 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict[str, Any]],
     data.update(name="feedback_ag_news", run_dir=str(args.run_dir), seed=seed)
     data["generation"]["llm"]["n_threads"] = args.llm_threads
     labels = len(data["task"]["labels"]) if data["task"].get("labels") else 4
-    arms = {
-        "plain": {"per_label": args.total // labels},
-        "feedback": {
-            "per_label": (args.total - args.budget) // labels,
-            "feedback_rounds": 1,
-            "feedback_budget": args.budget,
-        },  # fmt: skip
-    }
+    arms: dict[str, dict[str, Any]] = {"plain": {"per_label": args.total // labels}}
+    for k in args.smoothing:
+        name = "feedback" if k == 0 else f"feedback_add{k:g}"
+        arms[name] = {"per_label": (args.total - args.budget) // labels, "feedback_rounds": 1,
+                      "feedback_budget": args.budget, "feedback_smoothing": k}  # fmt: skip
     entries, correct = [], {}
     for arm, gen in arms.items():
-        data["generation"].update({"feedback_rounds": 0, "feedback_budget": 0, **gen})
+        off = {"feedback_rounds": 0, "feedback_budget": 0, "feedback_smoothing": 0.0}
+        data["generation"].update({**off, **gen})
         cfg = config_from_dict(data, source=f"bench/feedback:{arm}", base_dir=CONFIG.parent)
         start = time.perf_counter()
         handle = run(cfg, until="refine")
@@ -93,14 +93,14 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict[str, Any]],
         }  # fmt: skip
         print(json.dumps(entry), flush=True)
         entries.append(entry)
-    return entries, correct["feedback"] - correct["plain"]
+    return entries, {arm: c - correct["plain"] for arm, c in correct.items() if arm != "plain"}
 
 
 def _diff(diff: np.ndarray, seed: int) -> dict[str, Any]:
     from synthesizrr.distill.baselines import paired_bootstrap
 
     mean, (low, high) = paired_bootstrap(diff, np.zeros_like(diff), RESAMPLES, seed)
-    return {"feedback_minus_plain": round(mean, 4), "ci95": [round(low, 4), round(high, 4)]}
+    return {"minus_plain": round(mean, 4), "ci95": [round(low, 4), round(high, 4)]}
 
 
 def write_md(results: dict[str, Any]) -> None:
@@ -114,10 +114,12 @@ def write_md(results: dict[str, Any]) -> None:
         held = f"{fb['accuracy_before']:.3f} -> {fb['accuracy_after']:.3f}" if fb else "-"
         lines.append(f"| {e['seed']} | {e['arm']} | {e['planned']} | {e['parsed']} | {e['rows']} "
                      f"| {held} | {e['student_accuracy']:.4f} | {e['seconds']} |")  # fmt: skip
-    lines += ["", "| seeds | feedback - plain | 95% paired bootstrap CI |", "|---|---|---|"]
-    for key, d in results["differences"].items():
-        lines.append(f"| {key} | {d['feedback_minus_plain'] * 100:+.2f} points | "
-                     f"{d['ci95'][0] * 100:+.2f} to {d['ci95'][1] * 100:+.2f} |")  # fmt: skip
+    lines += ["", "| seeds | arm | arm - plain (accuracy) | 95% paired bootstrap CI |",
+              "|---|---|---|---|"]  # fmt: skip
+    for key, per_arm in results["differences"].items():
+        for arm, d in per_arm.items():
+            lines.append(f"| {key} | {arm} | {d['minus_plain'] * 100:+.2f} points | "
+                         f"{d['ci95'][0] * 100:+.2f} to {d['ci95'][1] * 100:+.2f} |")  # fmt: skip
     md = HERE / "RESULTS.md"
     text = md.read_text(encoding="utf-8") if md.exists() else "# Student feedback\n"
     start, end = "<!-- feedback-table:start -->", "<!-- feedback-table:end -->"
@@ -134,23 +136,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--total", type=int, default=60, help="generations per arm")
     ap.add_argument("--budget", type=int, default=12, help="the feedback round's share")
+    ap.add_argument("--smoothing", default="0,1", help="one feedback arm per value")
     ap.add_argument("--llm-threads", type=int, default=1)
     ap.add_argument("--run-dir", type=Path, default=Path("/tmp/synthesizrr-feedback"))
     ap.add_argument("--md-only", action="store_true")
     args = ap.parse_args(argv)
+    args.smoothing = [float(x) for x in args.smoothing.split(",")]
     if args.md_only:
         write_md(json.loads(RESULTS.read_text()))
         return 0
     results: dict[str, Any] = {"total": args.total, "budget": args.budget, "entries": [],
                                "differences": {}}  # fmt: skip
-    diffs = []
+    diffs: dict[str, list[np.ndarray]] = {}
     for seed in (int(s) for s in args.seeds.split(",")):
         entries, diff = run_seed(args, seed)
         results["entries"] += entries
-        results["differences"][str(seed)] = _diff(diff, seed)
-        diffs.append(diff)
-        if len(diffs) > 1:
-            results["differences"]["pooled"] = _diff(np.concatenate(diffs), 0)
+        results["differences"][str(seed)] = {arm: _diff(d, seed) for arm, d in diff.items()}
+        for arm, d in diff.items():
+            diffs.setdefault(arm, []).append(d)
+        if len(next(iter(diffs.values()))) > 1:
+            results["differences"]["pooled"] = {
+                arm: _diff(np.concatenate(ds), 0) for arm, ds in diffs.items()
+            }
         RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         write_md(results)
     return 0

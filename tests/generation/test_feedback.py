@@ -46,6 +46,10 @@ def test_allocate_follows_the_errors_by_largest_remainder() -> None:
     assert allocate({"a": 3, "b": 1, "c": 1}, 4, labels) == {"a": 2, "b": 1, "c": 1}
     assert allocate({"a": 0, "b": 0, "c": 0}, 5, labels) == {"a": 2, "b": 2, "c": 1}
     assert allocate({}, 0, labels) == {"a": 0, "b": 0, "c": 0}
+    # add-one: weights 1, 1, 1, 3 instead of the whole budget on d
+    four = ["a", "b", "c", "d"]
+    assert allocate({"d": 2}, 12, four) == {"a": 0, "b": 0, "c": 0, "d": 12}
+    assert allocate({"d": 2}, 12, four, smoothing=1.0) == {"a": 2, "b": 2, "c": 2, "d": 6}
 
 
 def test_score_seeds_counts_errors_per_label_and_pair() -> None:
@@ -109,7 +113,8 @@ def test_feedback_settings_are_checked() -> None:
             {"feedback_rounds": 1, "feedback_budget": 4, "prompt": {"mode": "fewgen"}}
         )
     off = GenerationSettings().fingerprint_dump()
-    assert not {"feedback_rounds", "feedback_budget", "feedback_holdout"} & set(off)
+    assert not {"feedback_rounds", "feedback_budget", "feedback_holdout",
+                "feedback_smoothing"} & set(off)  # fmt: skip
     on = GenerationSettings.model_validate({"feedback_rounds": 1, "feedback_budget": 4})
     assert on.fingerprint_dump()["feedback_budget"] == 4
     assert np.isclose(on.feedback_holdout, 0.4)

@@ -99,7 +99,8 @@ def test_a_round_spends_its_budget_on_unused_documents_away_from_held_out_seeds(
         assert summary["planned"] == FIRST + BUDGET
         assert {k: v for k, v in fb.items() if k != "per_round"} == {
             "rounds": 1, "budget_per_round": 4, "heldout_seeds": 4, "heldout_fraction": 0.4,
-            "student": "embed_lr:minilm", "accuracy_before": 0.75, "accuracy_after": 0.75,
+            "smoothing": 0.0, "student": "embed_lr:minilm", "accuracy_before": 0.75,
+            "accuracy_after": 0.75,
         }  # fmt: skip
         assert fb["per_round"] == [{
             "round": 1, "accuracy": 0.75, "errors": {"sports": 0, "business": 1},

@@ -9,8 +9,9 @@ Seeds only (never the real train set beyond the seeds, never the test set):
    regression, the pipeline's default) on the kept rows and classifies the held-out seeds;
    the errors count per true label and per (true, predicted) pair.
 3. :func:`allocate` splits the round's budget over the labels in proportion to their
-   errors (largest remainders, ties in label order); a student with no error spreads it
-   evenly.
+   errors plus ``smoothing`` (largest remainders, ties in label order): with a handful of
+   held-out seeds two errors are mostly noise, and sending the whole budget to one label
+   unbalances the dataset; a student with no error spreads it evenly.
 
 The generate stage then plans the allocated rows from documents not used yet
 (:func:`synthesizrr.generation.plan.plan_rows` with ``counts`` and ``exclude_passages``)
@@ -91,11 +92,13 @@ def score_seeds(
     )
 
 
-def allocate(errors: Mapping[str, int], budget: int, label_names: Sequence[str]) -> dict[str, int]:
-    """``budget`` rows over the labels in proportion to ``errors`` (largest remainders,
-    ties in label order); no error at all: as evenly as possible, label order first."""
+def allocate(
+    errors: Mapping[str, int], budget: int, label_names: Sequence[str], smoothing: float = 0.0
+) -> dict[str, int]:
+    """``budget`` rows over the labels in proportion to ``errors`` plus ``smoothing``
+    (largest remainders, ties in label order); all weights 0: as evenly as possible."""
     names = list(label_names)
-    weights = [errors.get(lab, 0) for lab in names]
+    weights = [errors.get(lab, 0) + smoothing for lab in names]
     if sum(weights) == 0:
         weights = [1] * len(names)
     total = sum(weights)

@@ -60,7 +60,7 @@ class GenerationSettings(StrictModel):
     not_fingerprinted: ClassVar[frozenset[str]] = frozenset({"budget"})
     # Added after run directories existed: in the fingerprint only when set.
     fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset(
-        {"feedback_rounds", "feedback_budget", "feedback_holdout"}
+        {"feedback_rounds", "feedback_budget", "feedback_holdout", "feedback_smoothing"}
     )
 
     prompt: PromptSettings = Field(default_factory=PromptSettings)
@@ -90,6 +90,13 @@ class GenerationSettings(StrictModel):
         lt=1,
         description="fraction of each label's seeds held out to score the feedback student; "
         "held-out seeds are neither retrieval queries nor shots of any generation",
+    )
+
+    feedback_smoothing: float = Field(
+        0.0,
+        ge=0,
+        description="added to every label's error count before the round's budget is split "
+        "in proportion to the errors (0: the errors alone; 1: add-one)",
     )
 
     @model_validator(mode="after")

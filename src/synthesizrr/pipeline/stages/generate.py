@@ -214,6 +214,7 @@ def _feedback(
     record: dict[str, Any] = {
         "rounds": gen.feedback_rounds, "budget_per_round": gen.feedback_budget,
         "heldout_seeds": len(held), "heldout_fraction": gen.feedback_holdout,
+        "smoothing": gen.feedback_smoothing,
         "student": "embed_lr:minilm", "per_round": [],
     }  # fmt: skip
 
@@ -227,7 +228,8 @@ def _feedback(
         if batch.stopped:
             record["skipped"] = f"round {r}: the budget stopped the generations"
             break
-        counts = allocate(score.errors, gen.feedback_budget, cfg.task.label_names)
+        counts = allocate(score.errors, gen.feedback_budget, cfg.task.label_names,
+                          gen.feedback_smoothing)  # fmt: skip
         used = frozenset(str(x["passage_id"]) for x in batch.kept + batch.dropped)
         rows = _plan(cfg, in_run, counts=counts, exclude_passages=used, draw=f"feedback{r}")
         kept_before = len(batch.kept)
