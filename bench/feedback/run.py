@@ -15,7 +15,7 @@ with a 95% paired bootstrap interval over the test rows (``distill.baselines``).
 steer the round: the test rows and the train set beyond the seeds never reach it.
 
     cd <repo> && PATH=/work/main/.venv/bin:$PATH PYTHONPATH=src HF_HUB_OFFLINE=1 nice -n 5 \\
-        python bench/feedback/run.py --seeds 0,1 --total 60 --budget 12
+        python bench/feedback/run.py --seeds 0,1 --total 60 --budget 12 --smoothing 0,1,1000
     python bench/feedback/run.py --md-only
 """
 
