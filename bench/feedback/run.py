@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--total", type=int, default=60, help="generations per arm")
     ap.add_argument("--budget", type=int, default=12, help="the feedback round's share")
-    ap.add_argument("--smoothing", default="0,1", help="one feedback arm per value")
+    ap.add_argument("--smoothing", default="0,1,1000", help="one feedback arm per value")
     ap.add_argument("--llm-threads", type=int, default=1)
     ap.add_argument("--run-dir", type=Path, default=Path("/tmp/synthesizrr-feedback"))
     ap.add_argument("--md-only", action="store_true")
