@@ -5,6 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from synthesizrr.retrieval import Pair, RetrievalSettings, select_pairs
+from synthesizrr.retrieval.assign import PairArrays, shot_round
 
 SCORES = np.array(
     [
@@ -28,6 +29,29 @@ def test_band_roles_and_cap_paper_defaults() -> None:
     # (greedy by score), so seed0 loses row 11; r2 0.45 below shot band; row 12 goes to
     # seed0 (0.70 tie -> seed order); r4 gen; r5 padding.
     assert pairs() == [(0, 3, 12, "gen"), (0, 4, 13, "gen"), (1, 1, 11, "shot"), (1, 4, 21, "gen")]
+
+
+def test_cap_lets_shot_pairs_claim_documents_before_generation_pairs() -> None:
+    # seed0 has weak shots (rows 1, 2); seed1 retrieves row 1 as its second shot and row 2
+    # as a generation document, both at higher scores than seed0's. By score alone seed1
+    # took both and seed0 was left without a shot; now seed0's first shot (row 1) comes
+    # before seed1's second, and seed0's shot (row 2) before seed1's generation pair.
+    scores = np.array([[0.60, 0.55, 0.50], [0.89, 0.88, 0.87]], dtype=np.float32)
+    rows = np.array([[1, 2, 3], [4, 1, 2]], dtype=np.int64)
+    settings = RetrievalSettings(model="facebook/contriever")
+    got = [(p.seed, p.rank, p.row, p.role) for p in select_pairs(settings, scores, rows)]
+    assert got == [(0, 1, 1, "shot"), (0, 2, 2, "shot"), (0, 3, 3, "gen"), (1, 1, 4, "shot")]
+    two = RetrievalSettings(model="facebook/contriever", max_seeds_per_doc=2)
+    assert len(select_pairs(two, scores, rows)) == 6  # the cap of 2 drops nothing
+
+
+def test_shot_round_counts_a_seeds_earlier_shot_pairs() -> None:
+    p = PairArrays(
+        seed=np.array([0, 0, 0, 1, 2, 2]), rank=np.array([1, 2, 3, 2, 1, 2]),
+        row=np.arange(6), score=np.zeros(6, dtype=np.float32),
+        shot=np.array([True, True, False, True, True, True]),
+    )  # fmt: skip
+    assert shot_round(p).tolist() == [0, 1, 0, 0, 0, 1]
 
 
 def test_no_cap_and_no_shots() -> None:
@@ -104,10 +128,18 @@ def _reference_pairs(s: RetrievalSettings, scores: np.ndarray, rows: np.ndarray)
             if rank >= s.gen_min_rank and inside(score, lo, hi):
                 cands.append(Pair(seed, rank, row, score, "gen"))
     if s.max_seeds_per_doc is not None:
+        # shots first; each seed's first shot before any seed's second; then by score
+        before: Counter[int] = Counter()
+        shot_round = {}
+        for p in cands:  # seed order, then rank
+            if p.role == "shot":
+                shot_round[p] = before[p.seed]
+                before[p.seed] += 1
+        first = {p: (p.role != "shot", shot_round.get(p, 0)) for p in cands}
         if s.retriever != "random":
-            order = sorted(cands, key=lambda p: (-p.score, p.seed, p.rank))
+            order = sorted(cands, key=lambda p: (*first[p], -p.score, p.seed, p.rank))
         else:
-            order = sorted(cands, key=lambda p: (p.rank, p.seed))
+            order = sorted(cands, key=lambda p: (*first[p], p.rank, p.seed))
         used: Counter[int] = Counter()
         kept = []
         for p in order:
