@@ -91,6 +91,9 @@ def test_a_round_spends_its_budget_on_unused_documents_away_from_held_out_seeds(
     os.chdir(tmp_path)
     cfg = load_config(cfg_path)
     with fake_embeddings(FakeEmbedder(3, features=_topics)):
+        estimate = runner.execute(cfg, dry_run=True).estimate
+        assert estimate is not None
+        assert (estimate["requests"], estimate["feedback_requests_not_counted"]) == (FIRST, BUDGET)
         runner.execute(cfg, until="generate")
         run = tmp_path / "runs" / "r"
         manifest = json.loads((run / "manifest.json").read_text("utf-8"))
