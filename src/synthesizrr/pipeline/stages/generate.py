@@ -1,7 +1,9 @@
 """The generate stage: plan one prompt per (document, label), ask the teacher, parse.
 
 Every kept row carries its provenance; every dropped generation is kept in
-``dropped.parquet`` with its reason. Responses live in the run's request cache, so a
+``dropped.parquet`` with its reason. With ``generation.feedback_rounds``, a first pass
+(held-out seeds left out) is followed by rounds planned from a student's errors on those
+seeds (:mod:`synthesizrr.generation.feedback`); their rows carry ``feedback_round``. Responses live in the run's request cache, so a
 rerun (after a crash, a budget stop or a settings change downstream) costs nothing for
 work already done.
 """
