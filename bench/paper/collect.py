@@ -13,7 +13,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from study import DATASETS, GOLD, METHODS
+from study import DATA, DATASETS, GOLD, METHODS
+
+from synthesizrr.metrics.intervals import Z95, difference_interval, excludes_zero
+
+#: (results.json key, metric in metrics.json) of the metrics with a bootstrap interval.
+CI_METRICS: list[tuple[str, str]] = [
+    ("self_bleu_5", "self_bleu"),
+    ("entity_entropy", "entity_entropy"),
+    ("mauve", "mauve"),
+    ("label_preservation", "label_preservation"),
+]
+#: Every key that gets ``<key>_ci`` and ``<key>_diff_vs_fewgen_32_ci``.
+INTERVAL_KEYS = [k for k, _ in CI_METRICS] + ["student_accuracy"]
+BASELINE = "fewgen_32"
 
 #: results.json keys shown in the markdown table, with their column titles and formats.
 COLUMNS: list[tuple[str, str, str]] = [
@@ -55,6 +68,71 @@ def by_type(per_type: Any, counts: Any, top: int = 3) -> str | None:
     n = counts if isinstance(counts, dict) else {}
     order = sorted(per_type, key=lambda t: (-(n.get(t) or 0), t))[:top]
     return " · ".join(f"{t} {per_type[t]:.2f}" for t in order)
+
+
+def _intervals(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``<key>_ci`` and ``<key>_sd`` of every metric that has a bootstrap interval, and of
+    the student (its interval is over its training rows)."""
+    out: dict[str, Any] = {}
+    for key, name in CI_METRICS:
+        m = metrics.get("metrics", {}).get(name) or {}
+        ci = m.get("ci")
+        out[f"{key}_ci"] = [round(v, 4) for v in ci] if ci else None
+        out[f"{key}_sd"] = ((m.get("details") or {}).get("bootstrap") or {}).get("sd")
+    student = metrics.get("student", {})
+    out.update(_student_interval(student, "student_accuracy"))
+    return out
+
+
+def _student_interval(student: dict[str, Any], key: str) -> dict[str, Any]:
+    ci = student.get("accuracy_ci")
+    return {
+        f"{key}_ci": [round(v, 4) for v in ci] if ci else None,
+        f"{key}_sd": (ci[1] - ci[0]) / (2 * Z95) if ci else None,
+    }
+
+
+def _seeds_baseline(metrics: dict[str, Any]) -> dict[str, Any]:
+    base = metrics.get("seeds_baseline") or {}
+    ci = base.get("uplift_vs_seeds_only_ci")
+    return {
+        "seeds_only_accuracy": base.get("seeds_only_accuracy"),
+        "seeds_plus_synthetic_accuracy": base.get("seeds_plus_synthetic_accuracy"),
+        "uplift_vs_seeds_only": base.get("uplift_vs_seeds_only"),
+        "uplift_vs_seeds_only_ci": [round(v, 4) for v in ci] if ci else None,
+    }
+
+
+def diff_interval(a: dict[str, Any], b: dict[str, Any], key: str) -> list[float] | None:
+    """95% interval of ``a[key] - b[key]`` (independent sets: the sds add in quadrature)."""
+    va, vb, sa, sb = a.get(key), b.get(key), a.get(f"{key}_sd"), b.get(f"{key}_sd")
+    if None in (va, vb, sa, sb):
+        return None
+    return [round(v, 4) for v in difference_interval(va, sa, vb, sb)]
+
+
+def add_differences(entries: list[dict[str, Any]]) -> None:
+    """Each entry's difference to FewGen 32-shot of its dataset, value and interval."""
+    base = next((e for e in entries if e["method"] == BASELINE and e["status"] == "done"), None)
+    for e in entries:
+        for key in INTERVAL_KEYS:
+            if base is None or e is base or e.get(key) is None or base.get(key) is None:
+                e[f"{key}_diff_vs_{BASELINE}"] = e[f"{key}_diff_vs_{BASELINE}_ci"] = None
+                continue
+            e[f"{key}_diff_vs_{BASELINE}"] = round(e[key] - base[key], 4)
+            e[f"{key}_diff_vs_{BASELINE}_ci"] = diff_interval(e, base, key)
+
+
+def majority_share(dataset: str) -> float | None:
+    """Share of the most frequent label in the dataset's test file (None if unreadable)."""
+    import pandas as pd
+
+    ds = DATASETS[dataset]
+    try:
+        labels = pd.read_csv(DATA / ds.test, usecols=[ds.label_field])[ds.label_field]
+    except (OSError, ValueError):
+        return None
+    return float(labels.value_counts(normalize=True).iloc[0])
 
 
 def _detail(metrics: dict[str, Any], name: str, key: str) -> Any:
@@ -114,6 +192,10 @@ def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
     return {
         "dataset": dataset,
         "method": method,
+        "rows": metrics.get("size"),
+        **_seeds_baseline(metrics),
+        **_intervals(metrics),
+        "shot_groups": prompt.get("shot_groups"),
         "method_title": _title(method, prompt.get("shots")),
         "status": status,
         "mode": prompt.get("mode"),
@@ -180,6 +262,10 @@ def gold_entry(dataset: str, entries: list[dict[str, Any]], folder: Path) -> dic
         "method": GOLD,
         "method_title": f"gold (real train, n={gold.get('n_train')})",
         "status": "done",
+        "rows": gold.get("n_train"),
+        **{f"{k}_ci": text.get(f"{k}_ci") for k, _ in CI_METRICS},
+        **{f"{k}_sd": text.get(f"{k}_sd") for k, _ in CI_METRICS},
+        **_student_interval(gold, "student_accuracy"),
         "gold_from_run": src["method"],
         "requested": None,
         "generated": None,
@@ -213,7 +299,9 @@ def collect_dataset(folder: Path) -> list[dict[str, Any]]:
         if entry is not None:
             entries.append(entry)
     gold = gold_entry(dataset, entries, folder)
-    return entries + ([gold] if gold else [])
+    out = entries + ([gold] if gold else [])
+    add_differences(out)
+    return out
 
 
 def collect_all(run_dir: Path) -> list[dict[str, Any]]:
@@ -323,9 +411,39 @@ CLAIM_METRICS: list[tuple[str, bool]] = [
 ]
 
 
+def claim_datasets(entries: list[dict[str, Any]]) -> tuple[list[str], dict[str, str]]:
+    """Datasets a claim is counted on, and the left-out ones with the reason: a dataset
+    whose gold student is at the majority class (within 1 point) cannot tell students apart."""
+    by, datasets, _ = _grid(entries)
+    kept, left_out = [], {}
+    for d in datasets:
+        gold = by.get((d, GOLD), {}).get("student_accuracy")
+        share = majority_share(d.split("-")[0]) if d.split("-")[0] in DATASETS else None
+        if gold is not None and share is not None and gold <= share + 0.01:
+            left_out[d] = f"gold student {gold:.3f} vs majority class {share:.3f}"
+        else:
+            kept.append(d)
+    return kept, left_out
+
+
 def claims_table(entries: list[dict[str, Any]]) -> str:
-    """How many datasets show each claimed direction: wins / ties / losses per pair."""
-    by, datasets, titles = _grid(entries)
+    """Per claimed comparison and metric: datasets where it holds / cannot be told / reverses.
+
+    A claim holds on a dataset only where the 95% interval of the difference lies on the
+    claimed side of zero; an interval that includes zero counts as "cannot be told". Each
+    dataset counts once (its largest size variant where there are several).
+    """
+    by, _, titles = _grid(entries)
+    datasets, left_out = claim_datasets(entries)
+    largest: dict[str, str] = {}
+    for d in datasets:
+        base = d.split("-")[0]
+        rows = max((e.get("rows") or 0) for e in entries if e["dataset"] == d)
+        prev = largest.get(base)
+        if prev is None or rows > max(
+            (e.get("rows") or 0) for e in entries if e["dataset"] == prev
+        ):
+            largest[base] = d
     lines = [
         "| ours vs baseline | " + " | ".join(k for k, _ in CLAIM_METRICS) + " |",
         "|---|" + "|".join("---" for _ in CLAIM_METRICS) + "|",
@@ -333,22 +451,33 @@ def claims_table(entries: list[dict[str, Any]]) -> str:
     for ours, base in CLAIMS:
         cells = []
         for key, higher in CLAIM_METRICS:
-            win = tie = loss = 0
-            for d in datasets:
-                a, b = by.get((d, ours), {}).get(key), by.get((d, base), {}).get(key)
-                if a is None or b is None:
+            held = unclear = reversed_ = 0
+            for d in largest.values():
+                a, b = by.get((d, ours)), by.get((d, base))
+                if a is None or b is None or a.get(key) is None or b.get(key) is None:
                     continue
-                diff = round(a - b, 3) * (1 if higher else -1)
-                win, tie, loss = win + (diff > 0), tie + (diff == 0), loss + (diff < 0)
-            cells.append(f"{win} / {tie} / {loss}")
+                ci = diff_interval(a, b, key)
+                if not excludes_zero(ci):
+                    unclear += 1
+                elif (ci[0] > 0) == higher:  # type: ignore[index]
+                    held += 1
+                else:
+                    reversed_ += 1
+            cells.append(f"{held} / {unclear} / {reversed_}")
         lines.append(
             f"| {titles.get(ours, ours)} vs {titles.get(base, base)} | " + " | ".join(cells) + " |"
         )
     lines.append("")
     lines.append(
-        "_Datasets where the claimed direction holds / ties (equal to 3 decimals) / reverses;"
-        " Self-BLEU counts lower as a win._"
+        "_Datasets where the claim holds (95% interval of the difference on the claimed side"
+        " of zero) / cannot be told (interval includes zero) / reverses; Self-BLEU counts"
+        " lower as a win; each dataset once (its largest run)._"
     )
+    if left_out:
+        lines.append("")
+        lines.append(
+            "_Left out: " + "; ".join(f"{d} ({why})" for d, why in sorted(left_out.items())) + "._"
+        )
     return "\n".join(lines) + "\n"
 
 

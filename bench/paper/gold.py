@@ -38,7 +38,8 @@ def gold_text_metrics(folder: Path) -> dict[str, Any] | None:
     out = folder / "gold_metrics.json"
     if out.exists():
         old = json.loads(out.read_text("utf-8"))
-        if old.get("source") == source and old.get("label_counts") == gold["train_label_counts"]:
+        same = old.get("source") == source and old.get("label_counts") == gold["train_label_counts"]
+        if same and "self_bleu_5_ci" in old:
             return dict(old)
     cfg = config_from_dict(run.manifest["config"], source=str(folder / source / "manifest.json"))
     train_texts, train_labels = real_train(cfg)
@@ -70,6 +71,11 @@ def gold_text_metrics(folder: Path) -> dict[str, Any] | None:
         ),
         "signatures": {k: m.signature for k, m in metrics.items()},
     }
+    for key, name in (("self_bleu_5", "self_bleu"), ("entity_entropy", "entity_entropy"),
+                      ("mauve", "mauve"), ("label_preservation", "label_preservation")):  # fmt: skip
+        m = metrics.get(name)
+        result[f"{key}_ci"] = m.ci if m is not None else None
+        result[f"{key}_sd"] = (m.details.get("bootstrap") or {}).get("sd") if m else None
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     log.info("%s: gold text metrics over %d real rows", folder.name, len(texts))
     return result

@@ -59,7 +59,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--max-test", type=int, default=1000, help="real test rows scored (seeded sample)"
     )
-    ap.add_argument("--teacher", choices=["smollm2", "gemma3-270m", "openai"], default="smollm2")
+    ap.add_argument(
+        "--teacher",
+        choices=["smollm2", "qwen2.5-coder-0.5b", "gemma3-270m", "openai"],
+        default="smollm2",
+    )
     ap.add_argument(
         "--base-url", default=None, help="OpenAI-compatible endpoint (--teacher openai)"
     )
@@ -69,7 +73,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--corpus-fraction", type=float, default=None, help="corpus.sample_fraction")
     ap.add_argument("--retriever", choices=["dense", "bm25"], default="dense")
     ap.add_argument("--embed-backend", choices=["torch", "onnx", "onnx-int8"], default="onnx-int8")
-    ap.add_argument("--sim-min", type=float, default=0.4, help="retrieval.sim_min (paper 0.4)")
+    ap.add_argument(
+        "--sim-min",
+        type=float,
+        default=None,
+        help="retrieval.sim_min as a cosine (paper 0.4 for Contriever; default: the "
+        "library's percentile band)",
+    )
+    ap.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="evaluation.size: score every method (and train its student) at this N",
+    )
+    ap.add_argument(
+        "--tag",
+        default=None,
+        help="a variant of the datasets: runs go to <run-dir>/<dataset>-<tag>",
+    )
+    ap.add_argument(
+        "--shot-groups",
+        type=int,
+        default=None,
+        help="generation.prompt.shot_groups, the same for every method",
+    )
     ap.add_argument(
         "--many-shots",
         type=int,
@@ -127,7 +154,8 @@ def settings_from(args: argparse.Namespace) -> StudySettings:
         max_document_chars=args.max_document_chars, max_shot_chars=args.max_shot_chars,
         shot_sim_min=args.shot_sim_min, n_ctx=args.n_ctx,
         llm_threads=args.llm_threads, oracle=args.oracle,
-        cartography=not args.no_cartography,
+        cartography=not args.no_cartography, size=args.size, shot_groups=args.shot_groups,
+        tag=args.tag,
     )  # fmt: skip
 
 
@@ -175,12 +203,12 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # one failed run must not end the study
                 failures += 1
                 log.error("%s/%s failed: %s\n%s", dataset, method, exc, traceback.format_exc())
-                err = s.run_dir / dataset / method / "bench_error.txt"
+                err = s.folder(dataset) / method / "bench_error.txt"
                 err.parent.mkdir(parents=True, exist_ok=True)
                 err.write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
             write_outputs(s.run_dir, args.out, args.markdown, command=command)
         try:
-            gold_text_metrics(s.run_dir / dataset)
+            gold_text_metrics(s.folder(dataset))
         except Exception as exc:
             log.error("%s: gold text metrics failed: %s", dataset, exc)
         write_outputs(s.run_dir, args.out, args.markdown, command=command)

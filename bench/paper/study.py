@@ -113,7 +113,8 @@ class StudySettings:
     corpus_fraction: float | None = None
     retriever: str = "dense"
     embed_backend: str = "torch"
-    sim_min: float | None = 0.4
+    #: None: the library's default similarity band (percentiles of the run's own scores).
+    sim_min: float | None = None
     many_shots: int = 32
     max_document_chars: int = 800
     max_shot_chars: int | None = None
@@ -122,7 +123,17 @@ class StudySettings:
     llm_threads: int | None = 1
     oracle: str = "embed_lr"
     cartography: bool = True
+    #: evaluation.size: every method of a dataset scored (and its student trained) at this N.
+    size: int | None = None
+    #: generation.prompt.shot_groups, the same for every method (None: the library default).
+    shot_groups: int | None = None
+    #: A variant of the same datasets (other sizes or settings): ``<dataset>-<tag>`` folders.
+    tag: str | None = None
     seed: int = 0
+
+    def folder(self, dataset: str) -> Path:
+        """Where the runs of ``dataset`` live (all its methods side by side)."""
+        return self.run_dir / (f"{dataset}-{self.tag}" if self.tag else dataset)
 
 
 def llm_section(s: StudySettings) -> dict[str, Any]:
@@ -164,7 +175,7 @@ def build_config(ds: Dataset, method: Method, s: StudySettings) -> dict[str, Any
         corpus["sample_fraction"] = s.corpus_fraction
     cfg: dict[str, Any] = {
         "name": method.name,
-        "run_dir": str(s.run_dir / ds.name),
+        "run_dir": str(s.folder(ds.name)),
         "seed": s.seed,
         "task": {"preset": ds.preset},
         "seeds": {
@@ -181,6 +192,7 @@ def build_config(ds: Dataset, method: Method, s: StudySettings) -> dict[str, Any
                 "shots": shots,
                 "max_document_chars": s.max_document_chars,
                 "max_shot_chars": s.max_shot_chars,
+                **({"shot_groups": s.shot_groups} if s.shot_groups is not None else {}),
             },
             "llm": llm_section(s),
         },
@@ -191,6 +203,7 @@ def build_config(ds: Dataset, method: Method, s: StudySettings) -> dict[str, Any
             "label_field": ds.label_field,
             "max_test": s.max_test,
             "metrics": {"oracle": s.oracle},
+            **({"size": s.size} if s.size is not None else {}),
         },
     }
     if method.mode in ("retricl", "non_retricl"):

@@ -1,13 +1,15 @@
-"""The embedded teachers side by side at equal N, with and without the seed-only label check.
+"""The embedded teachers side by side at equal N, through the paper study's harness.
 
-One run of ``examples/ag_news_small.yaml`` per teacher (the same seeds, corpus sample,
-index and retrieval; 40 planned RETRICL 2-shot generations), then the same run directory
-again with ``refine.label_check.enabled`` (generation is reused, refine and evaluate
-rerun). Each becomes one entry of ``results.json`` (a list); entries of other teachers or
-datasets already there are kept.
+For each dataset and teacher, one SynthesizRR RETRICL 3-shot run (``bench/paper``: the same
+seeds, corpus sample, index, retrieval and student for every teacher; only
+``generation.llm.model`` differs) under ``<run-dir>/<dataset>-<teacher>/retricl_3``, scored
+at one common N (``evaluation.size``). Each (teacher, dataset) becomes one entry of
+``results.json`` (entries of other teachers or datasets already there are kept), and
+RESULTS.md's table is rebuilt from it.
 
-    cd <repo> && PATH=/work/main/.venv/bin:$PATH HF_HUB_OFFLINE=1 nice -n 5 \\
-        python bench/teacher/compare.py --teachers smollm2,qwen2.5-coder-0.5b
+    cd <repo> && HF_HUB_OFFLINE=1 python bench/teacher/compare.py \\
+        --teachers smollm2,qwen2.5-coder-0.5b --datasets ag_news,sst2,amazon_humor \\
+        --per-label 20 --size 60
     python bench/teacher/compare.py --md-only
 """
 
@@ -16,74 +18,76 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "bench" / "paper"))
 RESULTS = HERE / "results.json"
-CONFIG = REPO / "examples" / "ag_news_small.yaml"
+METHOD = "retricl_3"
+
+#: Corpus samples that keep an index build to minutes on 2 cores (news 58,915 passages,
+#: IMDb 49,359 reviews; the 8,220 product titles are used whole).
+CORPUS_FRACTION = {"ag_news": 0.1, "sst2": 0.1, "imdb": 0.1}
 
 
-def _entry(handle: Any, teacher: str, label_check: bool) -> dict[str, Any]:
-    manifest = handle.manifest
-    metrics = handle.metrics["metrics"]
-    gen = json.loads((handle.path / "05_generate" / "summary.json").read_text())
-    refine = json.loads((handle.path / "06_refine" / "summary.json").read_text())
-    gen_seconds = manifest["stages"]["generate"].get("seconds")
-    rows = handle.dataset.num_rows
-
-    def value(name: str) -> float | None:
-        return (metrics.get(name) or {}).get("value")
-
-    self_bleu = metrics.get("self_bleu") or {}
+def entry(study: dict[str, Any], teacher: str, dataset: str) -> dict[str, Any]:
+    """A teacher-table entry from a study entry (``bench/paper/collect.py``)."""
+    rows = study.get("rows") or study.get("rows_kept")
+    seconds = study.get("generate_seconds")
+    kept = study.get("rows_kept")
     return {
         "teacher": teacher,
-        "dataset": "ag_news",
-        "method": "retricl_2",
-        "label_check": label_check,
-        "planned": gen["planned"],
-        "parsed": gen["kept"],
-        "parse_keep_rate": gen["kept"] / gen["planned"] if gen["planned"] else None,
-        "rows": rows,
-        "label_check_kept_fraction": (refine["steps"].get("label_check") or {}).get(
-            "kept_fraction"
+        "dataset": dataset,
+        "method": METHOD,
+        "status": study["status"],
+        "planned": study.get("requested"),
+        "parsed": study.get("generated"),
+        "parse_keep_rate": (
+            round(study["generated"] / study["requested"], 4) if study.get("requested") else None
         ),
-        "label_preservation": value("label_preservation"),
-        "student_accuracy": handle.metrics["student"]["accuracy_mean"],
-        "gold_accuracy": (handle.metrics.get("gold") or {}).get("accuracy_mean"),
-        "self_bleu_5": (self_bleu.get("details") or {}).get("self_bleu_5", value("self_bleu")),
-        "entity_entropy": value("entity_entropy"),
-        "mauve": value("mauve"),
-        "completion_tokens": gen.get("completion_tokens"),
-        "generate_seconds": gen_seconds,
-        "seconds_per_kept_row": round(gen_seconds / rows, 2) if gen_seconds and rows else None,
+        "rows_kept": kept,
+        "rows": rows,
+        "label_preservation": study.get("label_preservation"),
+        "label_preservation_ci": study.get("label_preservation_ci"),
+        "student_accuracy": study.get("student_accuracy"),
+        "student_accuracy_ci": study.get("student_accuracy_ci"),
+        "gold_accuracy": study.get("gold_accuracy"),
+        "seeds_only_accuracy": study.get("seeds_only_accuracy"),
+        "seeds_plus_synthetic_accuracy": study.get("seeds_plus_synthetic_accuracy"),
+        "self_bleu_5": study.get("self_bleu_5"),
+        "self_bleu_5_ci": study.get("self_bleu_5_ci"),
+        "entity_entropy": study.get("entity_entropy"),
+        "mauve": study.get("mauve"),
+        "completion_tokens": study.get("completion_tokens"),
+        "generate_seconds": seconds,
+        "seconds_per_kept_row": round(seconds / kept, 2) if seconds and kept else None,
+        "commands": study.get("commands"),
     }
 
 
-def run_teacher(args: argparse.Namespace, teacher: str) -> list[dict[str, Any]]:
-    from synthesizrr.api import run
-    from synthesizrr.config import load_config
+def run_pair(args: argparse.Namespace, teacher: str, dataset: str) -> dict[str, Any]:
+    import run as paper
+    from collect import collect_dataset
 
-    base = load_config(CONFIG)
-    data = base.model_dump(mode="json")
-    data["name"] = f"teacher_{teacher}"
-    data["run_dir"] = str(args.run_dir)
-    data["generation"]["llm"]["model"] = teacher
-    data["generation"]["llm"]["n_threads"] = args.llm_threads
-    out = []
-    for check in (False, True):
-        data["refine"]["label_check"]["enabled"] = check
-        from synthesizrr.config import config_from_dict
-
-        cfg = config_from_dict(data, source=f"bench/teacher:{teacher}", base_dir=CONFIG.parent)
-        handle = run(cfg)
-        entry = _entry(handle, teacher, check)
-        print(json.dumps(entry), flush=True)
-        out.append(entry)
-    return out
+    argv = [
+        "--datasets", dataset, "--methods", METHOD, "--teacher", teacher, "--tag", teacher,
+        "--per-label", str(args.per_label), "--size", str(args.size),
+        "--max-test", str(args.max_test), "--run-dir", str(args.run_dir),
+        "--llm-threads", str(args.llm_threads), "--n-ctx", "4096",
+        "--out", str(args.run_dir / f"{dataset}-{teacher}.json"),
+        "--markdown", str(args.run_dir / f"{dataset}-{teacher}.md"),
+    ]  # fmt: skip
+    if dataset in CORPUS_FRACTION:
+        argv += ["--corpus-fraction", str(CORPUS_FRACTION[dataset])]
+    paper.main(argv)
+    studies = [e for e in collect_dataset(args.run_dir / f"{dataset}-{teacher}")
+               if e["method"] == METHOD]  # fmt: skip
+    found = entry(studies[0], teacher, dataset)
+    found["commands"] = ["python bench/teacher/compare.py " + " ".join(sys.argv[1:])]
+    return found
 
 
 def write_md(entries: list[dict[str, Any]]) -> None:
@@ -92,16 +96,19 @@ def write_md(entries: list[dict[str, Any]]) -> None:
 
     lines = [
         "<!-- teacher-table:start -->",
-        "| teacher | label check | parsed / planned | rows | label pres. | student acc. "
-        "| gold acc. (same n) | Self-BLEU-5 | entity H | s per kept row |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | teacher | parsed / planned | N | label pres. | student acc. [95% CI] "
+        "| gold acc. (same N) | seeds only | Self-BLEU-5 | MAUVE | s per kept row |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for e in entries:
+    for e in sorted(entries, key=lambda e: (e["dataset"], e["teacher"])):
+        ci = e.get("student_accuracy_ci")
+        acc = f(e.get("student_accuracy")) + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
         lines.append(
-            f"| {e['teacher']} | {e.get('label_check', False)} | {e.get('parsed', '-')} / "
-            f"{e.get('planned', '-')} | {e['rows']} | {f(e['label_preservation'])} | "
-            f"{f(e['student_accuracy'])} | {f(e['gold_accuracy'])} | {f(e['self_bleu_5'])} | "
-            f"{f(e.get('entity_entropy'), '{:.2f}')} | {f(e['seconds_per_kept_row'], '{:.1f}')} |"
+            f"| {e['dataset']} | {e['teacher']} | {e.get('parsed', '-')} / "
+            f"{e.get('planned', '-')} | {e.get('rows')} | {f(e.get('label_preservation'))} | "
+            f"{acc} | {f(e.get('gold_accuracy'))} | {f(e.get('seeds_only_accuracy'))} | "
+            f"{f(e.get('self_bleu_5'))} | {f(e.get('mauve'))} | "
+            f"{f(e.get('seconds_per_kept_row'), '{:.1f}')} |"
         )
     lines.append("<!-- teacher-table:end -->")
     md = HERE / "RESULTS.md"
@@ -111,33 +118,31 @@ def write_md(entries: list[dict[str, Any]]) -> None:
     if start in text:
         text = text[: text.index(start)] + table + text[text.index(end) + len(end) :]
     else:
-        text = (
-            text.rstrip("\n") + "\n\n## Side by side (bench/teacher/compare.py)\n\n" + table + "\n"
-        )
+        text = text.rstrip("\n") + "\n\n## Side by side at equal N (compare.py)\n\n" + table + "\n"
     md.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--teachers", default="smollm2,qwen2.5-coder-0.5b")
+    ap.add_argument("--datasets", default="ag_news,sst2,amazon_humor")
+    ap.add_argument("--per-label", type=int, default=20, help="generations requested per label")
+    ap.add_argument("--size", type=int, default=60, help="the common N every run is scored at")
+    ap.add_argument("--max-test", type=int, default=1000)
     ap.add_argument("--llm-threads", type=int, default=1)
-    ap.add_argument("--run-dir", type=Path, default=Path("/tmp/synthesizrr-teacher"))
+    ap.add_argument("--run-dir", type=Path, default=REPO / "runs" / "teacher")
     ap.add_argument("--md-only", action="store_true")
     args = ap.parse_args(argv)
     entries = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     if not args.md_only:
-        teachers = args.teachers.split(",")
-        for teacher in teachers:
-            start = time.perf_counter()
-            new = run_teacher(args, teacher)
-            entries = [
-                e
-                for e in entries
-                if not (e["teacher"] == teacher and e["dataset"] == "ag_news" and "source" not in e)
-            ]
-            entries += new
-            RESULTS.write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
-            print(f"{teacher}: {time.perf_counter() - start:.0f}s", flush=True)
+        for dataset in args.datasets.split(","):
+            for teacher in args.teachers.split(","):
+                new = run_pair(args, teacher, dataset)
+                entries = [e for e in entries
+                           if not (e["teacher"] == teacher and e["dataset"] == dataset)]  # fmt: skip
+                entries.append(new)
+                RESULTS.write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
+                print(json.dumps(new), flush=True)
     write_md(entries)
     return 0
 

@@ -119,7 +119,8 @@ def test_single_label_training_predicts_that_label() -> None:
 
 
 def test_bootstrap_pieces_are_exact() -> None:
-    from synthesizrr.distill.bootstrap import normal_interval, stratified_resample
+    from synthesizrr.distill.bootstrap import stratified_resample
+    from synthesizrr.metrics.intervals import normal_interval
 
     # sd([0.4, 0.6], ddof=1) = 0.141421...; 1.96 * sd = 0.277180...
     assert normal_interval(0.5, [0.4, 0.6]) == pytest.approx((0.2228200, 0.7771800), abs=1e-6)

@@ -91,6 +91,7 @@ def test_result_serializes() -> None:
         "details": {"1": 2 / 3, "total_1": 3},
         "signature": "distinct_n|n:1-1|tok:ws-lower|scope:corpus|version:0.1.0",
         "higher_is_better": True,
+        "ci": None,
     }
     assert MetricResult.model_validate(result.to_dict()) == result
     assert (

@@ -137,7 +137,8 @@ def test_metrics_json_is_embedded(tmp_path: Path) -> None:
     metrics = json.loads((run / "metrics.json").read_text("utf-8"))
     assert str(metrics["student"]["signature"]) in _section(html, "metrics-json")
     table = _section(html, "metrics")
-    assert "<td>distinct_n</td><td></td><td>skipped</td><td>no texts</td>" in table
+    assert "<td>distinct_n</td><td></td><td>skipped</td><td></td><td>no texts</td>" in table
+    assert "<td>0.7500</td><td>[0.6875, 0.8125]</td>" in table  # label preservation's interval
 
 
 def test_datamap_marks_removed_rows(tmp_path: Path) -> None:

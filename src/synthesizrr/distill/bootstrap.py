@@ -15,7 +15,7 @@ weaker.) The resamples are drawn from ``numpy.random.default_rng(seed)``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
@@ -32,12 +32,6 @@ def stratified_resample(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         idx = np.flatnonzero(y == label)
         parts.append(rng.choice(idx, size=len(idx), replace=True))
     return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-
-
-def normal_interval(point: float, replicates: Sequence[float]) -> tuple[float, float]:
-    """``point -+ 1.96 * sd(replicates)`` (ddof 1): the normal 95% bootstrap interval."""
-    sd = float(np.std(np.asarray(replicates, dtype=np.float64), ddof=1))
-    return point - 1.959963984540054 * sd, point + 1.959963984540054 * sd
 
 
 def bootstrap_scores(

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthesizrr.distill.bootstrap import normal_interval
 from synthesizrr.distill.settings import StudentSettings
 from synthesizrr.distill.students import make_student
 from synthesizrr.errors import InputDataError, require
+from synthesizrr.metrics.intervals import normal_interval
 
 log = logging.getLogger(__name__)
 

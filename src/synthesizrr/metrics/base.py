@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
@@ -24,6 +24,8 @@ from synthesizrr.metrics.settings import METRIC_NAMES, MetricsSettings
 from synthesizrr.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from synthesizrr.embeddings import CachedEmbedder
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,12 @@ class MetricResult(BaseModel):
     signature: str = Field(description="The settings that produced this score.")
     higher_is_better: bool | None = Field(
         None, description="Direction of the headline value (None: no preferred direction)."
+    )
+    ci: list[float] | None = Field(
+        None,
+        description="95% bootstrap interval of the value over the set's texts (see "
+        "synthesizrr.metrics.intervals); None where not computed. Its sd and number of "
+        "resamples are in details['bootstrap'].",
     )
 
     @property
@@ -187,14 +195,34 @@ class Metric(ABC):
     @abstractmethod
     def _compute(self, inputs: MetricInputs) -> MetricResult: ...
 
-    def result(self, value: float | None, details: dict[str, Any]) -> MetricResult:
+    def result(
+        self, value: float | None, details: dict[str, Any], *, replicates: list[float] | None = None
+    ) -> MetricResult:
+        """The metric's result; ``replicates`` (from :meth:`bootstrap`) add its interval."""
+        ci = None
+        if value is not None and replicates is not None and len(replicates) >= 2:
+            from synthesizrr.metrics.intervals import normal_interval, replicate_sd
+
+            ci = [float(v) for v in normal_interval(float(value), replicates)]
+            details = {**details, "bootstrap": {"resamples": len(replicates),
+                                                "sd": replicate_sd(replicates)}}  # fmt: skip
         return MetricResult(
             name=self.name,
             value=None if value is None else float(value),
             details=details,
             signature=self.signature(),
             higher_is_better=self.higher_is_better,
+            ci=ci,
         )
+
+    def bootstrap(self, stat: Callable[[np.ndarray], float], n: int) -> list[float] | None:
+        """``stat`` on ``settings.bootstrap`` resamples of ``n`` items drawn with replacement
+        (None when resampling is off or there are fewer than 2 items)."""
+        if self.settings.bootstrap < 2 or n < 2:
+            return None
+        from synthesizrr.metrics.intervals import replicate
+
+        return replicate(stat, n, self.settings.bootstrap, self.settings.seed)
 
     def skipped(self, reason: str) -> MetricResult:
         return self.result(None, {"skipped": reason})

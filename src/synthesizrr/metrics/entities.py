@@ -105,5 +105,9 @@ class EntityEntropy(Metric):
         return out
 
     def _compute(self, inputs: MetricInputs) -> MetricResult:
-        details = entity_entropies(self.extract(inputs.texts, inputs.progress))
-        return self.result(details["overall"], details)
+        entities = self.extract(inputs.texts, inputs.progress)
+        details = entity_entropies(entities)
+        reps = self.bootstrap(
+            lambda idx: entity_entropies([entities[i] for i in idx])["overall"], len(entities)
+        )
+        return self.result(details["overall"], details, replicates=reps)

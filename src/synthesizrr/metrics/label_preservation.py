@@ -135,4 +135,6 @@ class LabelPreservation(Metric):
                 "label_preservation: labels %s are not in the real train set; counted wrong",
                 sorted(unknown),
             )
-        return self.result(details["overall"], details)
+        hits = correct.astype(np.float64)
+        reps = self.bootstrap(lambda idx: float(hits[idx].mean()), int(hits.size))
+        return self.result(details["overall"], details, replicates=reps)

@@ -161,4 +161,8 @@ class SelfBleu(Metric):
         details = {str(n): float(means[n - 1]) for n in range(1, s.self_bleu_max_n + 1)}
         details["n_hypotheses"] = int(scores.shape[0])
         details["n_texts"] = len(tokens)
-        return self.result(float(means[-1]), details)
+        # The hypotheses are resampled and the references stay the whole set: a resample's
+        # duplicate texts would otherwise find themselves among their references.
+        top = scores[:, -1]
+        reps = self.bootstrap(lambda idx: float(top[idx].mean()), int(top.size))
+        return self.result(float(means[-1]), details, replicates=reps)

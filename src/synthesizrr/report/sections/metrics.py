@@ -10,6 +10,14 @@ from synthesizrr.report.sections.fragments import fmt, na, table
 from synthesizrr.report.settings import ReportSettings
 
 
+def _interval(ci: Any) -> str:
+    """``[low, high]`` of a metric's bootstrap interval; empty where there is none."""
+    if not isinstance(ci, list) or len(ci) != 2:
+        return ""
+    low, high = number(ci[0]), number(ci[1])
+    return "" if low is None or high is None else f"[{fmt(low)}, {fmt(high)}]"
+
+
 def metrics(run: RunData, settings: ReportSettings) -> str:
     missing = run.metrics_missing()
     if missing is not None:
@@ -31,8 +39,10 @@ def metrics(run: RunData, settings: ReportSettings) -> str:
                               if not isinstance(v, dict | list))  # fmt: skip
         better = m.get("higher_is_better")
         direction = "↑" if better is True else "↓" if better is False else ""
-        rows.append((m.get("name", name), direction, value, shown, m.get("signature", "")))
-    html = table(["Metric", "Better", "Value", "Details", "Signature"], rows, cls="metrics")
+        rows.append((m.get("name", name), direction, value, _interval(m.get("ci")), shown,
+                     m.get("signature", "")))  # fmt: skip
+    html = table(["Metric", "Better", "Value", "95% interval", "Details", "Signature"], rows,
+                 cls="metrics")  # fmt: skip
     per_n = [(str(n), number(run.metric_detail("self_bleu", str(n)))) for n in range(1, 6)]
     if any(v is not None for _, v in per_n):
         html += svg.bar_chart([f"Self-BLEU-{n}" for n, _ in per_n], {"this run": [v for _, v in per_n]},
