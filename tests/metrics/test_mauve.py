@@ -239,3 +239,38 @@ def test_signature_says_unmatched_without_labels() -> None:
     result = metric.compute([f"q-{i}" for i in range(30)], real_texts=[f"p-{i}" for i in range(30)])
     assert result.details["reference"] == "unmatched"
     assert "|ref:unmatched|" in result.signature
+
+
+def test_bootstrap_resamples_each_side_within_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthesizrr.distill.bootstrap import stratified_resample
+    from synthesizrr.metrics import mauve_score
+    from synthesizrr.metrics.intervals import Z95
+
+    calls: list[tuple[np.ndarray, np.ndarray, int]] = []
+
+    def fake_mauve(p: np.ndarray, q: np.ndarray, **kw: object) -> float:
+        calls.append((p, q, int(kw["seed"])))  # type: ignore[call-overload]
+        return float(q[:, 0].mean() - p[:, 0].mean())
+
+    monkeypatch.setattr(mauve_score, "mauve_from_features", fake_mauve)
+    real = [f"p-{i}" for i in range(40)]
+    synth = [f"q-{i}" for i in range(30)]
+    labels = ["a"] * 20 + ["b"] * 10
+    metric = get_metric("mauve", ms(mauve_bootstrap=4, mauve_kmeans_seeds=1, mauve_min_samples=5,
+                                    seed=2), cache=gaussian_embedder().cached())  # fmt: skip
+    result = metric.compute(synth, labels, real_texts=real, real_labels=["a", "b"] * 20)
+    (p0, q0, _), boots = calls[0], calls[-4:]
+    strata = np.repeat([0, 1], [20, 10])  # label-matched: 20 'a' and 10 'b' on each side
+    rng = np.random.default_rng(2)
+    expected = []
+    for b, (p, q, seed) in enumerate(boots):
+        ip, iq = stratified_resample(strata, rng), stratified_resample(strata, rng)
+        assert seed == 2 + b
+        assert np.array_equal(p, p0[ip]) and np.array_equal(q, q0[iq])
+        expected.append(float(q0[iq][:, 0].mean() - p0[ip][:, 0].mean()))
+    sd = float(np.std(expected, ddof=1))
+    assert result.details["bootstrap"] == {"resamples": 4, "sd": pytest.approx(sd)}
+    assert result.ci == pytest.approx([result.value - Z95 * sd, result.value + Z95 * sd])
+    off = get_metric("mauve", ms(mauve_kmeans_seeds=1, mauve_min_samples=5),
+                     cache=gaussian_embedder().cached())  # fmt: skip
+    assert off.compute(synth, labels, real_texts=real, real_labels=["a", "b"] * 20).ci is None

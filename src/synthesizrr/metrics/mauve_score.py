@@ -170,10 +170,12 @@ class Mauve(Metric):
         self._reference = "label-matched" if matched else "unmatched"
         if matched:
             assert inputs.labels is not None and real_labels is not None
-            p, q, _ = self._matched(real, real_labels, synth, inputs.labels, rng)
+            p, q, counts = self._matched(real, real_labels, synth, inputs.labels, rng)
+            strata = np.repeat(np.arange(len(counts)), list(counts.values()))
         else:
             n = min(len(real), len(synth), s.mauve_max_samples)
             p, q = self._draw(real, n, rng), self._draw(synth, n, rng)
+            strata = np.zeros(len(p), dtype=np.int64)
         if len(p) < s.mauve_min_samples:
             return self.skipped(
                 f"MAUVE needs >= {s.mauve_min_samples} label-matched texts per side, got {len(p)}"
@@ -203,4 +205,23 @@ class Mauve(Metric):
                            per_label_n=sizes, skipped_labels=skipped)  # fmt: skip
             if per_label:
                 details["per_label_mean"] = float(np.mean(list(per_label.values())))
-        return self.result(overall["mean"], details)
+        reps = self._bootstrap(p, q, strata)
+        return self.result(overall["mean"], details, replicates=reps)
+
+    def _bootstrap(self, p_texts: list[str], q_texts: list[str], strata: np.ndarray) -> Any:
+        """MAUVE of ``mauve_bootstrap`` resamples: each side's texts drawn with replacement
+        within each label (so the references stay label-matched), one k-means seed each
+        (seed + resample number: k-means noise is part of the spread)."""
+        s = self.settings
+        if s.mauve_bootstrap < 2:
+            return None
+        from synthesizrr.distill.bootstrap import stratified_resample
+
+        p, q = self.features(p_texts, False), self.features(q_texts, False)
+        rng = np.random.default_rng(s.seed)
+        reps = []
+        for b in range(s.mauve_bootstrap):
+            ip, iq = stratified_resample(strata, rng), stratified_resample(strata, rng)
+            reps.append(mauve_from_features(p[ip], q[iq], scaling=s.mauve_scaling,
+                                            num_buckets=s.mauve_num_buckets, seed=s.seed + b))  # fmt: skip
+        return reps

@@ -27,7 +27,14 @@ class MetricsSettings(StrictModel):
 
     # Added after run directories existed (the oracle_* ones matter for oracle 'transformer').
     fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset(
-        {"embed_backend", "oracle_model", "oracle_epochs", "oracle_max_length", "bootstrap"}
+        {
+            "embed_backend",
+            "oracle_model",
+            "oracle_epochs",
+            "oracle_max_length",
+            "bootstrap",
+            "mauve_bootstrap",
+        }
     )
 
     metrics: list[str] = Field(
@@ -96,6 +103,13 @@ class MetricsSettings(StrictModel):
         description="k-means seeds per comparison (seed, seed+1, ...); MAUVE is their mean, "
         "with the std in the details.",
     )
+    mauve_bootstrap: int = Field(
+        default=0,
+        ge=0,
+        description="Resamples behind MAUVE's 95% interval `ci` (each side's texts drawn "
+        "with replacement within each label, one k-means fit each: about a second per "
+        "resample at a few hundred texts); 0 or 1: none. The study uses 30.",
+    )
     mauve_num_buckets: int | Literal["auto"] = Field(
         default="auto",
         description="k-means histogram size; 'auto' = max(2, round(n / 10)) as in mauve-text.",
@@ -127,8 +141,8 @@ class MetricsSettings(StrictModel):
         ge=0,
         description="Resamples (texts drawn with replacement) behind each metric's 95% "
         "interval `ci` (Self-BLEU: hypotheses resampled, references fixed; entity entropy and "
-        "label preservation: texts resampled, the value recomputed; MAUVE: see "
-        "mauve_bootstrap); 0 or 1: no intervals. Not part of the signature: it does not "
+        "label preservation: texts resampled, the value recomputed; MAUVE has its own, "
+        "slower mauve_bootstrap); 0 or 1: no intervals. Not part of the signature: it does not "
         "change a value.",
     )
     seed: int = Field(default=0, description="Seed for every sample and fit in the metrics.")
