@@ -96,6 +96,8 @@ METHODS: dict[str, Method] = {
 #: The gold reference is not a run: every run's evaluate stage trains the same student on
 #: as many real train rows (same label distribution); it is reported once per dataset.
 GOLD = "gold"
+#: Resamples behind each run's MAUVE interval (the other metrics use metrics.bootstrap's 200).
+MAUVE_BOOTSTRAP = 30
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ def build_config(ds: Dataset, method: Method, s: StudySettings) -> dict[str, Any
             "text_field": ds.text_field,
             "label_field": ds.label_field,
             "max_test": s.max_test,
-            "metrics": {"oracle": s.oracle},
+            "metrics": {"oracle": s.oracle, "mauve_bootstrap": MAUVE_BOOTSTRAP},
             **({"size": s.size} if s.size is not None else {}),
         },
     }

@@ -165,20 +165,72 @@ def test_default_signature_names_features_scaling_references_and_seeds() -> None
     from synthesizrr import __version__
 
     assert get_metric("mauve").signature() == (
-        "mauve|feat:minilm|max:1000|scale:1|buckets:auto|ref:label-matched|kmeans:5"
+        "mauve|feat:smollm2-last|max:1000|scale:1|buckets:auto|ref:label-matched|kmeans:5"
         f"|seed:0|version:{__version__}"
     )
+    gpt2 = get_metric("mauve", MetricsSettings(mauve_features="gpt2-large"))
+    assert "|feat:gpt2-large-last|" in gpt2.signature()
+    assert "|feat:minilm|" in get_metric("mauve", ms()).signature()
 
 
-def test_embedded_teacher_features_are_last_token_hidden_states() -> None:
-    pytest.importorskip("llama_cpp")
-    from synthesizrr.metrics.mauve_score import llamacpp_features
+TEXTS = ["Stocks fell on Tuesday.", "The team won the cup after a long season.", "", "Oil."]
 
-    feats = llamacpp_features("smollm2", ["Stocks fell on Tuesday.", "The team won the cup."])
-    assert feats.shape == (2, 576) and feats.dtype == np.float32  # SmolLM2-135M hidden size
-    again = llamacpp_features("smollm2", ["The team won the cup."])
-    assert np.allclose(again[0], feats[1], atol=1e-4)
-    assert not np.allclose(feats[0], feats[1])
+
+def test_teacher_features_are_last_token_hidden_states_batching_does_not_change_them() -> None:
+    pytest.importorskip("gguf")
+    from synthesizrr.metrics.lm_features import last_token_features
+
+    feats = last_token_features("smollm2", TEXTS, batch_size=4)
+    assert feats.shape == (4, 576) and feats.dtype == np.float32  # SmolLM2-135M hidden size
+    one_by_one = np.stack([last_token_features("smollm2", [t])[0] for t in TEXTS])
+    np.testing.assert_allclose(feats, one_by_one, rtol=0, atol=2e-3)
+    cos = (
+        (feats * one_by_one).sum(1)
+        / np.linalg.norm(feats, axis=1)
+        / np.linalg.norm(one_by_one, axis=1)
+    )
+    assert cos.min() > 0.99999
+    assert not np.allclose(feats[0], feats[1], atol=1.0)
+    np.testing.assert_array_equal(one_by_one[2], last_token_features("smollm2", [" "])[0])
+
+
+def test_teacher_features_match_llama_cpp_reference() -> None:
+    """The reference implementation: llama.cpp's own last-token pooling of the same GGUF."""
+    pytest.importorskip("gguf")
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from synthesizrr.metrics.lm_features import last_token_features
+    from synthesizrr.models import resolve_llm_path
+
+    llm = llama_cpp.Llama(
+        model_path=str(resolve_llm_path("smollm2")), embedding=True, n_ctx=128, n_batch=128,
+        pooling_type=llama_cpp.LLAMA_POOLING_TYPE_LAST, n_threads=1, verbose=False,
+    )  # fmt: skip
+    ref = np.asarray([llm.embed(t) for t in TEXTS[:2]], dtype=np.float32)
+    llm.close()
+    ours = last_token_features("smollm2", TEXTS[:2])
+    cos = (ref * ours).sum(1) / np.linalg.norm(ref, axis=1) / np.linalg.norm(ours, axis=1)
+    assert cos.min() > 0.999  # llama.cpp multiplies with 4-bit weights and 8-bit activations
+
+
+def test_converted_teacher_is_reused_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("gguf")
+    import transformers
+
+    from synthesizrr.metrics import lm_features
+    from synthesizrr.models import resolve_llm_path
+
+    lm_features.last_token_features("smollm2", ["warm the cache"])
+    folder = lm_features.converted_dir(resolve_llm_path("smollm2"), transformers.__version__)
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= {
+        p.name for p in folder.iterdir()
+    }
+
+    def no_conversion(*args: object) -> None:
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(lm_features, "_convert", no_conversion)
+    lm_features.load_lm.cache_clear()
+    assert lm_features.last_token_features("smollm2", ["again"]).shape == (1, 576)
 
 
 def test_signature_says_unmatched_without_labels() -> None:
@@ -187,3 +239,38 @@ def test_signature_says_unmatched_without_labels() -> None:
     result = metric.compute([f"q-{i}" for i in range(30)], real_texts=[f"p-{i}" for i in range(30)])
     assert result.details["reference"] == "unmatched"
     assert "|ref:unmatched|" in result.signature
+
+
+def test_bootstrap_resamples_each_side_within_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthesizrr.distill.bootstrap import stratified_resample
+    from synthesizrr.metrics import mauve_score
+    from synthesizrr.metrics.intervals import Z95
+
+    calls: list[tuple[np.ndarray, np.ndarray, int]] = []
+
+    def fake_mauve(p: np.ndarray, q: np.ndarray, **kw: object) -> float:
+        calls.append((p, q, int(kw["seed"])))  # type: ignore[call-overload]
+        return float(q[:, 0].mean() - p[:, 0].mean())
+
+    monkeypatch.setattr(mauve_score, "mauve_from_features", fake_mauve)
+    real = [f"p-{i}" for i in range(40)]
+    synth = [f"q-{i}" for i in range(30)]
+    labels = ["a"] * 20 + ["b"] * 10
+    metric = get_metric("mauve", ms(mauve_bootstrap=4, mauve_kmeans_seeds=1, mauve_min_samples=5,
+                                    seed=2), cache=gaussian_embedder().cached())  # fmt: skip
+    result = metric.compute(synth, labels, real_texts=real, real_labels=["a", "b"] * 20)
+    (p0, q0, _), boots = calls[0], calls[-4:]
+    strata = np.repeat([0, 1], [20, 10])  # label-matched: 20 'a' and 10 'b' on each side
+    rng = np.random.default_rng(2)
+    expected = []
+    for b, (p, q, seed) in enumerate(boots):
+        ip, iq = stratified_resample(strata, rng), stratified_resample(strata, rng)
+        assert seed == 2 + b
+        assert np.array_equal(p, p0[ip]) and np.array_equal(q, q0[iq])
+        expected.append(float(q0[iq][:, 0].mean() - p0[ip][:, 0].mean()))
+    sd = float(np.std(expected, ddof=1))
+    assert result.details["bootstrap"] == {"resamples": 4, "sd": pytest.approx(sd)}
+    assert result.ci == pytest.approx([result.value - Z95 * sd, result.value + Z95 * sd])
+    off = get_metric("mauve", ms(mauve_kmeans_seeds=1, mauve_min_samples=5),
+                     cache=gaussian_embedder().cached())  # fmt: skip
+    assert off.compute(synth, labels, real_texts=real, real_labels=["a", "b"] * 20).ci is None

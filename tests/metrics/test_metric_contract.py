@@ -19,7 +19,7 @@ from synthesizrr.testing import FakeEmbedder
 SIGNATURES = {
     "self_bleu": "self_bleu|n:1-5|smooth:method1|tok:ws-lower|sample:all|version:0.1.0",
     "entity_entropy": "entity_entropy|ner:en_core_web_sm|norm:strip|log:2|version:0.1.0",
-    "mauve": "mauve|feat:minilm|max:1000|scale:1|buckets:auto|ref:label-matched|kmeans:5"
+    "mauve": "mauve|feat:smollm2-last|max:1000|scale:1|buckets:auto|ref:label-matched|kmeans:5"
     "|seed:0|version:0.1.0",
     "label_preservation": "label_preservation|oracle:embed_lr|emb:minilm|seed:0|version:0.1.0",
     "cosine": "cosine|emb:minilm|pairs:all|mean:macro|version:0.1.0",
@@ -32,10 +32,10 @@ def test_registry_and_default_signatures_are_stable() -> None:
     assert set(METRICS) == set(METRIC_NAMES) == set(SIGNATURES)
     for name, sig in SIGNATURES.items():
         assert get_metric(name).signature() == sig
-    changed = MetricsSettings(mauve_features="smollm2", mauve_scaling=5.0, mauve_num_buckets=25,
+    changed = MetricsSettings(mauve_features="minilm", mauve_scaling=5.0, mauve_num_buckets=25,
                               mauve_kmeans_seeds=1, seed=7)  # fmt: skip
     assert get_metric("mauve", changed).signature() == (
-        "mauve|feat:smollm2-last|max:1000|scale:5|buckets:25|ref:label-matched|kmeans:1|seed:7"
+        "mauve|feat:minilm|max:1000|scale:5|buckets:25|ref:label-matched|kmeans:1|seed:7"
         "|version:0.1.0"
     )
 

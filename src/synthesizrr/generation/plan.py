@@ -48,7 +48,7 @@ class PlannedRow:
     shot_group: str | None = None
 
 
-def _rng(seed: int, *parts: str) -> random.Random:
+def seeded_rng(seed: int, *parts: str) -> random.Random:
     h = hashlib.sha256("\x1f".join([str(seed), *parts]).encode()).digest()
     return random.Random(int.from_bytes(h[:8], "big"))
 
@@ -62,6 +62,9 @@ def plan_rows(
     passage_text: Mapping[str, str] | None = None,
     *,
     article_pattern: str | None = None,
+    counts: Mapping[str, int] | None = None,
+    exclude_passages: frozenset[str] = frozenset(),
+    draw: str | None = None,
 ) -> list[PlannedRow]:
     """The rows to generate, in order.
 
@@ -71,6 +74,11 @@ def plan_rows(
     ``passage_text`` maps their ``passage_id`` to the passage text; ``article_pattern``
     (``retrieval.article_pattern``) names a document's source article. Rows of one shot
     group (``prompt.shot_groups``) share one draw of shots.
+
+    A feedback round (:mod:`synthesizrr.generation.feedback`) plans ``counts[label]`` rows
+    per label instead of ``per_label``, from documents whose passage is not in
+    ``exclude_passages``; ``draw`` names the round, so its draws (documents, shots, shot
+    groups) are its own. Documents-free modes take neither.
     """
     pset = gen.prompt
     seeds_by_label: dict[str, list[Row]] = defaultdict(list)
@@ -85,16 +93,20 @@ def plan_rows(
     shot_rows: dict[str, list[Row]] = defaultdict(list)
     for p in pairs:
         (gen_rows if p["role"] == "gen" else shot_rows)[p["label"]].append(p)
+    tag = () if draw is None else (draw,)
     for label in task.label_names:
-        chosen_pairs = draw_documents(
-            gen_rows[label], gen.per_label, _rng(seed, "documents", label)
-        )
-        if len(chosen_pairs) < gen.per_label:
+        want = gen.per_label if counts is None else counts.get(label, 0)
+        if want == 0:
+            continue
+        candidates = [p for p in gen_rows[label] if p["passage_id"] not in exclude_passages]
+        chosen_pairs = draw_documents(candidates, want, seeded_rng(seed, "documents", label, *tag))
+        if len(chosen_pairs) < want:
             log.warning("label %s: only %d retrieved documents for %d requested generations",
-                        label, len(chosen_pairs), gen.per_label)  # fmt: skip
+                        label, len(chosen_pairs), want)  # fmt: skip
         row_ids = [f"{p['seed_id']}|{p['passage_id']}" for p in chosen_pairs]
-        for group in shot_groups(label, row_ids, pset.shot_groups):
-            rng = _rng(seed, "shots", group.draw_key)
+        group_label = label if draw is None else f"{label}@{draw}"
+        for group in shot_groups(group_label, row_ids, pset.shot_groups):
+            rng = seeded_rng(seed, "shots", group.draw_key, *tag)
             members = [chosen_pairs[i] for i in group.members]
             shots: list[Shot] = []
             shot_ids: list[str] = []
@@ -132,7 +144,7 @@ def _plan_without_documents(
         pool = seeds_by_label[label]
         row_ids = [f"{label}:{i}" for i in range(gen.per_label)]
         for group in shot_groups(label, row_ids, pset.shot_groups):
-            chosen = _rng(seed, "shots", group.draw_key).sample(pool, min(k, len(pool)))
+            chosen = seeded_rng(seed, "shots", group.draw_key).sample(pool, min(k, len(pool)))
             prompt = render(
                 task, pset, label=label, document=None,
                 shots=[Shot(answer=s["text"]) for s in chosen],

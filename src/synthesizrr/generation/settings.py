@@ -58,6 +58,10 @@ class GenerationSettings(StrictModel):
 
     # Budgets decide when to stop, not what is generated.
     not_fingerprinted: ClassVar[frozenset[str]] = frozenset({"budget"})
+    # Added after run directories existed: in the fingerprint only when set.
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset(
+        {"feedback_rounds", "feedback_budget", "feedback_holdout", "feedback_smoothing"}
+    )
 
     prompt: PromptSettings = Field(default_factory=PromptSettings)
     per_label: int = Field(100, gt=0, description="generations requested per label")
@@ -70,3 +74,41 @@ class GenerationSettings(StrictModel):
     min_words: int = Field(3, ge=1, description="parsed texts with fewer words are dropped")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     budget: EngineSettings = Field(default_factory=EngineSettings)
+    feedback_rounds: int = Field(
+        0,
+        ge=0,
+        description="rounds of student feedback (generation/feedback.py): a student trained "
+        "on the rows so far is scored on held-out seeds, and feedback_budget more rows are "
+        "generated for the labels it gets wrong, from documents not used yet",
+    )
+    feedback_budget: int = Field(
+        0, ge=0, description="extra generations per feedback round, over all labels"
+    )
+    feedback_holdout: float = Field(
+        0.4,
+        gt=0,
+        lt=1,
+        description="fraction of each label's seeds held out to score the feedback student; "
+        "held-out seeds are neither retrieval queries nor shots of any generation",
+    )
+
+    feedback_smoothing: float = Field(
+        0.0,
+        ge=0,
+        description="added to every label's error count before the round's budget is split "
+        "in proportion to the errors (0: the errors alone; 1: add-one)",
+    )
+
+    @model_validator(mode="after")
+    def _feedback_needs_budget(self) -> GenerationSettings:
+        if self.feedback_rounds and not self.feedback_budget:
+            raise ValueError(
+                f"feedback_rounds={self.feedback_rounds} needs feedback_budget > 0 (the extra "
+                "generations per round), or set feedback_rounds to 0"
+            )
+        if self.feedback_rounds and not self.prompt.mode.uses_documents:
+            raise ValueError(
+                f"feedback_rounds={self.feedback_rounds} needs a retrieval mode (the round "
+                f"draws documents not used yet), not prompt.mode {self.prompt.mode.value!r}"
+            )
+        return self

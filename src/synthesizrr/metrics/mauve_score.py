@@ -9,12 +9,13 @@ shared by the overall and the per-label comparisons. Each comparison is run with
 ``mauve_kmeans_seeds`` k-means seeds (seed, seed+1, ...); the value is their mean and
 ``std`` / ``per_kmeans_seed`` are in the details.
 
-Features (``mauve_features``) default to the bundled MiniLM sentence encoder (fast, but the
-retriever's own space). 'smollm2' takes the embedded teacher's hidden states through
-llama.cpp with ``embedding=True`` and last-token pooling (the paper: GPT-2 XL, the last
-token's final hidden state), so the score does not use the retriever's space; it is about
-7x slower on CPU. Other choices: another GGUF path or 'gemma3-270m', or a transformers
-model name.
+Features (``mauve_features``) default to 'smollm2': the embedded teacher's final hidden
+state at each text's last token (the paper: GPT-2 XL, the last token's final hidden state),
+so the score is not taken in the retriever's space (MiniLM picks the documents; scoring
+closeness to real text with MiniLM too would favour retrieval). See
+:mod:`synthesizrr.metrics.lm_features`. Other choices: 'gemma3-270m' or a .gguf path, a
+transformers model name or folder (last-token hidden states the same way), or 'minilm'
+(the bundled sentence encoder: ~4x faster, the retriever's own space).
 
 mauve-text needs faiss (k-means) and scikit-learn (PCA). ``num_buckets='auto'`` is
 max(2, round(n/10)); k-means needs at least as many points as buckets, so labels with
@@ -25,16 +26,14 @@ Scaling factor: 1, as in the paper (mauve-text's default is 5).
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from synthesizrr.errors import ModelNotAvailableError, require
+from synthesizrr.errors import require
 from synthesizrr.metrics.base import Metric, MetricInputs, MetricResult, register
-from synthesizrr.models import EMBEDDED_EMBEDDERS, EMBEDDED_LLMS
+from synthesizrr.metrics.lm_features import last_token_features
+from synthesizrr.models import EMBEDDED_EMBEDDERS
 
 log = logging.getLogger(__name__)
 
@@ -60,61 +59,6 @@ def mauve_from_features(
     return float(out.mauve)
 
 
-@lru_cache(maxsize=2)
-def _llama_embedder(path: str) -> Any:
-    llama_cpp = require("llama_cpp", "llamacpp", "MAUVE features from the embedded teacher")
-    return llama_cpp.Llama(
-        model_path=path, embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_LAST,
-        n_ctx=512, n_batch=512, n_threads=min(4, os.cpu_count() or 1), verbose=False,
-    )  # fmt: skip
-
-
-def llamacpp_features(model: str, texts: Sequence[str]) -> np.ndarray:
-    """Last-token final hidden state of a GGUF causal LM (``model``: 'smollm2',
-    'gemma3-270m' or a .gguf path) for each text, through llama.cpp (CPU, offline);
-    texts are cut to 512 tokens."""
-    from synthesizrr.models import resolve_llm_path
-
-    llm = _llama_embedder(str(resolve_llm_path(model)))
-    rows = [llm.embed(t or " ", truncate=True) for t in texts]
-    return np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
-
-
-def _is_gguf(name: str) -> bool:
-    return name in EMBEDDED_LLMS or name in ("gemma3-270m", "gemma3") or name.endswith(".gguf")
-
-
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-
-
-def transformers_features(
-    model_name: str, texts: Sequence[str], *, max_length: int = 1024
-) -> np.ndarray:
-    """Last-token final hidden state of a transformers model for each text (CPU)."""
-    transformers = require("transformers", "transformers", "MAUVE features from a transformer")
-    torch = require("torch", "transformers", "MAUVE features from a transformer")
-    offline = _hub_offline()
-    try:
-        tok = transformers.AutoTokenizer.from_pretrained(model_name, local_files_only=offline)
-        model = transformers.AutoModel.from_pretrained(model_name, local_files_only=offline)
-    except Exception as exc:  # offline hub, unknown name, bad folder
-        raise ModelNotAvailableError(
-            f"MAUVE feature model '{model_name}' (metrics.mauve_features) could not be "
-            f"loaded ({type(exc).__name__}).",
-            fix="set metrics.mauve_features to 'minilm' (bundled), to a local model folder, "
-            "or run where the Hugging Face hub is reachable",
-        ) from exc
-    model.eval()
-    rows = []
-    with torch.no_grad():
-        for text in texts:
-            ids = tok(text, return_tensors="pt", truncation=True, max_length=max_length)
-            hidden = model(**ids).last_hidden_state
-            rows.append(hidden[0, -1].float().numpy())
-    return np.stack(rows).astype(np.float32)
-
-
 @register
 class Mauve(Metric):
     """Headline = MAUVE of all synthetic vs (label-matched) real texts, mean over k-means
@@ -132,7 +76,9 @@ class Mauve(Metric):
 
     def signature_fields(self) -> dict[str, str]:
         s = self.settings
-        feat = f"{s.mauve_features}-last" if _is_gguf(s.mauve_features) else s.mauve_features
+        feat = s.mauve_features
+        if feat not in EMBEDDED_EMBEDDERS and feat != s.embedder:
+            feat += "-last"  # a causal LM's last-token hidden state
         return {
             "feat": feat,
             "max": str(s.mauve_max_samples),
@@ -151,9 +97,7 @@ class Mauve(Metric):
             from synthesizrr.embeddings import embed
 
             return embed(texts, name, self.settings.embed_backend, progress=progress)
-        if _is_gguf(name):
-            return llamacpp_features(name, texts)
-        return transformers_features(name, texts)
+        return last_token_features(name, texts, progress=progress)
 
     def features(self, texts: list[str], progress: bool) -> np.ndarray:
         """Feature rows of ``texts``; each distinct text is encoded once per metric object."""
@@ -226,10 +170,12 @@ class Mauve(Metric):
         self._reference = "label-matched" if matched else "unmatched"
         if matched:
             assert inputs.labels is not None and real_labels is not None
-            p, q, _ = self._matched(real, real_labels, synth, inputs.labels, rng)
+            p, q, counts = self._matched(real, real_labels, synth, inputs.labels, rng)
+            strata = np.repeat(np.arange(len(counts)), list(counts.values()))
         else:
             n = min(len(real), len(synth), s.mauve_max_samples)
             p, q = self._draw(real, n, rng), self._draw(synth, n, rng)
+            strata = np.zeros(len(p), dtype=np.int64)
         if len(p) < s.mauve_min_samples:
             return self.skipped(
                 f"MAUVE needs >= {s.mauve_min_samples} label-matched texts per side, got {len(p)}"
@@ -259,4 +205,23 @@ class Mauve(Metric):
                            per_label_n=sizes, skipped_labels=skipped)  # fmt: skip
             if per_label:
                 details["per_label_mean"] = float(np.mean(list(per_label.values())))
-        return self.result(overall["mean"], details)
+        reps = self._bootstrap(p, q, strata)
+        return self.result(overall["mean"], details, replicates=reps)
+
+    def _bootstrap(self, p_texts: list[str], q_texts: list[str], strata: np.ndarray) -> Any:
+        """MAUVE of ``mauve_bootstrap`` resamples: each side's texts drawn with replacement
+        within each label (so the references stay label-matched), one k-means seed each
+        (seed + resample number: k-means noise is part of the spread)."""
+        s = self.settings
+        if s.mauve_bootstrap < 2:
+            return None
+        from synthesizrr.distill.bootstrap import stratified_resample
+
+        p, q = self.features(p_texts, False), self.features(q_texts, False)
+        rng = np.random.default_rng(s.seed)
+        reps = []
+        for b in range(s.mauve_bootstrap):
+            ip, iq = stratified_resample(strata, rng), stratified_resample(strata, rng)
+            reps.append(mauve_from_features(p[ip], q[iq], scaling=s.mauve_scaling,
+                                            num_buckets=s.mauve_num_buckets, seed=s.seed + b))  # fmt: skip
+        return reps

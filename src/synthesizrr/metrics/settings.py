@@ -27,7 +27,14 @@ class MetricsSettings(StrictModel):
 
     # Added after run directories existed (the oracle_* ones matter for oracle 'transformer').
     fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset(
-        {"embed_backend", "oracle_model", "oracle_epochs", "oracle_max_length", "bootstrap"}
+        {
+            "embed_backend",
+            "oracle_model",
+            "oracle_epochs",
+            "oracle_max_length",
+            "bootstrap",
+            "mauve_bootstrap",
+        }
     )
 
     metrics: list[str] = Field(
@@ -63,17 +70,13 @@ class MetricsSettings(StrictModel):
         "retrieval.embed_backend).",
     )
     mauve_features: str = Field(
-        # 'minilm' by default: the llama.cpp hidden-state features cost ~5 s per text on
-        # 2 busy cores (120 AG News texts: 605 s vs 84 s for the whole MiniLM score), which
-        # a default evaluate stage and the demo cannot afford. Set 'smollm2' for the
-        # paper's protocol (features not from the retriever's space).
-        default="minilm",
-        description="MAUVE features: 'minilm' (the bundled sentence encoder: fast, but the "
-        "retriever's own space, which favours retrieval), 'smollm2' (the embedded teacher's "
-        "last-token hidden state through llama.cpp; not the retriever's model, as the paper "
-        "intends; slow on CPU), 'gemma3-270m' or a .gguf path, or a "
-        "transformers model name such as 'gpt2-large' (paper: GPT-2 XL; needs the hub or "
-        "a local copy).",
+        default="smollm2",
+        description="MAUVE features: 'smollm2' (the embedded teacher's final hidden state at "
+        "each text's last token, through transformers; not the retriever's model, as the "
+        "paper intends), 'gemma3-270m' or a .gguf path, a transformers model name or folder "
+        "such as 'gpt2-large' (paper: GPT-2 XL; needs the hub or a local copy), or 'minilm' "
+        "(the bundled sentence encoder: faster, but the retriever's own space, which "
+        "favours retrieval).",
     )
     mauve_max_samples: int = Field(
         default=1000,
@@ -99,6 +102,13 @@ class MetricsSettings(StrictModel):
         ge=1,
         description="k-means seeds per comparison (seed, seed+1, ...); MAUVE is their mean, "
         "with the std in the details.",
+    )
+    mauve_bootstrap: int = Field(
+        default=0,
+        ge=0,
+        description="Resamples behind MAUVE's 95% interval `ci` (each side's texts drawn "
+        "with replacement within each label, one k-means fit each: about a second per "
+        "resample at a few hundred texts); 0 or 1: none. The study uses 30.",
     )
     mauve_num_buckets: int | Literal["auto"] = Field(
         default="auto",
@@ -131,8 +141,8 @@ class MetricsSettings(StrictModel):
         ge=0,
         description="Resamples (texts drawn with replacement) behind each metric's 95% "
         "interval `ci` (Self-BLEU: hypotheses resampled, references fixed; entity entropy and "
-        "label preservation: texts resampled, the value recomputed; MAUVE: see "
-        "mauve_bootstrap); 0 or 1: no intervals. Not part of the signature: it does not "
+        "label preservation: texts resampled, the value recomputed; MAUVE has its own, "
+        "slower mauve_bootstrap); 0 or 1: no intervals. Not part of the signature: it does not "
         "change a value.",
     )
     seed: int = Field(default=0, description="Seed for every sample and fit in the metrics.")

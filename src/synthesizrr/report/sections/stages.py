@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from synthesizrr.report.rundata import RunData
+from synthesizrr.report.sections.feedback import feedback_line
 from synthesizrr.report.sections.fragments import fmt, na, table
 from synthesizrr.report.settings import ReportSettings
 
@@ -27,7 +28,7 @@ def stages(run: RunData, settings: ReportSettings) -> str:
             status, finished, brief = "done", _now(), "this page"
             seconds = _seconds_since(st.get("started"))
         rows.append((name, status, fmt(seconds, 1), finished or "", st.get("error") or brief))
-    return table(["Stage", "Status", "Seconds", "Finished", "Summary"], rows)
+    return table(["Stage", "Status", "Seconds", "Finished", "Summary"], rows) + feedback_line(run)
 
 
 def _now() -> str:
