@@ -34,6 +34,10 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("requested", "asked", "{}"),
     ("generated", "parsed", "{}"),
     ("rows_kept", "kept", "{}"),
+    ("rows", "N scored", "{}"),
+    ("seeds_only_accuracy", "seeds only acc", "{:.3f}"),
+    ("seeds_plus_synthetic_accuracy", "seeds + synth acc", "{:.3f}"),
+    ("uplift_vs_seeds_only_ci", "uplift 95% CI", "{}"),
     ("self_bleu_4", "S-BLEU4 ↓", "{:.3f}"),
     ("self_bleu_5", "S-BLEU5 ↓", "{:.3f}"),
     ("distinct_2", "dist-2 ↑", "{:.3f}"),
@@ -387,10 +391,13 @@ def summary_tables(entries: list[dict[str, Any]]) -> str:
                 if e is None or e.get(key) is None:
                     cells.append("–")
                 else:
-                    cells.append(f"{_cell(e, key, fmt)} ({e.get('rows_kept')})")
+                    cells.append(f"{_cell(e, key, fmt)} ({e.get('rows') or e.get('rows_kept')})")
             lines.append(f"| {d} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines.append("_In brackets: rows the student was trained on (kept after refine)._")
+    lines.append(
+        "_In brackets: N, the rows every metric and the student were computed on "
+        "(`evaluation.size`: a seeded, label-proportional sample of the rows kept after refine)._"
+    )
     lines.append("")
     return "\n".join(lines)
 
