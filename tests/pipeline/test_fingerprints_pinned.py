@@ -19,6 +19,11 @@ Pinned first to the values the code of commit e7030da gave. Changed on purpose s
   fields added at their default that build what was built before (``prompt.layout``,
   ``prompt.shot_groups``, ``evaluation.size``, the transformer oracle's settings) enter
   only when set.
+- the second session of 2026-12-01: ``evaluate`` (and ``report``, which follows it) because
+  MAUVE's features default to the embedded teacher's hidden states (#15 item 5:
+  ``metrics.mauve_features: smollm2``, no longer the retriever's MiniLM). The metric
+  intervals (``metrics.bootstrap``, ``metrics.mauve_bootstrap``) and
+  ``llm.llamacpp.parallel`` enter nothing at their defaults.
 """
 
 from __future__ import annotations
@@ -63,8 +68,8 @@ def test_retrieval_run_fingerprints_are_pinned() -> None:
         "leakage": "cf2f8a27deccbc73",
         "generate": "7931f3cd4f894ab7",
         "refine": "2e02246ac9e25af4",
-        "evaluate": "e79d11ea330cb4d1",
-        "report": "df82c7cb733be85f",
+        "evaluate": "1a8493472fe610e7",
+        "report": "a5ac5be80ff763e6",
     }
 
 
@@ -78,8 +83,8 @@ def test_fewgen_run_fingerprints_are_pinned() -> None:
         "leakage": "a672a47e087cf4ca",
         "generate": "193fb20a370360bc",
         "refine": "36b1232968b0f13e",
-        "evaluate": "56b45191ff6379ff",
-        "report": "98d0047d4645dba5",
+        "evaluate": "84131fe099644ee5",
+        "report": "99e4eb68fffd67e0",
     }
 
 
@@ -95,10 +100,10 @@ def test_a_setting_added_later_enters_the_fingerprint_only_when_set() -> None:
     raw = _raw()
     raw["evaluation"]["metrics"]["embed_backend"] = "torch"  # the default: as before it existed
     same = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert same["evaluate"] == "e79d11ea330cb4d1"
+    assert same["evaluate"] == "1a8493472fe610e7"
     raw["evaluation"]["metrics"]["embed_backend"] = "onnx"
     changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert changed["evaluate"] != "e79d11ea330cb4d1"
+    assert changed["evaluate"] != "1a8493472fe610e7"
     assert changed["refine"] == "2e02246ac9e25af4"  # upstream stages keep theirs
 
 
