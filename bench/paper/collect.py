@@ -442,14 +442,11 @@ def claims_table(entries: list[dict[str, Any]]) -> str:
     """
     by, _, titles = _grid(entries)
     datasets, left_out = claim_datasets(entries)
+    rows = {d: max((e.get("rows") or 0) for e in entries if e["dataset"] == d) for d in datasets}
     largest: dict[str, str] = {}
     for d in datasets:
         base = d.split("-")[0]
-        rows = max((e.get("rows") or 0) for e in entries if e["dataset"] == d)
-        prev = largest.get(base)
-        if prev is None or rows > max(
-            (e.get("rows") or 0) for e in entries if e["dataset"] == prev
-        ):
+        if base not in largest or rows[d] > rows[largest[base]]:
             largest[base] = d
     lines = [
         "| ours vs baseline | " + " | ".join(k for k, _ in CLAIM_METRICS) + " |",

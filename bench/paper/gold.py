@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from collect import CI_METRICS
 from study import METHODS
 
 log = logging.getLogger("bench.paper")
@@ -71,8 +72,7 @@ def gold_text_metrics(folder: Path) -> dict[str, Any] | None:
         ),
         "signatures": {k: m.signature for k, m in metrics.items()},
     }
-    for key, name in (("self_bleu_5", "self_bleu"), ("entity_entropy", "entity_entropy"),
-                      ("mauve", "mauve"), ("label_preservation", "label_preservation")):  # fmt: skip
+    for key, name in CI_METRICS:
         m = metrics.get(name)
         result[f"{key}_ci"] = m.ci if m is not None else None
         result[f"{key}_sd"] = (m.details.get("bootstrap") or {}).get("sd") if m else None
