@@ -78,7 +78,7 @@ def test_demo_configs_validate_with_the_embedded_teacher(tmp_path: Path) -> None
     )
     for cfg in (syn, few):
         assert cfg.generation.llm.backend == "llamacpp" and cfg.generation.llm.model == "smollm2"
-        assert cfg.task.label_names == ["us", "world"]
+        assert cfg.task.label_names == ["us", "world"] and cfg.task.stop == ["\n"]
         assert cfg.evaluation.seeds_baseline and cfg.evaluation.gold
         assert cfg.evaluation.test_path and cfg.resolve(cfg.evaluation.test_path).is_file()
         assert cfg.evaluation.train_path and cfg.resolve(cfg.evaluation.train_path).is_file()

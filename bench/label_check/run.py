@@ -10,12 +10,14 @@ scored on up to 2,000 rows of the second half of the test file.
 
     cd <repo> && PATH=/work/main/.venv/bin:$PATH PYTHONPATH=src HF_HUB_OFFLINE=1 \\
         nice -n 5 python bench/label_check/run.py            # measure + RESULTS.md
+    python bench/label_check/run.py --teacher qwen2.5-coder-0.5b --draws 2   # scorer: teacher
     python bench/label_check/run.py md                       # only rewrite RESULTS.md
     python bench/label_check/run.py collect LOG              # results from printed lines
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import platform
@@ -31,6 +33,8 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
 RESULTS = HERE / "results.json"
 DATASETS = {"ag_news": "ag_news", "sst2": "sst2", "amazon_humor": "amazon_humor"}
+#: The task preset whose description and labels the teacher scorer reads.
+PRESETS = {"ag_news": "ag_news", "sst2": "sst2", "amazon_humor": "amazon_humor"}
 PER_LABEL = (10, 30)
 DRAWS = 3
 N_NOISY = 400
@@ -43,7 +47,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(fh) if r["text"].strip()]
 
 
-def one(dataset: str, per_label: int, draw: int) -> dict:
+def one(dataset: str, per_label: int, draw: int, teacher: str | None = None) -> dict:
     from synthesizrr.distill.evaluate import train_and_evaluate
     from synthesizrr.distill.settings import StudentSettings
     from synthesizrr.metrics import MetricsSettings, compute_metrics
@@ -70,11 +74,21 @@ def one(dataset: str, per_label: int, draw: int) -> dict:
     settings = RefineSettings(
         dedup=False, near_dup=False, min_words=0, resample="none",
         cartography=CartographySettings(enabled=False),
-        label_check=LabelCheckSettings(enabled=True),
+        label_check=LabelCheckSettings(
+            enabled=True, scorer="teacher" if teacher else "centroid", teacher=teacher
+        ),
     )  # fmt: skip
+    scorer = None
+    if teacher:
+        from synthesizrr.llm.settings import LLMSettings
+        from synthesizrr.prompts.task import TaskSettings
+        from synthesizrr.refine.teacher_scores import TeacherScorer
+
+        task = TaskSettings(preset=PRESETS[dataset])
+        scorer = TeacherScorer(task, LLMSettings(model=teacher, n_ctx=1024), teacher)
     start = time.perf_counter()
     res = refine(table, settings, labels=labels, seed_texts=[s["text"] for s in seeds],
-                 seed_labels=[s["label"] for s in seeds])  # fmt: skip
+                 seed_labels=[s["label"] for s in seeds], teacher=scorer)  # fmt: skip
     seconds = time.perf_counter() - start
     dropped = {int(r[1:]) for r in res.removed.column("row_id").to_pylist()}
     tp = len(dropped & flip)
@@ -98,6 +112,7 @@ def one(dataset: str, per_label: int, draw: int) -> dict:
     info = res.stats["label_check"]
     return {
         "dataset": dataset,
+        "scorer": f"teacher:{teacher}" if teacher else "centroid",
         "seeds_per_label": per_label,
         "draw": draw,
         "rows": N_NOISY,
@@ -123,15 +138,22 @@ def _avg(entries: list[dict], key: str) -> float | None:
 
 
 def summarize(entries: list[dict]) -> list[dict]:
-    groups: dict[tuple[str, int], list[dict]] = {}
+    groups: dict[tuple[str, str, int], list[dict]] = {}
     for e in entries:
-        groups.setdefault((e["dataset"], e["seeds_per_label"]), []).append(e)
+        key = (e["dataset"], e.get("scorer", "centroid"), e["seeds_per_label"])
+        groups.setdefault(key, []).append(e)
     keys = ("precision", "recall", "kept_fraction", "tolerance", "seed_loo_accuracy",
             "label_preservation_without", "label_preservation_with",
             "student_accuracy_without", "student_accuracy_with")  # fmt: skip
     return [
-        {"dataset": d, "seeds_per_label": k, "draws": len(g), **{key: _avg(g, key) for key in keys}}
-        for (d, k), g in groups.items()
+        {
+            "dataset": d,
+            "scorer": sc,
+            "seeds_per_label": k,
+            "draws": len(g),
+            **{key: _avg(g, key) for key in keys},
+        }
+        for (d, sc, k), g in sorted(groups.items())
     ]
 
 
@@ -148,13 +170,14 @@ def write_md(data: dict) -> None:
         "accuracy on held-out real rows. 'w/o' is the noisy 400-row set, 'with' the rows the "
         "check kept.",
         "",
-        "| dataset | seeds/label | precision | recall | kept | tolerance | seed LOO acc. "
-        "| LP w/o | LP with | student w/o | student with |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | scorer | seeds/label | draws | precision | recall | kept | tolerance "
+        "| seed LOO acc. | LP w/o | LP with | student w/o | student with |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in data["summary"]:
         lines.append(
-            f"| {s['dataset']} | {s['seeds_per_label']} | {s['precision']} | {s['recall']} | "
+            f"| {s['dataset']} | {s.get('scorer', 'centroid')} | {s['seeds_per_label']} | "
+            f"{s['draws']} | {s['precision']} | {s['recall']} | "
             f"{s['kept_fraction']} | {s['tolerance']} | {s['seed_loo_accuracy']} | "
             f"{s['label_preservation_without']} | {s['label_preservation_with']} | "
             f"{s['student_accuracy_without']} | {s['student_accuracy_with']} |"
@@ -163,37 +186,52 @@ def write_md(data: dict) -> None:
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _key(e: dict) -> tuple:
+    return (e["dataset"], e.get("scorer", "centroid"), e["seeds_per_label"], e["draw"])
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["md"]:
         write_md(json.loads(RESULTS.read_text()))
         return
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if argv[:1] == ["collect"]:  # the entries a (stopped) run printed, one JSON per line
         lines = Path(argv[1]).read_text(encoding="utf-8").splitlines()
-        entries = [json.loads(line) for line in lines if line.startswith("{")]
+        new = [json.loads(line) for line in lines if line.startswith("{")]
     else:
-        entries = []
-        for dataset in DATASETS:
-            for per_label in PER_LABEL:
-                for draw in range(DRAWS):
-                    e = one(dataset, per_label, draw)
+        ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        ap.add_argument("--teacher", help="score with this GGUF teacher (scorer: teacher)")
+        ap.add_argument("--datasets", default=",".join(DATASETS))
+        ap.add_argument("--per-label", default=",".join(map(str, PER_LABEL)))
+        ap.add_argument("--draws", type=int, default=DRAWS)
+        args = ap.parse_args(argv)
+        new = []
+        for dataset in args.datasets.split(","):
+            for per_label in map(int, args.per_label.split(",")):
+                for draw in range(args.draws):
+                    e = one(dataset, per_label, draw, args.teacher)
                     print(json.dumps(e), flush=True)
-                    entries.append(e)
+                    new.append(e)
+    # A rerun replaces its own entries and keeps the other scorers' and datasets'.
+    fresh = {_key(e) for e in new}
+    entries = [e for e in old.get("entries", []) if _key(e) not in fresh] + new
     summary = summarize(entries)
-    ag = [s for s in summary if s["dataset"] == "ag_news"]
+    ag = [s for s in summary if s["dataset"] == "ag_news" and s["scorer"] == "centroid"]
     data = {
-        "what": f"refine.label_check (seed centroids over MiniLM, tolerance calibrated at "
-        f"seed_flag_rate 0.1) on {N_NOISY} real test rows per run with {FLIP:.0%} of labels "
-        f"flipped; seeds {PER_LABEL} per label from train.csv, {DRAWS} draws each",
+        "what": f"refine.label_check on {N_NOISY} real test rows per run with {FLIP:.0%} of "
+        "labels flipped, tolerance calibrated at seed_flag_rate 0.1; scorer 'centroid' (seed "
+        "centroids over MiniLM) or 'teacher:<model>' (the teacher's seed-calibrated "
+        "log-likelihood of each label name); seeds per label from train.csv, several draws",
         "command": "PATH=/work/main/.venv/bin:$PATH PYTHONPATH=src HF_HUB_OFFLINE=1 nice -n 5 "
-        "python bench/label_check/run.py",
+        "python bench/label_check/run.py [--teacher qwen2.5-coder-0.5b --draws 2]",
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, 2 cores shared with other jobs",
-        # The issue's headline keys: AG News at the larger seed count.
-        "precision": ag[-1]["precision"],
-        "recall": ag[-1]["recall"],
+        # The issue's headline keys: AG News at the larger seed count, the default scorer.
+        "precision": ag[-1]["precision"] if ag else old.get("precision"),
+        "recall": ag[-1]["recall"] if ag else old.get("recall"),
         "summary": summary,
         "entries": entries,
-        "notes": json.loads(RESULTS.read_text()).get("notes", []) if RESULTS.exists() else [],
+        "notes": old.get("notes", []),
     }
     RESULTS.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     write_md(data)

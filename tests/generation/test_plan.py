@@ -96,6 +96,22 @@ def test_retricl_warns_when_fewer_documents_than_requested(
     assert "label b: only 0 retrieved documents" in caplog.text
 
 
+def test_task_stop_sequences_reach_every_request_and_keys_stay_put_without_them() -> None:
+    settings = gen(per_label=1, prompt={"mode": "zerogen"})
+    rows = plan_rows(settings, TASK, 5, SEEDS)
+    one_line = TASK.model_copy(update={"stop": ["\n"]})
+    chat = build_requests(rows, settings, one_line, 5, is_chat=True)
+    raw = build_requests(rows, settings, one_line, 5, is_chat=False)
+    assert chat[0].stop == ("\n",)
+    assert raw[0].stop == ("\n", "\n\n", TASK.document_header)
+    # Unset, the request (and so its cache key) is what it was before the field existed.
+    plain = build_requests(rows, settings, TASK, 5, is_chat=True)
+    assert plain[0].stop == () and plain[0].cache_key("m") != chat[0].cache_key("m")
+    assert "stop" not in TASK.fingerprint_dump() and one_line.fingerprint_dump()["stop"] == ["\n"]
+    with pytest.raises(ValueError, match="a stop sequence is empty"):
+        TaskSettings(labels=TASK.labels, instruction=TASK.instruction, stop=[""])
+
+
 def test_build_requests_for_completion_and_chat_models() -> None:
     settings = gen(per_label=1, temperature=0.7, top_p=0.8, top_k=40, min_p=0.05,
                    prompt={"mode": "zerogen"})  # fmt: skip

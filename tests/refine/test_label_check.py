@@ -198,3 +198,74 @@ def test_a_skipped_check_keeps_every_row_and_says_why(monkeypatch: pytest.Monkey
     assert (info["status"], info["kept_fraction"], res.removed.num_rows) == ("skipped", 1.0, 0)
     assert info["reason"].startswith("the seeds classify each other only 67% right")
     assert res.removed.column_names[-2:] == ["label_check_margin", "label_check_scores"]
+
+
+# Raw teacher log-likelihoods (label A, label B) of each text, for scorer: teacher.
+RAW = {
+    "a1": (-1.0, -3.0), "a2": (-2.0, -2.0), "b1": (-1.0, -2.0), "b2": (-3.0, -1.0),
+    "x": (-1.0, -4.0), "y": (-2.0, -2.5), "z": (-2.5, -1.5),
+}  # fmt: skip
+
+
+class FakeTeacher:
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        return np.array([RAW[t] for t in texts], dtype=np.float64)
+
+
+def test_teacher_scores_are_calibrated_on_the_seeds_leave_one_out() -> None:
+    # Seed means: A (-1.5, -2.5), B (-2, -1.5); calibration = their mean (-1.75, -2.0).
+    # Each seed is calibrated by the means without it: a1 (1, -1.25), a2 (-0.5, 0.25),
+    # b1 (1.25, -0.25), b2 (-1.75, 1.25): margins 2.25, -0.75, -1.5, 3.0, two of four
+    # right; their 10% quantile (linear) is -1.275, so the tolerance is 1.275.
+    teacher = FakeTeacher()
+    res = lc.check_labels(
+        ["x", "y", "z"], ["B", "A", "A"],
+        seed_texts=["a1", "a2", "b1", "b2"], seed_labels=["A", "A", "B", "B"],
+        label_names=["A", "B"],
+        settings=LabelCheckSettings(enabled=True, scorer="teacher"),
+        teacher=teacher,
+    )  # fmt: skip
+    assert teacher.calls == [["a1", "a2", "b1", "b2"], ["x", "y", "z"]]
+    assert res.tolerance == pytest.approx(1.275)
+    assert res.tolerance_from == "seed_flag_rate 0.1 over 4 seeds"
+    assert res.seed_loo_accuracy == pytest.approx(0.5)
+    np.testing.assert_allclose(res.scores, [[0.75, -2.0], [-0.25, -0.5], [-0.75, 0.5]])
+    np.testing.assert_allclose(res.margin, [-2.75, 0.25, -1.25])
+    assert res.keep.tolist() == [False, True, True]
+    assert res.predicted == ["A", "A", "B"]
+    assert res.skipped is None
+
+
+def test_teacher_scorer_is_required_and_recorded_in_the_refine_stats() -> None:
+    settings = LabelCheckSettings(enabled=True, scorer="teacher")
+    with pytest.raises(ConfigError) as err:
+        lc.check_labels(["x"], ["A"], seed_texts=["a1", "b1"], seed_labels=["A", "B"],
+                        label_names=["A", "B"], settings=settings)  # fmt: skip
+    assert str(err.value).startswith("refine.label_check.scorer is 'teacher' but no teacher")
+    teacher = FakeTeacher()
+    teacher.model = "fake-gguf"  # type: ignore[attr-defined]
+    rows = pa.table({"row_id": ["r0", "r1", "r2"], "text": ["x", "y", "z"],
+                     "label": ["B", "A", "A"]})  # fmt: skip
+    res = refine(
+        rows,
+        RefineSettings(min_words=1, near_dup=False, cartography=CartographySettings(enabled=False),
+                       resample="none", label_check=settings),
+        labels=["A", "B"], seed_texts=["a1", "a2", "b1", "b2"], seed_labels=["A", "A", "B", "B"],
+        teacher=teacher,
+    )  # fmt: skip
+    assert res.kept.column("row_id").to_pylist() == ["r1", "r2"]
+    removed = res.removed.to_pylist()
+    assert [(r["row_id"], r["reason"]) for r in removed] == [("r0", "label_check:A")]
+    assert json.loads(removed[0]["label_check_scores"]) == {"A": 0.75, "B": -2.0}
+    info = res.stats["label_check"]
+    assert (info["method"], info["model"], info["kept"]) == ("teacher_likelihood", "fake-gguf", 2)
+
+
+def test_scorer_and_teacher_enter_the_fingerprint_only_when_set() -> None:
+    assert "scorer" not in LabelCheckSettings().fingerprint_dump()
+    dump = LabelCheckSettings(scorer="teacher", teacher="qwen2.5-coder-0.5b").fingerprint_dump()
+    assert dump["scorer"] == "teacher" and dump["teacher"] == "qwen2.5-coder-0.5b"

@@ -165,7 +165,7 @@ def build_requests(
     is_chat: bool,
 ) -> list[LLMRequest]:
     """One request per planned row; its sampling seed derives from the run seed and row id."""
-    stops: tuple[str, ...] = () if is_chat else ("\n\n", task.document_header)
+    stops = tuple(task.stop) + (() if is_chat else ("\n\n", task.document_header))
     out = []
     for r in rows:
         row_seed = int.from_bytes(hashlib.sha256(f"{seed}|{r.row_id}".encode()).digest()[:4], "big")

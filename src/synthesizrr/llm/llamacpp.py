@@ -218,6 +218,57 @@ class LlamaCppBackend(LLMBackend):
             model=self.model_id,
         )
 
+    def score_continuations(self, req: LLMRequest, continuations: Sequence[str]) -> list[float]:
+        """Log-likelihood (natural log, summed over its tokens) of each continuation as the
+        start of the answer to ``req``: the prompt is evaluated once (a prefix kept from the
+        previous call is reused), then each continuation's tokens one at a time from there.
+
+        Written here because llama-cpp-python's ``create_completion(logprobs=...)`` needs
+        ``logits_all`` (a logits row per context position) and scores only sampled tokens.
+        """
+        import numpy as np
+
+        llm = self._llm
+
+        def logits() -> np.ndarray:
+            return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+
+        def log_softmax(row: np.ndarray) -> np.ndarray:
+            shifted = row - row.max()
+            out: np.ndarray = shifted - np.log(np.exp(shifted).sum())
+            return out
+
+        with self._lock:
+            segments = self.prompt_segments(req)
+            if segments is None:
+                raise BackendError(
+                    f"{self.path.name}: scoring needs the GGUF's own chat template "
+                    f"(llm.llamacpp.chat_format is {self.options.chat_format!r})",
+                    fix="leave llm.llamacpp.chat_format unset for the scoring model",
+                )
+            n = sum(len(seg) for seg in segments)
+            if n + 16 >= llm.n_ctx():
+                raise self._too_long(f"Requested tokens ({n}) exceed context window")
+            self._slot.prefill(segments)
+            base, first = llm.n_tokens, log_softmax(logits())
+            scores: list[float] = []
+            try:
+                for text in continuations:
+                    tokens = list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+                    row, total = first, 0.0
+                    for k, token in enumerate(tokens):
+                        total += float(row[token])
+                        if k + 1 < len(tokens):
+                            llm.eval([token])
+                            row = log_softmax(logits())
+                    scores.append(total)
+                    llm.n_tokens = base  # the next eval() drops this continuation's cells
+            except BaseException:
+                self._slot.forget()
+                raise
+            # The context holds the prompt again; its last segment is re-evaluated next time.
+            return scores
+
     def _parallel(self, n_ctx: int) -> ParallelDecoder:
         """This process's multi-sequence context beside the loaded model (made once)."""
         key = (self.batch_size, n_ctx)

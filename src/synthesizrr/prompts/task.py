@@ -58,7 +58,7 @@ class TaskSettings(StrictModel):
 
     # Added after run directories existed: in the fingerprint only when set.
     fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset(
-        {"override_document_label", "override_instruction"}
+        {"override_document_label", "override_instruction", "stop"}
     )
 
     preset: str | None = Field(None, description="built-in task to start from")
@@ -89,6 +89,12 @@ class TaskSettings(StrictModel):
     )
     output_prefix: str = Field("Output:", description="prefix the answer follows")
     max_new_tokens: int = Field(80, gt=0, le=8192, description="length cap of one generation")
+    stop: list[str] = Field(
+        default_factory=list,
+        description="stop sequences of every request, chat or not (e.g. ['\\n'] for one-line "
+        "answers such as headlines: a small chat model that goes on after its answer then "
+        "stops there instead of running into the length cap)",
+    )
     example_header: str = Field(
         "Examples of {label_description}:", description="header above plain seed examples"
     )
@@ -114,6 +120,13 @@ class TaskSettings(StrictModel):
                 raise ValueError("a label name is empty")
             if not isinstance(desc, str) or not desc.strip():
                 raise ValueError(f"label '{name}' has no description (verbalization)")
+        return v
+
+    @field_validator("stop")
+    @classmethod
+    def _stops_ok(cls, v: list[str]) -> list[str]:
+        if any(not s for s in v):
+            raise ValueError("a stop sequence is empty; remove it or give it characters")
         return v
 
     @field_validator("instruction", "fewgen_instruction", "override_instruction", "example_header")

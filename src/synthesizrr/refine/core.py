@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,9 @@ from synthesizrr.errors import ConfigError, InputDataError
 from synthesizrr.refine import cartography as carto
 from synthesizrr.refine.dedup import exact_duplicates, near_duplicates
 from synthesizrr.refine.settings import RefineSettings
+
+#: texts -> (n, labels) scores of each label (refine.label_check.scorer: teacher).
+LabelScorer = Callable[[Sequence[str]], np.ndarray]
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +209,7 @@ def _label_check(
     seed_texts: Sequence[str],
     seed_labels: Sequence[str],
     progress: bool,
+    teacher: LabelScorer | None = None,
 ) -> dict[str, Any]:
     from synthesizrr.refine.label_check import check_labels
 
@@ -218,6 +222,7 @@ def _label_check(
         label_names=run.labels,
         settings=settings.label_check,
         progress=progress,
+        teacher=teacher,
     )
     scores = [
         json.dumps({lab: round(float(v), 4) for lab, v in zip(run.labels, row, strict=True)})
@@ -232,8 +237,11 @@ def _label_check(
     return {
         "status": "skipped" if res.skipped else "done",
         **({"reason": res.skipped} if res.skipped else {}),
-        "method": "seed_centroid",
-        "model": settings.label_check.model,
+        **(
+            {"method": "teacher_likelihood", "model": getattr(teacher, "model", None)}
+            if settings.label_check.scorer == "teacher"
+            else {"method": "seed_centroid", "model": settings.label_check.model}
+        ),
         "tolerance": round(res.tolerance, 6),
         "tolerance_from": res.tolerance_from,
         "seed_loo_accuracy": res.seed_loo_accuracy,
@@ -317,12 +325,14 @@ def refine(
     seed_texts: Sequence[str] | None = None,
     seed_labels: Sequence[str] | None = None,
     progress: bool = False,
+    teacher: LabelScorer | None = None,
 ) -> RefineResult:
     """Filter generated rows; deterministic for ``settings.seed``.
 
     ``target_distribution`` (shares or counts per label) is used by ``resample='real'``.
     ``oracle_texts``/``oracle_labels`` (real labeled data) are needed by ``label_filter``,
-    ``seed_texts``/``seed_labels`` (the seeds only) by ``label_check``.
+    ``seed_texts``/``seed_labels`` (the seeds only) by ``label_check``, and ``teacher``
+    (texts -> (n, labels) log-likelihoods) by ``label_check.scorer: teacher``.
     """
     settings = settings or RefineSettings()
     labs = _validate(table, labels)
@@ -381,7 +391,9 @@ def refine(
         )
     if settings.label_check.enabled:
         assert seed_texts is not None and seed_labels is not None
-        stats["label_check"] = _label_check(run, settings, seed_texts, seed_labels, progress)
+        stats["label_check"] = _label_check(
+            run, settings, seed_texts, seed_labels, progress, teacher
+        )
     else:
         stats["label_check"] = {"status": "disabled"}
     if settings.label_filter:

@@ -59,13 +59,29 @@ class CartographySettings(StrictModel):
 class LabelCheckSettings(StrictModel):
     """Seed-only label check (:mod:`synthesizrr.refine.label_check`).
 
-    A row fails when its cosine similarity to its intended label's seed centroid is more
-    than the tolerance below its similarity to another label's centroid. A row whose
-    intended label is the nearest centroid always passes.
+    A row fails when its score for its intended label is more than the tolerance below its
+    score for another label: cosine similarity to each label's seed centroid, or (scorer
+    'teacher') the teacher's seed-calibrated log-likelihood of each label name. A row whose
+    intended label scores highest always passes.
     """
+
+    # Added after run directories existed: in the fingerprint only when set.
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"scorer", "teacher"})
 
     enabled: bool = Field(
         default=False, description="Drop rows that read as another label than intended."
+    )
+    scorer: Literal["centroid", "teacher"] = Field(
+        default="centroid",
+        description="How a row is scored against each label: 'centroid' (cosine to each "
+        "label's seed centroid under 'model') or 'teacher' (a GGUF teacher's log-likelihood "
+        "of each label name as the answer to 'which label fits this text', calibrated on "
+        "the seeds: the mean score over each label's seeds is subtracted).",
+    )
+    teacher: str | None = Field(
+        default=None,
+        description="The GGUF model that scores when scorer is 'teacher' (an embedded name "
+        "or a path); None: the run's generation.llm.model.",
     )
     model: str = Field(
         default="minilm", description="Sentence encoder: 'minilm' (bundled) or a local folder."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthesizrr import layout
 from synthesizrr.config import RunConfig
@@ -13,10 +13,23 @@ from synthesizrr.fileio import atomic_write_json, read_parquet, write_parquet
 from synthesizrr.pipeline.data import real_train, train_signature
 from synthesizrr.pipeline.stage import Stage, StageContext, StageResult
 
+if TYPE_CHECKING:
+    from synthesizrr.refine.teacher_scores import TeacherScorer
+
 
 def settings(cfg: RunConfig) -> Any:
     return {"refine": cfg.refine.fingerprint_dump(), "seed": cfg.seed,
             "train": train_signature(cfg)}  # fmt: skip
+
+
+def _teacher_scorer(cfg: RunConfig) -> TeacherScorer | None:
+    """The teacher that scores rows for ``refine.label_check.scorer: teacher``, else None."""
+    settings = cfg.refine.label_check
+    if settings.scorer != "teacher":
+        return None
+    from synthesizrr.refine.teacher_scores import TeacherScorer
+
+    return TeacherScorer(cfg.task, cfg.generation.llm, settings.teacher)
 
 
 def run(ctx: StageContext, out: Path) -> StageResult:
@@ -42,6 +55,7 @@ def run(ctx: StageContext, out: Path) -> StageResult:
         seed_texts=[str(t) for t in seeds.column("text").to_pylist()] if check else None,
         seed_labels=[str(x) for x in seeds.column("label").to_pylist()] if check else None,
         progress=ctx.progress,
+        teacher=_teacher_scorer(cfg) if check else None,
     )
     write_parquet(result.kept, out / layout.FINAL_DATASET)
     write_parquet(result.removed, out / layout.REMOVED)

@@ -1,0 +1,61 @@
+"""The teacher's reading of a text: log-likelihood of each label name as its answer.
+
+For ``refine.label_check.scorer: teacher``. Each text goes into one chat prompt (the task's
+description, every label with its description, the text, "answer with the label name"),
+evaluated once by the GGUF teacher in this process; each label name is then scored as the
+start of the answer (:meth:`~synthesizrr.llm.llamacpp.LlamaCppBackend.score_continuations`).
+The task and label lines are the same for every text, so their KV state is kept and only
+the text is evaluated per row. Raw log-likelihoods favour short, frequent names; the
+label check calibrates them on the seeds (:mod:`synthesizrr.refine.label_check`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from synthesizrr.errors import ConfigError
+from synthesizrr.llm.settings import LLMSettings
+from synthesizrr.llm.types import LLMRequest, Message
+from synthesizrr.prompts.task import TaskSettings
+
+#: Characters of a text that go into the scoring prompt (a long review is cut there).
+MAX_TEXT_CHARS = 1000
+
+
+def label_question(task: TaskSettings, text: str) -> LLMRequest:
+    """The scoring prompt for ``text``: which of the task's labels fits it."""
+    head = task.description.strip() or "Which label fits the text below?"
+    options = "\n".join(f"- {name}: {desc}" for name, desc in task.labels.items())
+    content = (
+        f"{head}\n\nLabels:\n{options}\n\nText: {text.strip()[:MAX_TEXT_CHARS]}\n\n"
+        "Answer with the label name only."
+    )
+    return LLMRequest(messages=(Message(role="user", content=content),), max_tokens=1)
+
+
+class TeacherScorer:
+    """``scorer(texts)`` -> (n, labels) log-likelihoods of each label name, in label order."""
+
+    def __init__(self, task: TaskSettings, llm: LLMSettings, model: str | None = None) -> None:
+        from synthesizrr.llm.llamacpp import LlamaCppBackend
+
+        name = model or llm.model
+        if model is None and llm.backend != "llamacpp":
+            raise ConfigError(
+                f"refine.label_check.scorer is 'teacher' but the teacher runs on the "
+                f"'{llm.backend}' backend; the check scores with a GGUF model in this process.",
+                fix="set refine.label_check.teacher to an embedded model name or a GGUF path "
+                "(e.g. qwen2.5-coder-0.5b)",
+            )
+        self.task = task
+        self.model = name
+        self.backend = LlamaCppBackend(name, chat=True, n_ctx=llm.n_ctx, n_threads=llm.n_threads)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        names = self.task.label_names
+        rows = [
+            self.backend.score_continuations(label_question(self.task, t), names) for t in texts
+        ]
+        return np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
