@@ -211,9 +211,10 @@ class FakeTeacher:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+    def __call__(self, texts: Sequence[str], names: Sequence[str]) -> np.ndarray:
         self.calls.append(list(texts))
-        return np.array([RAW[t] for t in texts], dtype=np.float64)
+        order = [["A", "B"].index(n) for n in names]  # RAW holds (A, B)
+        return np.array([RAW[t] for t in texts], dtype=np.float64)[:, order]
 
 
 def test_teacher_scores_are_calibrated_on_the_seeds_leave_one_out() -> None:
@@ -238,6 +239,16 @@ def test_teacher_scores_are_calibrated_on_the_seeds_leave_one_out() -> None:
     assert res.keep.tolist() == [False, True, True]
     assert res.predicted == ["A", "A", "B"]
     assert res.skipped is None
+    # Another label order: the teacher is asked for the labels in that order.
+    swapped = lc.check_labels(
+        ["x", "y", "z"], ["B", "A", "A"],
+        seed_texts=["a1", "a2", "b1", "b2"], seed_labels=["A", "A", "B", "B"],
+        label_names=["B", "A"],
+        settings=LabelCheckSettings(enabled=True, scorer="teacher"),
+        teacher=FakeTeacher(),
+    )  # fmt: skip
+    np.testing.assert_allclose(swapped.scores, res.scores[:, ::-1])
+    assert swapped.keep.tolist() == res.keep.tolist()
 
 
 def test_teacher_scorer_is_required_and_recorded_in_the_refine_stats() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from synthesizrr.errors import ConfigError
 from synthesizrr.llm.settings import LLMSettings
 from synthesizrr.llm.types import LLMRequest, Message
 from synthesizrr.prompts.task import TaskSettings
@@ -36,8 +37,9 @@ def test_scores_are_independent_of_order_and_leave_generation_unchanged() -> Non
     pytest.importorskip("llama_cpp")
     scorer = TeacherScorer(TASK, LLMSettings(model="smollm2", n_ctx=512, n_threads=1))
     texts = ["A dull, lifeless film with no laughs.", "A warm, funny and moving film."]
-    forward = scorer(texts)
-    backward = scorer(texts[::-1])[::-1]
+    names = ["negative", "positive"]
+    forward = scorer(texts, names)
+    backward = scorer(texts[::-1], names)[::-1]
     np.testing.assert_array_equal(forward, backward)  # a kept prefix is bit for bit a fresh one
     assert forward.shape == (2, 2) and np.isfinite(forward).all() and (forward < 0).all()
     # A longer answer adds the log-probability of its extra tokens: it can only be lower.
@@ -49,5 +51,9 @@ def test_scores_are_independent_of_order_and_leave_generation_unchanged() -> Non
     gen = LLMRequest(messages=(Message(role="user", content="Name a fruit."),), max_tokens=8,
                      temperature=0.0)  # fmt: skip
     before = backend.generate(gen).text
-    scorer(texts)
+    scorer(texts, names)
     assert backend.generate(gen).text == before
+    # Columns follow the names asked for, whatever the task's own order.
+    np.testing.assert_array_equal(scorer(texts, names[::-1]), forward[:, ::-1])
+    with pytest.raises(ConfigError, match=r"label\(s\) \['neutral'\] are not labels"):
+        scorer(texts, ["neutral"])

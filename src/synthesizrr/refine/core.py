@@ -21,8 +21,9 @@ from synthesizrr.refine import cartography as carto
 from synthesizrr.refine.dedup import exact_duplicates, near_duplicates
 from synthesizrr.refine.settings import RefineSettings
 
-#: texts -> (n, labels) scores of each label (refine.label_check.scorer: teacher).
-LabelScorer = Callable[[Sequence[str]], np.ndarray]
+#: (texts, label names) -> (n, labels) scores of each label, in the order of the names
+#: (refine.label_check.scorer: teacher).
+LabelScorer = Callable[[Sequence[str], Sequence[str]], np.ndarray]
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,8 @@ def refine(
     ``target_distribution`` (shares or counts per label) is used by ``resample='real'``.
     ``oracle_texts``/``oracle_labels`` (real labeled data) are needed by ``label_filter``,
     ``seed_texts``/``seed_labels`` (the seeds only) by ``label_check``, and ``teacher``
-    (texts -> (n, labels) log-likelihoods) by ``label_check.scorer: teacher``.
+    ((texts, label names) -> (n, labels) log-likelihoods) by ``label_check.scorer:
+    teacher``.
     """
     settings = settings or RefineSettings()
     labs = _validate(table, labels)

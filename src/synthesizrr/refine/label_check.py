@@ -112,11 +112,11 @@ def check_labels(
     settings: LabelCheckSettings,
     progress: bool = False,
     embed: Embed | None = None,
-    teacher: Callable[[Sequence[str]], np.ndarray] | None = None,
+    teacher: Callable[[Sequence[str], Sequence[str]], np.ndarray] | None = None,
 ) -> LabelCheck:
     """Score ``texts`` (intended ``labels``) against the seeds' label centroids, or with
-    ``teacher`` (texts -> (n, labels) log-likelihoods) when ``settings.scorer`` is
-    'teacher'."""
+    ``teacher`` ((texts, label_names) -> (n, labels) log-likelihoods, in the order of
+    ``label_names``) when ``settings.scorer`` is 'teacher'."""
     names = list(label_names)
     index = {lab: i for i, lab in enumerate(names)}
     missing = [lab for lab in names if lab not in set(seed_labels)]
@@ -134,11 +134,11 @@ def check_labels(
                 "refine.label_check.scorer is 'teacher' but no teacher scorer was passed.",
                 fix="pass teacher= (synthesizrr.refine.teacher_scores.TeacherScorer)",
             )
-        raw_seeds = teacher(list(seed_texts))
+        raw_seeds = teacher(list(seed_texts), names)
         loo, bias = _calibrate(raw_seeds, seed_y, len(names))
 
         def row_scores() -> np.ndarray:
-            return teacher(list(texts)) - bias
+            return teacher(list(texts), names) - bias
 
     else:
         encode = embed or embed_texts

@@ -36,7 +36,8 @@ def label_question(task: TaskSettings, text: str) -> LLMRequest:
 
 
 class TeacherScorer:
-    """``scorer(texts)`` -> (n, labels) log-likelihoods of each label name, in label order."""
+    """``scorer(texts, names)`` -> (n, len(names)) log-likelihoods of each label name, in
+    the order of ``names`` (the task's labels, in any order)."""
 
     def __init__(self, task: TaskSettings, llm: LLMSettings, model: str | None = None) -> None:
         from synthesizrr.llm.llamacpp import LlamaCppBackend
@@ -53,8 +54,13 @@ class TeacherScorer:
         self.model = name
         self.backend = LlamaCppBackend(name, chat=True, n_ctx=llm.n_ctx, n_threads=llm.n_threads)
 
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        names = self.task.label_names
+    def __call__(self, texts: Sequence[str], names: Sequence[str]) -> np.ndarray:
+        unknown = sorted(set(names) - set(self.task.labels))
+        if unknown:
+            raise ConfigError(
+                f"refine.label_check: label(s) {unknown} are not labels of the task",
+                fix="score with the task's own labels",
+            )
         rows = [
             self.backend.score_continuations(label_question(self.task, t), names) for t in texts
         ]
