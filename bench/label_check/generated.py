@@ -13,7 +13,7 @@ seeds alone, with its paired interval). The run directory is only read.
 
     cd <repo> && PATH=/work/main/.venv/bin:$PATH PYTHONPATH=src HF_HUB_OFFLINE=1 \\
         python bench/label_check/generated.py /work/runs/paper/ag_news/retricl_3 \\
-        --teacher qwen2.5-coder-0.5b
+        --teacher qwen2.5-coder-0.5b [--scorers none,centroid]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "generated.json"
 
 
-def one(run_dir: Path, teacher: str) -> dict[str, Any]:
+def one(run_dir: Path, teacher: str, scorers: list[str]) -> dict[str, Any]:
     from synthesizrr.config import load_config
     from synthesizrr.distill import downsample_indices, train_and_evaluate
     from synthesizrr.distill.baselines import seeds_baseline
@@ -49,9 +49,10 @@ def one(run_dir: Path, teacher: str) -> dict[str, Any]:
     test = real_test(cfg)
     assert test is not None, f"{run_dir}: no evaluation.test_path"
     labels = cfg.task.label_names
+    target = {lab: train[1].count(lab) / len(train[1]) for lab in labels}  # as the stage does
     llm = LLMSettings(model=teacher, n_ctx=cfg.generation.llm.n_ctx)
     variants: dict[str, Any] = {}
-    for name in ("none", "centroid", f"teacher:{teacher}"):
+    for name in [f"teacher:{teacher}" if s == "teacher" else s for s in scorers]:
         check = cfg.refine.label_check.model_copy(
             update={"enabled": name != "none", "scorer": "teacher" if ":" in name else "centroid",
                     "teacher": teacher if ":" in name else None}
@@ -59,7 +60,7 @@ def one(run_dir: Path, teacher: str) -> dict[str, Any]:
         settings = cfg.refine.model_copy(update={"label_check": check})
         scorer = TeacherScorer(cfg.task, llm, teacher) if ":" in name else None
         start = time.perf_counter()
-        res = refine(gens, settings, labels=labels, target_distribution=None,
+        res = refine(gens, settings, labels=labels, target_distribution=target,
                      seed_texts=seed_texts, seed_labels=seed_labels, teacher=scorer)  # fmt: skip
         variants[name] = {
             "texts": [str(t) for t in res.kept.column("text").to_pylist()],
@@ -73,10 +74,13 @@ def one(run_dir: Path, teacher: str) -> dict[str, Any]:
     for name, v in variants.items():
         idx, _ = downsample_indices(v["labels"], n, cfg.seed, labels)
         texts, labs = [v["texts"][i] for i in idx], [v["labels"][i] for i in idx]
-        lp = compute_metrics(
-            cfg.evaluation.metrics.model_copy(update={"metrics": ["label_preservation"]}),
+        scores = compute_metrics(
+            cfg.evaluation.metrics.model_copy(
+                update={"metrics": ["label_preservation", "self_bleu", "entity_entropy"]}
+            ),
             texts, labs, train_texts=train[0], train_labels=train[1],
-        )["label_preservation"]  # fmt: skip
+        )  # fmt: skip
+        lp = scores["label_preservation"]
         preds: list[Any] = []
         student = train_and_evaluate(cfg.evaluation.student, texts, labs, test[0], test[1],
                                      labels=labels, predictions=preds)  # fmt: skip
@@ -90,6 +94,10 @@ def one(run_dir: Path, teacher: str) -> dict[str, Any]:
             "refine_seconds": v["refine_seconds"],
             "label_preservation": lp.value,
             "label_preservation_ci": lp.ci,
+            "self_bleu_5": scores["self_bleu"].value,
+            "self_bleu_5_ci": scores["self_bleu"].ci,
+            "entity_entropy": scores["entity_entropy"].value,
+            "entity_entropy_ci": scores["entity_entropy"].ci,
             "student_accuracy": student.accuracy_mean,
             "seeds_only_accuracy": base.seeds_only_accuracy,
             "seeds_plus_synthetic_accuracy": base.seeds_plus_synthetic_accuracy,
@@ -103,13 +111,18 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--teacher", default="qwen2.5-coder-0.5b")
+    ap.add_argument("--scorers", default="none,centroid,teacher", help="which variants to run")
     args = ap.parse_args(argv)
     old = json.loads(OUT.read_text()) if OUT.exists() else {"entries": []}
     for run in args.runs:
-        entry = one(run.resolve(), args.teacher)
+        entry = one(run.resolve(), args.teacher, args.scorers.split(","))
         print(json.dumps(entry), flush=True)
+        same = (entry["run"], args.teacher, entry["rows"])
+        for e in old["entries"]:  # a rerun at the same N adds or replaces variants
+            if (e["run"], e["teacher"], e["rows"]) == same:
+                entry["variants"] = {**e["variants"], **entry["variants"]}
         old["entries"] = [
-            e for e in old["entries"] if (e["run"], e["teacher"]) != (entry["run"], args.teacher)
+            e for e in old["entries"] if (e["run"], e["teacher"], e["rows"]) != same
         ] + [entry]
         old["command"] = "python bench/label_check/generated.py RUN_DIR... --teacher NAME"
         old["date"] = time.strftime("%Y-%m-%d")
