@@ -10,7 +10,7 @@ scored on up to 2,000 rows of the second half of the test file.
 
     cd <repo> && PATH=/work/main/.venv/bin:$PATH PYTHONPATH=src HF_HUB_OFFLINE=1 \\
         nice -n 5 python bench/label_check/run.py            # measure + RESULTS.md
-    python bench/label_check/run.py --teacher qwen2.5-coder-0.5b --draws 2   # scorer: teacher
+    python bench/label_check/run.py --teacher qwen2.5-coder-0.5b --draws 1   # scorer: teacher
     python bench/label_check/run.py md                       # only rewrite RESULTS.md
     python bench/label_check/run.py collect LOG              # results from printed lines
 """
@@ -223,7 +223,7 @@ def main(argv: list[str]) -> None:
         "centroids over MiniLM) or 'teacher:<model>' (the teacher's seed-calibrated "
         "log-likelihood of each label name); seeds per label from train.csv, several draws",
         "command": "PATH=/work/main/.venv/bin:$PATH PYTHONPATH=src HF_HUB_OFFLINE=1 nice -n 5 "
-        "python bench/label_check/run.py [--teacher qwen2.5-coder-0.5b --draws 2]",
+        "python bench/label_check/run.py [--teacher qwen2.5-coder-0.5b --datasets D --per-label K --draws 1]",
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, 2 cores shared with other jobs",
         # The issue's headline keys: AG News at the larger seed count, the default scorer.
