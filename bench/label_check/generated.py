@@ -22,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -49,16 +50,17 @@ def one(run_dir: Path, teacher: str, scorers: list[str]) -> dict[str, Any]:
     test = real_test(cfg)
     assert test is not None, f"{run_dir}: no evaluation.test_path"
     labels = cfg.task.label_names
-    target = {lab: train[1].count(lab) / len(train[1]) for lab in labels}  # as the stage does
+    target = dict(Counter(train[1]))  # resample 'real' takes counts, as the stage passes
     llm = LLMSettings(model=teacher, n_ctx=cfg.generation.llm.n_ctx)
     variants: dict[str, Any] = {}
-    for name in [f"teacher:{teacher}" if s == "teacher" else s for s in scorers]:
+    for kind in scorers:
+        name = f"teacher:{teacher}" if kind == "teacher" else kind
         check = cfg.refine.label_check.model_copy(
-            update={"enabled": name != "none", "scorer": "teacher" if ":" in name else "centroid",
-                    "teacher": teacher if ":" in name else None}
+            update={"enabled": kind != "none", "scorer": "teacher" if kind == "teacher"
+                    else "centroid", "teacher": teacher if kind == "teacher" else None}
         )  # fmt: skip
         settings = cfg.refine.model_copy(update={"label_check": check})
-        scorer = TeacherScorer(cfg.task, llm, teacher) if ":" in name else None
+        scorer = TeacherScorer(cfg.task, llm, teacher) if kind == "teacher" else None
         start = time.perf_counter()
         res = refine(gens, settings, labels=labels, target_distribution=target,
                      seed_texts=seed_texts, seed_labels=seed_labels, teacher=scorer)  # fmt: skip

@@ -33,8 +33,6 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
 RESULTS = HERE / "results.json"
 DATASETS = {"ag_news": "ag_news", "sst2": "sst2", "amazon_humor": "amazon_humor"}
-#: The task preset whose description and labels the teacher scorer reads.
-PRESETS = {"ag_news": "ag_news", "sst2": "sst2", "amazon_humor": "amazon_humor"}
 PER_LABEL = (10, 30)
 DRAWS = 3
 N_NOISY = 400
@@ -84,7 +82,7 @@ def one(dataset: str, per_label: int, draw: int, teacher: str | None = None) -> 
         from synthesizrr.prompts.task import TaskSettings
         from synthesizrr.refine.teacher_scores import TeacherScorer
 
-        task = TaskSettings(preset=PRESETS[dataset])
+        task = TaskSettings(preset=dataset)  # the preset of the same name: labels, description
         scorer = TeacherScorer(task, LLMSettings(model=teacher, n_ctx=1024), teacher)
     start = time.perf_counter()
     res = refine(table, settings, labels=labels, seed_texts=[s["text"] for s in seeds],

@@ -246,15 +246,20 @@ class LlamaCppBackend(LLMBackend):
                     f"(llm.llamacpp.chat_format is {self.options.chat_format!r})",
                     fix="leave llm.llamacpp.chat_format unset for the scoring model",
                 )
-            n = sum(len(seg) for seg in segments)
-            if n + 16 >= llm.n_ctx():
-                raise self._too_long(f"Requested tokens ({n}) exceed context window")
+            answers = [
+                list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+                for text in continuations
+            ]
+            n = sum(len(seg) for seg in segments) + max(map(len, answers), default=0)
+            if n >= llm.n_ctx():
+                raise self._too_long(
+                    f"Requested tokens ({n}) exceed context window of {llm.n_ctx()}"
+                )
             self._slot.prefill(segments)
             base, first = llm.n_tokens, log_softmax(logits())
             scores: list[float] = []
             try:
-                for text in continuations:
-                    tokens = list(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+                for tokens in answers:
                     row, total = first, 0.0
                     for k, token in enumerate(tokens):
                         total += float(row[token])

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,9 +21,8 @@ from synthesizrr.refine import cartography as carto
 from synthesizrr.refine.dedup import exact_duplicates, near_duplicates
 from synthesizrr.refine.settings import RefineSettings
 
-#: (texts, label names) -> (n, labels) scores of each label, in the order of the names
-#: (refine.label_check.scorer: teacher).
-LabelScorer = Callable[[Sequence[str], Sequence[str]], np.ndarray]
+if TYPE_CHECKING:
+    from synthesizrr.refine.label_check import LabelScorer
 
 log = logging.getLogger(__name__)
 

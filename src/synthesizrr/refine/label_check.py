@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 Embed = Callable[..., np.ndarray]
 
+#: (texts, label names) -> (n, labels) scores of each label, in the order of the names
+#: (``scorer: teacher``; :class:`~synthesizrr.refine.teacher_scores.TeacherScorer`).
+LabelScorer = Callable[[Sequence[str], Sequence[str]], np.ndarray]
+
 #: What separates the labels, per scorer (for the message when the seeds say it does not).
 _WHAT = {"centroid": "embeddings", "teacher": "teacher's scores"}
 
@@ -92,13 +96,14 @@ def _calibrate(raw: np.ndarray, y: np.ndarray, n_labels: int) -> tuple[np.ndarra
     is calibrated by the mean built without it; a label with one seed keeps it in."""
     sums = np.stack([raw[y == k].sum(axis=0) for k in range(n_labels)])
     counts = np.bincount(y, minlength=n_labels).astype(np.float64)
-    bias = (sums / counts[:, None]).mean(axis=0)
+    means = sums / counts[:, None]
+    bias = means.mean(axis=0)
     loo = np.empty_like(raw)
     for i, k in enumerate(y):
-        means = sums / counts[:, None]
-        if counts[k] > 1:
-            means[k] = (sums[k] - raw[i]) / (counts[k] - 1)
-        loo[i] = raw[i] - means.mean(axis=0)
+        # Replacing label k's mean by the one without seed i moves the balanced mean by
+        # the difference over the number of labels.
+        own = (sums[k] - raw[i]) / (counts[k] - 1) if counts[k] > 1 else means[k]
+        loo[i] = raw[i] - (bias + (own - means[k]) / n_labels)
     return loo, bias
 
 
@@ -112,7 +117,7 @@ def check_labels(
     settings: LabelCheckSettings,
     progress: bool = False,
     embed: Embed | None = None,
-    teacher: Callable[[Sequence[str], Sequence[str]], np.ndarray] | None = None,
+    teacher: LabelScorer | None = None,
 ) -> LabelCheck:
     """Score ``texts`` (intended ``labels``) against the seeds' label centroids, or with
     ``teacher`` ((texts, label_names) -> (n, labels) log-likelihoods, in the order of
