@@ -45,7 +45,24 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(fh) if r["text"].strip()]
 
 
-def one(dataset: str, per_label: int, draw: int, teacher: str | None = None) -> dict:
+class _Memo:
+    """The teacher's scores of each (texts, names) once: a sweep over seed_flag_rate
+    re-runs only the calibration, not the teacher."""
+
+    def __init__(self, scorer):
+        self.scorer, self.seen = scorer, {}
+
+    def __call__(self, texts, names):
+        key = (tuple(texts), tuple(names))
+        if key not in self.seen:
+            self.seen[key] = self.scorer(texts, names)
+        return self.seen[key]
+
+
+def one(
+    dataset: str, per_label: int, draw: int, teacher: str | None = None,
+    rates: tuple[float, ...] = (0.1,),
+) -> list[dict]:  # fmt: skip
     from synthesizrr.distill.evaluate import train_and_evaluate
     from synthesizrr.distill.settings import StudentSettings
     from synthesizrr.metrics import MetricsSettings, compute_metrics
@@ -69,13 +86,6 @@ def one(dataset: str, per_label: int, draw: int, teacher: str | None = None) -> 
     ]
     table = pa.table({"row_id": [f"n{i}" for i in range(N_NOISY)],
                       "text": [r["text"] for r in noisy], "label": given})  # fmt: skip
-    settings = RefineSettings(
-        dedup=False, near_dup=False, min_words=0, resample="none",
-        cartography=CartographySettings(enabled=False),
-        label_check=LabelCheckSettings(
-            enabled=True, scorer="teacher" if teacher else "centroid", teacher=teacher
-        ),
-    )  # fmt: skip
     scorer = None
     if teacher:
         from synthesizrr.llm.settings import LLMSettings
@@ -83,15 +93,7 @@ def one(dataset: str, per_label: int, draw: int, teacher: str | None = None) -> 
         from synthesizrr.refine.teacher_scores import TeacherScorer
 
         task = TaskSettings(preset=dataset)  # the preset of the same name: labels, description
-        scorer = TeacherScorer(task, LLMSettings(model=teacher, n_ctx=1024), teacher)
-    start = time.perf_counter()
-    res = refine(table, settings, labels=labels, seed_texts=[s["text"] for s in seeds],
-                 seed_labels=[s["label"] for s in seeds], teacher=scorer)  # fmt: skip
-    seconds = time.perf_counter() - start
-    dropped = {int(r[1:]) for r in res.removed.column("row_id").to_pylist()}
-    tp = len(dropped & flip)
-    kept_texts = res.kept.column("text").to_pylist()
-    kept_labels = res.kept.column("label").to_pylist()
+        scorer = _Memo(TeacherScorer(task, LLMSettings(model=teacher, n_ctx=1024), teacher))
 
     def quality(texts: list[str], labs: list[str]) -> tuple[float, float]:
         lp = compute_metrics(
@@ -106,28 +108,47 @@ def one(dataset: str, per_label: int, draw: int, teacher: str | None = None) -> 
         return lp, student.accuracy_mean
 
     lp_before, acc_before = quality([r["text"] for r in noisy], given)
-    lp_after, acc_after = quality(kept_texts, kept_labels)
-    info = res.stats["label_check"]
-    return {
-        "dataset": dataset,
-        "scorer": f"teacher:{teacher}" if teacher else "centroid",
-        "seeds_per_label": per_label,
-        "draw": draw,
-        "rows": N_NOISY,
-        "flipped": len(flip),
-        "dropped": len(dropped),
-        "precision": tp / len(dropped) if dropped else None,
-        "recall": tp / len(flip),
-        "kept_fraction": info["kept_fraction"],
-        "tolerance": info["tolerance"],
-        "seed_loo_accuracy": info["seed_loo_accuracy"],
-        "label_preservation_without": lp_before,
-        "label_preservation_with": lp_after,
-        "student_accuracy_without": acc_before,
-        "student_accuracy_with": acc_after,
-        "student_rows_with": len(kept_texts),
-        "check_seconds": round(seconds, 2),
-    }
+    out = []
+    for rate in rates:
+        settings = RefineSettings(
+            dedup=False, near_dup=False, min_words=0, resample="none",
+            cartography=CartographySettings(enabled=False),
+            label_check=LabelCheckSettings(
+                enabled=True, scorer="teacher" if teacher else "centroid", teacher=teacher,
+                seed_flag_rate=rate,
+            ),
+        )  # fmt: skip
+        start = time.perf_counter()
+        res = refine(table, settings, labels=labels, seed_texts=[s["text"] for s in seeds],
+                     seed_labels=[s["label"] for s in seeds], teacher=scorer)  # fmt: skip
+        seconds = time.perf_counter() - start  # the first rate pays for the scoring
+        dropped = {int(r[1:]) for r in res.removed.column("row_id").to_pylist()}
+        tp = len(dropped & flip)
+        kept_texts = res.kept.column("text").to_pylist()
+        lp_after, acc_after = quality(kept_texts, res.kept.column("label").to_pylist())
+        info = res.stats["label_check"]
+        out.append({
+            "dataset": dataset,
+            "scorer": f"teacher:{teacher}" if teacher else "centroid",
+            "seeds_per_label": per_label,
+            "seed_flag_rate": rate,
+            "draw": draw,
+            "rows": N_NOISY,
+            "flipped": len(flip),
+            "dropped": len(dropped),
+            "precision": tp / len(dropped) if dropped else None,
+            "recall": tp / len(flip),
+            "kept_fraction": info["kept_fraction"],
+            "tolerance": info["tolerance"],
+            "seed_loo_accuracy": info["seed_loo_accuracy"],
+            "label_preservation_without": lp_before,
+            "label_preservation_with": lp_after,
+            "student_accuracy_without": acc_before,
+            "student_accuracy_with": acc_after,
+            "student_rows_with": len(kept_texts),
+            "check_seconds": round(seconds, 2),
+        })  # fmt: skip
+    return out
 
 
 def _avg(entries: list[dict], key: str) -> float | None:
@@ -136,9 +157,10 @@ def _avg(entries: list[dict], key: str) -> float | None:
 
 
 def summarize(entries: list[dict]) -> list[dict]:
-    groups: dict[tuple[str, str, int], list[dict]] = {}
+    groups: dict[tuple[str, str, int, float], list[dict]] = {}
     for e in entries:
-        key = (e["dataset"], e.get("scorer", "centroid"), e["seeds_per_label"])
+        key = (e["dataset"], e.get("scorer", "centroid"), e["seeds_per_label"],
+               e.get("seed_flag_rate", 0.1))  # fmt: skip
         groups.setdefault(key, []).append(e)
     keys = ("precision", "recall", "kept_fraction", "tolerance", "seed_loo_accuracy",
             "label_preservation_without", "label_preservation_with",
@@ -148,10 +170,11 @@ def summarize(entries: list[dict]) -> list[dict]:
             "dataset": d,
             "scorer": sc,
             "seeds_per_label": k,
+            "seed_flag_rate": rate,
             "draws": len(g),
             **{key: _avg(g, key) for key in keys},
         }
-        for (d, sc, k), g in sorted(groups.items())
+        for (d, sc, k, rate), g in sorted(groups.items())
     ]
 
 
@@ -168,13 +191,14 @@ def write_md(data: dict) -> None:
         "accuracy on held-out real rows. 'w/o' is the noisy 400-row set, 'with' the rows the "
         "check kept.",
         "",
-        "| dataset | scorer | seeds/label | draws | precision | recall | kept | tolerance "
+        "| dataset | scorer | seeds/label | seed_flag_rate | draws | precision | recall | kept | tolerance "
         "| seed LOO acc. | LP w/o | LP with | student w/o | student with |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in data["summary"]:
         lines.append(
             f"| {s['dataset']} | {s.get('scorer', 'centroid')} | {s['seeds_per_label']} | "
+            f"{s.get('seed_flag_rate', 0.1)} | "
             f"{s['draws']} | {s['precision']} | {s['recall']} | "
             f"{s['kept_fraction']} | {s['tolerance']} | {s['seed_loo_accuracy']} | "
             f"{s['label_preservation_without']} | {s['label_preservation_with']} | "
@@ -185,7 +209,8 @@ def write_md(data: dict) -> None:
 
 
 def _key(e: dict) -> tuple:
-    return (e["dataset"], e.get("scorer", "centroid"), e["seeds_per_label"], e["draw"])
+    return (e["dataset"], e.get("scorer", "centroid"), e["seeds_per_label"],
+            e.get("seed_flag_rate", 0.1), e["draw"])  # fmt: skip
 
 
 def main(argv: list[str]) -> None:
@@ -202,19 +227,26 @@ def main(argv: list[str]) -> None:
         ap.add_argument("--datasets", default=",".join(DATASETS))
         ap.add_argument("--per-label", default=",".join(map(str, PER_LABEL)))
         ap.add_argument("--draws", type=int, default=DRAWS)
+        ap.add_argument("--rates", default="0.1",
+                        help="refine.label_check.seed_flag_rate values, comma list (one scoring)")
         args = ap.parse_args(argv)
         new = []
         for dataset in args.datasets.split(","):
             for per_label in map(int, args.per_label.split(",")):
                 for draw in range(args.draws):
-                    e = one(dataset, per_label, draw, args.teacher)
-                    print(json.dumps(e), flush=True)
-                    new.append(e)
+                    rates = tuple(map(float, args.rates.split(",")))
+                    for e in one(dataset, per_label, draw, args.teacher, rates):
+                        print(json.dumps(e), flush=True)
+                        new.append(e)
     # A rerun replaces its own entries and keeps the other scorers' and datasets'.
     fresh = {_key(e) for e in new}
     entries = [e for e in old.get("entries", []) if _key(e) not in fresh] + new
     summary = summarize(entries)
-    ag = [s for s in summary if s["dataset"] == "ag_news" and s["scorer"] == "centroid"]
+    from synthesizrr.refine.settings import LabelCheckSettings
+
+    default_rate = LabelCheckSettings.model_fields["seed_flag_rate"].default
+    ag = [s for s in summary if s["dataset"] == "ag_news" and s["scorer"] == "centroid"
+          and s["seed_flag_rate"] == default_rate]  # fmt: skip
     data = {
         "what": f"refine.label_check on {N_NOISY} real test rows per run with {FLIP:.0%} of "
         "labels flipped, tolerance calibrated at seed_flag_rate 0.1; scorer 'centroid' (seed "

@@ -96,6 +96,13 @@ class RunConfig(StrictModel):
     refine: RefineSettings = Field(default_factory=RefineSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     card: CardSettings = Field(default_factory=CardSettings, description="dataset card metadata")
+    paths_relative_to: str | None = Field(
+        None,
+        description="folder the relative paths of this config resolve against (None: the "
+        "YAML file's folder); the copy a run keeps as <run>/config.yaml sets it, so "
+        "`synthesizrr refine runs/<name>/config.yaml` reads the same files and skips the "
+        "finished stages",
+    )
 
     @model_validator(mode="after")
     def _needs_corpus(self) -> RunConfig:
@@ -211,7 +218,11 @@ def config_from_dict(
             keys = ", ".join(f"'{m}:'" for m in missing)
             fix = f"add {keys} (see examples/ag_news.yaml)"
         raise ConfigError(format_validation_error(exc, source, RunConfig), fix=fix) from None
-    cfg._base_dir = (base_dir or Path(".")).resolve()
+    base = (base_dir or Path(".")).resolve()
+    if cfg.paths_relative_to is not None:
+        given = Path(cfg.paths_relative_to).expanduser()
+        base = given if given.is_absolute() else (base / given).resolve()
+    cfg._base_dir = base
     return cfg
 
 
@@ -237,3 +248,13 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
 
 def dump_config(cfg: RunConfig) -> str:
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def dump_run_config(cfg: RunConfig) -> str:
+    """The config as the run folder keeps it: the values exactly as given (the stage
+    fingerprints hash them as written) and ``paths_relative_to`` set to the folder they resolved
+    against, so loading the copy from the run folder resolves every relative path to the
+    same file."""
+    data = cfg.model_dump(mode="json")
+    data["paths_relative_to"] = str(cfg.base_dir)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

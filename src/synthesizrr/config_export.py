@@ -24,6 +24,7 @@ def portable_dict(cfg: RunConfig) -> dict[str, Any]:
     """``cfg`` as plain data with absolute paths."""
     data = cfg.model_dump(mode="json")
     data["run_dir"] = str(cfg.resolve(cfg.run_dir))
+    data["paths_relative_to"] = str(cfg.base_dir)
     data["seeds"]["path"] = str(cfg.resolve(cfg.seeds.path))
     if cfg.corpus is not None:
         data["corpus"]["path"] = str(cfg.resolve(cfg.corpus.path))

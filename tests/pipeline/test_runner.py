@@ -125,3 +125,48 @@ def test_run_directory_of_another_task_is_refused(tmp_path: Path, toy: list[str]
     ):
         runner.execute(other)
     runner.execute(other, overwrite=True)
+
+
+def test_the_run_folders_config_resolves_as_the_original(
+    tmp_path: Path, toy: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`synthesizrr refine runs/<name>/config.yaml`: the copy in the run folder reads the
+    same seed file as the config it was written from and skips every finished stage."""
+    from synthesizrr.config import load_config
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "seeds.csv").write_text("text,label\nx y z,a\nu v w,b\n", encoding="utf-8")
+    (project / "task.yaml").write_text(
+        "name: toy\nrun_dir: runs\ntask: {labels: {a: about a, b: about b}, instruction: "
+        "'Write {label}.'}\nseeds: {path: seeds.csv, per_label: 1}\n"
+        "generation: {prompt: {mode: fewgen}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(project)
+    original = load_config("task.yaml")
+    runner.execute(original)
+    copy_path = project / "runs" / "toy" / "config.yaml"
+    monkeypatch.chdir(tmp_path)  # elsewhere: the copy must not resolve against the cwd
+    copy = load_config(copy_path)
+    assert copy.seeds.path == "seeds.csv"  # as written: the fingerprints hash it so
+    assert copy.resolve(copy.seeds.path) == project / "seeds.csv"
+    assert copy.run_path == project / "runs" / "toy"
+    assert copy.paths_relative_to == str(project)
+    toy.clear()
+    runner.execute(copy)
+    assert toy == []  # every stage skipped
+
+
+def test_real_fingerprints_of_the_run_folders_copy_are_the_originals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from synthesizrr.config import dump_run_config, load_config
+
+    (tmp_path / "seeds.csv").write_text("text,label\nx y z,a\nu v w,b\n", encoding="utf-8")
+    original = make_cfg(tmp_path)
+    copy_path = tmp_path / "elsewhere" / "config.yaml"
+    copy_path.parent.mkdir()
+    copy_path.write_text(dump_run_config(original), encoding="utf-8")
+    monkeypatch.chdir(copy_path.parent)
+    assert runner.fingerprints(load_config(copy_path)) == runner.fingerprints(original)

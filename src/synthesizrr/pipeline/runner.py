@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypedDict
 
-from synthesizrr.config import RunConfig, dump_config
+from synthesizrr.config import RunConfig, dump_run_config
 from synthesizrr.errors import (
     BackendError,
     BudgetExceededError,
@@ -163,7 +163,7 @@ def execute(
             config=cfg.model_dump(mode="json"),
         )
         manifest.setdefault("stages", {})
-        atomic_write_text(rundir.path / CONFIG, dump_config(cfg))
+        atomic_write_text(rundir.path / CONFIG, dump_run_config(cfg))
         rundir.write_manifest(manifest)
         with StageContext(
             cfg, rundir, progress=progress, dry_run=dry_run, retry_failed=retry_failed
