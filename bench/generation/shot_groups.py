@@ -143,7 +143,9 @@ def write_md(data: dict[str, Any]) -> None:
             for key, digits in (("self_bleu_5", 4), ("entity_entropy", 2),
                                 ("label_preservation", 3), ("student_accuracy", 3)):  # fmt: skip
                 x = d[key]
-                cells.append(_fmt(x["diff"], x["ci"], digits) + (" *" if x["excludes_zero"] else ""))
+                cells.append(
+                    _fmt(x["diff"], x["ci"], digits) + (" *" if x["excludes_zero"] else "")
+                )
             lines.append(f"| {e['method']} | {g.removeprefix('G=')} | " + " | ".join(cells) + " |")
     lines += ["", *data.get("notes", [])]
     (HERE / "SHOT_GROUPS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

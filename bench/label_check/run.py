@@ -227,8 +227,11 @@ def main(argv: list[str]) -> None:
         ap.add_argument("--datasets", default=",".join(DATASETS))
         ap.add_argument("--per-label", default=",".join(map(str, PER_LABEL)))
         ap.add_argument("--draws", type=int, default=DRAWS)
-        ap.add_argument("--rates", default="0.1",
-                        help="refine.label_check.seed_flag_rate values, comma list (one scoring)")
+        ap.add_argument(
+            "--rates",
+            default="0.1",
+            help="refine.label_check.seed_flag_rate values, comma list (one scoring)",
+        )
         args = ap.parse_args(argv)
         new = []
         for dataset in args.datasets.split(","):
