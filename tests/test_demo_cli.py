@@ -21,6 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 FAST = ["--set", "generation.llm.backend=fake", "--set", "retrieval.retriever=bm25",
         "--set", "evaluation.student.kind=tfidf_lr", "--set", "refine.cartography.enabled=false",
+        "--set", "refine.label_check.enabled=false",
         "--set", "evaluation.metrics.metrics=[distinct_n, self_bleu]"]  # fmt: skip
 ROWS = ["Mode", "Student acc. % ↑", "Seeds-only acc. %", "Seeds + synth. acc. % ↑",
         "Uplift vs seeds, pts [95% CI] ↑", "Gold acc. %", "Self-BLEU-4 ↓", "Entity entropy ↑",

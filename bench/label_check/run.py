@@ -252,7 +252,8 @@ def main(argv: list[str]) -> None:
           and s["seed_flag_rate"] == default_rate]  # fmt: skip
     data = {
         "what": f"refine.label_check on {N_NOISY} real test rows per run with {FLIP:.0%} of "
-        "labels flipped, tolerance calibrated at seed_flag_rate 0.1; scorer 'centroid' (seed "
+        "labels flipped, tolerance calibrated at each entry's seed_flag_rate (default 0.1; "
+        "--rates sweeps others from one scoring); scorer 'centroid' (seed "
         "centroids over MiniLM) or 'teacher:<model>' (the teacher's seed-calibrated "
         "log-likelihood of each label name); seeds per label from train.csv, several draws",
         "command": "PATH=/work/main/.venv/bin:$PATH PYTHONPATH=src HF_HUB_OFFLINE=1 nice -n 5 "

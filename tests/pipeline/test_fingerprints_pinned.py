@@ -24,6 +24,9 @@ Pinned first to the values the code of commit e7030da gave. Changed on purpose s
   ``metrics.mauve_features: smollm2``, no longer the retriever's MiniLM). The metric
   intervals (``metrics.bootstrap``, ``metrics.mauve_bootstrap``) and
   ``llm.llamacpp.parallel`` enter nothing at their defaults.
+- the fourth session of 2026-12-01 (#16): ``refine`` (version 2: the seed-only label check
+  is on by default, ``refine.label_check.enabled: null``) and ``evaluate`` and ``report``,
+  which follow it. ``paths_relative_to`` (the run folder's copy of a config) enters none.
 """
 
 from __future__ import annotations
@@ -67,9 +70,9 @@ def test_retrieval_run_fingerprints_are_pinned() -> None:
         "retrieve": "295d527236bb0664",
         "leakage": "cf2f8a27deccbc73",
         "generate": "7931f3cd4f894ab7",
-        "refine": "2e02246ac9e25af4",
-        "evaluate": "1a8493472fe610e7",
-        "report": "a5ac5be80ff763e6",
+        "refine": "d968a2ecd22f9794",
+        "evaluate": "7f7928cacb7c8af1",
+        "report": "3122840d6ab691c1",
     }
 
 
@@ -82,9 +85,9 @@ def test_fewgen_run_fingerprints_are_pinned() -> None:
         "seeds": "7738457265a4bdc8",
         "leakage": "a672a47e087cf4ca",
         "generate": "193fb20a370360bc",
-        "refine": "36b1232968b0f13e",
-        "evaluate": "84131fe099644ee5",
-        "report": "99e4eb68fffd67e0",
+        "refine": "76313e79d0664bd7",
+        "evaluate": "edae5ca366d65927",
+        "report": "381bf9f206602f31",
     }
 
 
@@ -100,11 +103,11 @@ def test_a_setting_added_later_enters_the_fingerprint_only_when_set() -> None:
     raw = _raw()
     raw["evaluation"]["metrics"]["embed_backend"] = "torch"  # the default: as before it existed
     same = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert same["evaluate"] == "1a8493472fe610e7"
+    assert same["evaluate"] == "7f7928cacb7c8af1"
     raw["evaluation"]["metrics"]["embed_backend"] = "onnx"
     changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert changed["evaluate"] != "1a8493472fe610e7"
-    assert changed["refine"] == "2e02246ac9e25af4"  # upstream stages keep theirs
+    assert changed["evaluate"] != "7f7928cacb7c8af1"
+    assert changed["refine"] == "d968a2ecd22f9794"  # upstream stages keep theirs
 
 
 def test_settings_added_by_the_merged_issues_enter_only_when_set() -> None:

@@ -48,7 +48,8 @@ def _project(root: Path, **evaluation: Any) -> RunConfig:
         "seeds": {"path": "seeds.csv", "per_label": 3},
         "generation": {"per_label": 8, "prompt": {"mode": "fewgen", "shots": 2},
                        "llm": {"backend": "fake"}},
-        "refine": {"cartography": {"enabled": False}, "near_dup": False},
+        "refine": {"cartography": {"enabled": False}, "near_dup": False,
+                   "label_check": {"enabled": False}},  # every fake row reaches the student
         "evaluation": {"test_path": "test.csv", "student": {"kind": "tfidf_lr", "seeds": [0, 1]},
                        "metrics": {"metrics": ["distinct_n"]}, **evaluation},
     }  # fmt: skip

@@ -21,6 +21,7 @@ VECS = {
     "a1": (1.0, 0.0), "a2": (0.6, 0.8), "a3": (-0.28, 0.96),
     "b1": (0.0, 1.0), "b2": (-0.6, 0.8), "b3": (-0.8, 0.6),
     "x1": (1.0, 0.0), "x2": (0.0, 1.0), "x3": (-0.8, 0.6), "x1 x1": (1.0, 0.0),
+    "x2 x2": (0.0, 1.0),
 }  # fmt: skip
 SEEDS = ["a1", "a2", "a3", "b1", "b2", "b3"]
 SEED_LABELS = ["A", "A", "A", "B", "B", "B"]
@@ -99,9 +100,9 @@ def test_refine_step_records_reason_scores_and_kept_fraction(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(lc, "embed_texts", embed)
-    texts = ["x1", "x2", "x3", "x1 x1"]
-    rows = pa.table({"row_id": ["r0", "r1", "r2", "r3"], "text": texts,
-                     "label": ["B", "A", "A", "A"]})  # fmt: skip
+    texts = ["x1", "x2", "x3", "x1 x1", "x2 x2"]  # r4: a B row that reads as B, so B keeps one
+    rows = pa.table({"row_id": ["r0", "r1", "r2", "r3", "r4"], "text": texts,
+                     "label": ["B", "A", "A", "A", "B"]})  # fmt: skip
     settings = RefineSettings(
         min_words=1,
         near_dup=False,
@@ -113,7 +114,7 @@ def test_refine_step_records_reason_scores_and_kept_fraction(
         refine(rows, settings, labels=["A", "B"])
     assert str(err.value).startswith("refine.label_check.enabled is true but no seeds")
     res = refine(rows, settings, labels=["A", "B"], seed_texts=SEEDS, seed_labels=SEED_LABELS)
-    assert res.kept.column("row_id").to_pylist() == ["r1", "r3"]
+    assert res.kept.column("row_id").to_pylist() == ["r1", "r3", "r4"]
     assert res.removed.column_names == [
         "row_id", "text", "label", "reason", "label_check_margin", "label_check_scores",
     ]  # fmt: skip
@@ -126,9 +127,9 @@ def test_refine_step_records_reason_scores_and_kept_fraction(
     assert json.loads(removed[0]["label_check_scores"]) == {"A": 0.6, "B": -0.5039}
     info = res.stats["label_check"]
     assert info["status"] == "done"
-    assert info["checked"] == 4 and info["kept"] == 2 and info["kept_fraction"] == 0.5
+    assert info["checked"] == 5 and info["kept"] == 3 and info["kept_fraction"] == 0.6
     assert info["tolerance"] == pytest.approx(0.44216, abs=1e-5)
-    assert res.stats["kept_fraction"] == 0.5
+    assert res.stats["kept_fraction"] == 0.6
     assert res.stats["removed_per_reason"] == {"label_check": 2}
 
 
@@ -259,8 +260,8 @@ def test_teacher_scorer_is_required_and_recorded_in_the_refine_stats() -> None:
     assert str(err.value).startswith("refine.label_check.scorer is 'teacher' but no teacher")
     teacher = FakeTeacher()
     teacher.model = "fake-gguf"  # type: ignore[attr-defined]
-    rows = pa.table({"row_id": ["r0", "r1", "r2"], "text": ["x", "y", "z"],
-                     "label": ["B", "A", "A"]})  # fmt: skip
+    rows = pa.table({"row_id": ["r0", "r1", "r2", "r3"], "text": ["x", "y", "z", "b2"],
+                     "label": ["B", "A", "A", "B"]})  # fmt: skip
     res = refine(
         rows,
         RefineSettings(min_words=1, near_dup=False, cartography=CartographySettings(enabled=False),
@@ -268,15 +269,68 @@ def test_teacher_scorer_is_required_and_recorded_in_the_refine_stats() -> None:
         labels=["A", "B"], seed_texts=["a1", "a2", "b1", "b2"], seed_labels=["A", "A", "B", "B"],
         teacher=teacher,
     )  # fmt: skip
-    assert res.kept.column("row_id").to_pylist() == ["r1", "r2"]
+    assert res.kept.column("row_id").to_pylist() == ["r1", "r2", "r3"]
     removed = res.removed.to_pylist()
     assert [(r["row_id"], r["reason"]) for r in removed] == [("r0", "label_check:A")]
     assert json.loads(removed[0]["label_check_scores"]) == {"A": 0.75, "B": -2.0}
     info = res.stats["label_check"]
-    assert (info["method"], info["model"], info["kept"]) == ("teacher_likelihood", "fake-gguf", 2)
+    assert (info["method"], info["model"], info["kept"]) == ("teacher_likelihood", "fake-gguf", 3)
 
 
 def test_scorer_and_teacher_enter_the_fingerprint_only_when_set() -> None:
     assert "scorer" not in LabelCheckSettings().fingerprint_dump()
     dump = LabelCheckSettings(scorer="teacher", teacher="qwen2.5-coder-0.5b").fingerprint_dump()
     assert dump["scorer"] == "teacher" and dump["teacher"] == "qwen2.5-coder-0.5b"
+
+
+def test_the_default_checks_where_the_seeds_allow_it_and_says_why_not_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``enabled: null`` (the default): the check runs when every label has a seed and
+    some label two; otherwise every row is kept and the summary says why (no error)."""
+    monkeypatch.setattr(lc, "embed_texts", embed)
+    rows = pa.table({"row_id": ["r0", "r1", "r2", "r3", "r4"],
+                     "text": ["x1", "x2", "x3", "x1 x1", "x2 x2"],
+                     "label": ["B", "A", "A", "A", "B"]})  # fmt: skip
+    settings = RefineSettings(min_words=1, near_dup=False, resample="none",
+                              cartography=CartographySettings(enabled=False))  # fmt: skip
+    assert settings.label_check.enabled is None
+    on = refine(rows, settings, labels=["A", "B"], seed_texts=SEEDS, seed_labels=SEED_LABELS)
+    assert on.kept.column("row_id").to_pylist() == ["r1", "r3", "r4"]  # as with enabled: true
+    assert on.stats["label_check"]["status"] == "done"
+    cases = {
+        "no seeds were passed": {},
+        "no seed example of label(s) ['B']": {"seed_texts": ["a1", "a2"],
+                                              "seed_labels": ["A", "A"]},
+        "fewer than 2 seeds share a label, so the tolerance cannot be calibrated": {
+            "seed_texts": ["a1", "b1"], "seed_labels": ["A", "B"]},
+    }  # fmt: skip
+    for reason, seeds in cases.items():
+        off = refine(rows, settings, labels=["A", "B"], **seeds)
+        assert off.stats["label_check"] == {"status": "skipped", "reason": reason}
+        assert off.kept.num_rows == 5
+        assert off.removed.column_names == ["row_id", "text", "label", "reason"]
+    fixed = settings.model_copy(
+        update={"label_check": LabelCheckSettings(margin=0.0)}
+    )  # a fixed tolerance needs no calibration: one seed per label is enough
+    res = refine(rows, fixed, labels=["A", "B"], seed_texts=["a1", "b1"], seed_labels=["A", "B"])
+    assert res.stats["label_check"]["status"] == "done"
+    off = settings.model_copy(update={"label_check": LabelCheckSettings(enabled=False)})
+    assert refine(rows, off, labels=["A", "B"]).stats["label_check"] == {"status": "disabled"}
+
+
+def test_a_label_the_check_would_empty_keeps_its_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lc, "embed_texts", embed)
+    # Both B rows read as A (x1 sits on A's centroid side); dropping them would leave B
+    # without rows and fail the run, so B keeps them; A's row that reads as B still goes.
+    rows = pa.table({"row_id": ["r0", "r1", "r2", "r3"], "text": ["x1", "x1 x1", "x3", "x1"],
+                     "label": ["B", "B", "A", "A"]})  # fmt: skip
+    settings = RefineSettings(min_words=1, dedup=False, near_dup=False, resample="none",
+                              cartography=CartographySettings(enabled=False))  # fmt: skip
+    res = refine(rows, settings, labels=["A", "B"], seed_texts=SEEDS, seed_labels=SEED_LABELS)
+    assert res.kept.column("row_id").to_pylist() == ["r0", "r1", "r3"]
+    assert [(r["row_id"], r["reason"]) for r in res.removed.to_pylist()] == [
+        ("r2", "label_check:B")
+    ]
+    info = res.stats["label_check"]
+    assert info["spared_labels"] == ["B"] and info["kept"] == 3

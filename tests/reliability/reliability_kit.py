@@ -1,7 +1,8 @@
 """Shared helpers of the reliability tests: a tiny project on disk and the CLI in a subprocess.
 
 The project is two labels, 8 seeds, 40 corpus documents, BM25 retrieval, the fake teacher,
-no cartography and one cheap metric, so a whole run takes a few seconds on 2 cores.
+no cartography or label check (no embedding model to load) and one cheap metric, so a
+whole run takes a few seconds on 2 cores.
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ def base_config(**llm: Any) -> dict[str, Any]:
             "prompt": {"mode": "retricl", "shots": 1},
             "llm": {"backend": "fake", **llm},
         },
-        "refine": {"cartography": {"enabled": False}, "near_dup": False},
+        "refine": {
+            "cartography": {"enabled": False},
+            "near_dup": False,
+            "label_check": {"enabled": False},
+        },
         "evaluation": {"metrics": {"metrics": ["distinct_n"]}},
     }
 

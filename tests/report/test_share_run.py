@@ -45,7 +45,8 @@ def _config(root: Path, name: str, per_label: int, **extra: Any) -> Path:
         "retrieval": {"retriever": "bm25", "top_k": 10, "sim_min": None, "sim_max": None},
         "generation": {"per_label": per_label, "prompt": {"mode": "retricl", "shots": 1},
                        "llm": {"backend": "fake"}},
-        "refine": {"cartography": {"enabled": False}, "near_dup": False},
+        "refine": {"cartography": {"enabled": False}, "near_dup": False,
+                   "label_check": {"enabled": False}},
         "evaluation": {"metrics": {"metrics": ["distinct_n"]}},
         **extra,
     }  # fmt: skip

@@ -203,6 +203,29 @@ def _label_filter(
     run.drop("label_filter", keep, [f"label_filter:{run.labels[p]}" for p in pred])
 
 
+def _seeds_too_few(
+    seed_texts: Sequence[str] | None,
+    seed_labels: Sequence[str] | None,
+    labels: Sequence[str],
+    settings: RefineSettings,
+) -> str | None:
+    """Why the label check (``enabled: null``, on where the seeds allow it) cannot run on
+    these seeds, or None: it needs a seed of every label, and, unless ``margin`` fixes the
+    tolerance, two seeds of some label to calibrate it (the cases where ``enabled: true``
+    stops with an error)."""
+    if not seed_texts or seed_labels is None:
+        return "no seeds were passed"
+    counts = {lab: 0 for lab in labels}
+    for lab in seed_labels:
+        counts[lab] = counts.get(lab, 0) + 1
+    missing = [lab for lab in labels if counts[lab] == 0]
+    if missing:
+        return f"no seed example of label(s) {missing}"
+    if settings.label_check.margin is None and sum(c for c in counts.values() if c > 1) < 2:
+        return "fewer than 2 seeds share a label, so the tolerance cannot be calibrated"
+    return None
+
+
 def _label_check(
     run: _Run,
     settings: RefineSettings,
@@ -232,8 +255,19 @@ def _label_check(
         "label_check_margin": pa.array(res.margin, type=pa.float64()),
         "label_check_scores": pa.array(scores, type=pa.string()),
     }
-    run.drop("label_check", res.keep, [f"label_check:{p}" for p in res.predicted], extra)
-    kept = int(res.keep.sum())
+    keep = res.keep.copy()
+    # A label the check would empty keeps its rows: an empty label fails the run at the
+    # refine stage, and a few doubtful rows train a better student than none.
+    spared = []
+    for lab in run.labels:
+        rows = np.array([x == lab for x in run.row_labels], dtype=bool)
+        if rows.any() and not keep[rows].any():
+            keep[rows] = True
+            spared.append(lab)
+    if spared:
+        log.warning("label_check kept every row of %s: it would have left none", spared)
+    run.drop("label_check", keep, [f"label_check:{p}" for p in res.predicted], extra)
+    kept = int(keep.sum())
     return {
         "status": "skipped" if res.skipped else "done",
         **({"reason": res.skipped} if res.skipped else {}),
@@ -248,6 +282,7 @@ def _label_check(
         "checked": checked,
         "kept": kept,
         "kept_fraction": kept / checked if checked else None,
+        **({"spared_labels": spared} if spared else {}),
     }
 
 
@@ -337,13 +372,15 @@ def refine(
     """
     settings = settings or RefineSettings()
     labs = _validate(table, labels)
-    if settings.label_check.enabled and (not seed_texts or seed_labels is None):
+    if settings.label_check.enabled is True and (not seed_texts or seed_labels is None):
         raise ConfigError(
             "refine.label_check.enabled is true but no seeds (seed_texts, seed_labels) were "
             "passed.",
             fix="pass the seed texts and labels, or set refine.label_check.enabled to false",
         )
-    if settings.label_check.enabled and len(seed_texts or []) != len(seed_labels or []):
+    if settings.label_check.enabled is not False and len(seed_texts or []) != len(
+        seed_labels or []
+    ):
         raise InputDataError(
             f"seed_texts has {len(seed_texts or [])} rows but seed_labels has "
             f"{len(seed_labels or [])}.",
@@ -390,13 +427,25 @@ def refine(
             np.array([d is None for d in near], dtype=bool),
             [None if d is None else f"near_duplicate_of:{ids[d]}" for d in near],
         )
-    if settings.label_check.enabled:
+    stats["label_check"] = {"status": "disabled"}
+    checked = False
+    if settings.label_check.enabled is True:
         assert seed_texts is not None and seed_labels is not None
         stats["label_check"] = _label_check(
             run, settings, seed_texts, seed_labels, progress, teacher
         )
-    else:
-        stats["label_check"] = {"status": "disabled"}
+        checked = True
+    elif settings.label_check.enabled is None:  # on where the seeds allow it
+        why = _seeds_too_few(seed_texts, seed_labels, labs, settings)
+        if why is None:
+            assert seed_texts is not None and seed_labels is not None
+            stats["label_check"] = _label_check(
+                run, settings, seed_texts, seed_labels, progress, teacher
+            )
+            checked = True
+        else:
+            log.info("label_check skipped: %s", why)
+            stats["label_check"] = {"status": "skipped", "reason": why}
     if settings.label_filter:
         assert oracle_texts is not None and oracle_labels is not None
         _label_filter(run, settings, oracle_texts, oracle_labels, progress)
@@ -415,7 +464,7 @@ def refine(
         stats["resample"] = {"mode": settings.resample, "target_counts": None, "notes": []}
 
     removed_schema = table.schema.append(pa.field("reason", pa.string()))
-    if settings.label_check.enabled:
+    if checked:
         for f in LABEL_CHECK_FIELDS:
             removed_schema = removed_schema.append(f)
     removed = _removed_table(removed_schema, run.removed)

@@ -68,8 +68,12 @@ class LabelCheckSettings(StrictModel):
     # Added after run directories existed: in the fingerprint only when set.
     fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"scorer", "teacher"})
 
-    enabled: bool = Field(
-        default=False, description="Drop rows that read as another label than intended."
+    enabled: bool | None = Field(
+        default=None,
+        description="Drop rows that read as another label than intended. None (the "
+        "default): on where the seeds allow it (a seed of every label, two of some label to "
+        "calibrate the tolerance), else skipped with the reason in the summary; true: on, "
+        "and too few seeds is an error; false: off.",
     )
     scorer: Literal["centroid", "teacher"] = Field(
         default="centroid",

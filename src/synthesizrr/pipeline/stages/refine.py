@@ -41,7 +41,7 @@ def run(ctx: StageContext, out: Path) -> StageResult:
         raise _nothing_generated(ctx)
     train_texts, train_labels = real_train(cfg)
     seeds = read_parquet(ctx.input("seeds", layout.SEEDS))
-    check = cfg.refine.label_check.enabled
+    check = cfg.refine.label_check.enabled is not False  # None: on where the seeds allow it
     counts = Counter(train_labels)
     total = sum(counts.values())
     target = {lab: counts.get(lab, 0) / total for lab in cfg.task.label_names}
@@ -94,7 +94,9 @@ def _nothing_generated(ctx: StageContext) -> StageError:
 
 # The refine stage reads the seeds too (label check); they reach it through generate,
 # which reruns whenever they do, so its inputs stay as before and old runs resume.
+# version 2: the seed-only label check is on by default (refine.label_check.enabled: null,
+# on where the seeds allow it); a run refined before it was, with the check off, refines again.
 STAGE = Stage(
     "refine", layout.STAGE_FOLDERS["refine"], ("generate",), settings, run,
-    description="deduplicate, label check, cartography filter, resample",
+    description="deduplicate, label check, cartography filter, resample", version=2,
 )  # fmt: skip
