@@ -84,7 +84,7 @@ TEXT = {str(p["passage_id"]): f"text of {p['passage_id']}" for p in PAIRS}
 
 def test_a_round_plans_its_counts_from_unused_documents_with_its_own_draws() -> None:
     g = GenerationSettings.model_validate(
-        {"per_label": 3, "prompt": {"mode": "retricl", "shots": 1}}
+        {"per_label": 3, "prompt": {"mode": "retricl", "shots": 1, "shot_groups": 1}}
     )
     first = plan_rows(g, TASK, 0, seeds(2), PAIRS, TEXT)
     used = frozenset(str(r.passage_id) for r in first)

@@ -57,7 +57,12 @@ def test_retricl_draws_documents_and_takes_shots_from_other_seeds() -> None:
     ]  # fmt: skip
     text = {p["passage_id"]: f"text of {p['passage_id']}" for p in pairs}
     rows = plan_rows(
-        gen(per_label=3, prompt={"mode": "retricl", "shots": 1}), TASK, 0, SEEDS[:3], pairs, text
+        gen(per_label=3, prompt={"mode": "retricl", "shots": 1, "shot_groups": 1}),
+        TASK,
+        0,
+        SEEDS[:3],
+        pairs,
+        text,
     )
     # every document drawn, in canonical order (seed id, rank, passage id), not file order
     assert [r.row_id for r in rows] == ["seed-0|p1#0", "seed-0|p2#0", "seed-1|p3#0"]

@@ -27,6 +27,8 @@ Pinned first to the values the code of commit e7030da gave. Changed on purpose s
 - the fourth session of 2026-12-01 (#16): ``refine`` (version 2: the seed-only label check
   is on by default, ``refine.label_check.enabled: null``) and ``evaluate`` and ``report``,
   which follow it. ``paths_relative_to`` (the run folder's copy of a config) enters none.
+  ``generate`` (version 2: ``prompt.shot_groups`` defaults to 4, #14's measurement), and
+  every stage after it.
 """
 
 from __future__ import annotations
@@ -69,10 +71,10 @@ def test_retrieval_run_fingerprints_are_pinned() -> None:
         "index": "db808e17f326904e",
         "retrieve": "295d527236bb0664",
         "leakage": "cf2f8a27deccbc73",
-        "generate": "7931f3cd4f894ab7",
-        "refine": "d968a2ecd22f9794",
-        "evaluate": "7f7928cacb7c8af1",
-        "report": "3122840d6ab691c1",
+        "generate": "e2f30e315348afda",
+        "refine": "1c34a586b8d25496",
+        "evaluate": "e9af8697614c92ff",
+        "report": "d74d5663fc9f574c",
     }
 
 
@@ -84,10 +86,10 @@ def test_fewgen_run_fingerprints_are_pinned() -> None:
     assert fingerprints(cfg) == {
         "seeds": "7738457265a4bdc8",
         "leakage": "a672a47e087cf4ca",
-        "generate": "193fb20a370360bc",
-        "refine": "76313e79d0664bd7",
-        "evaluate": "edae5ca366d65927",
-        "report": "381bf9f206602f31",
+        "generate": "92bf1ec32c7605ed",
+        "refine": "8d3b535e5aaa9fe5",
+        "evaluate": "5217f412cacff20c",
+        "report": "8cb9635e47a64beb",
     }
 
 
@@ -96,24 +98,24 @@ def test_budget_and_transport_settings_do_not_enter_the_generate_fingerprint() -
     raw["generation"]["budget"] = {"max_requests": 7, "abort_after_failures": 3}
     raw["generation"]["llm"] = {"backend": "fake", "concurrency": 9, "timeout_s": 5}
     cfg = config_from_dict(raw, base_dir=Path("/nonexistent-base"))
-    assert fingerprints(cfg)["generate"] == "7931f3cd4f894ab7"
+    assert fingerprints(cfg)["generate"] == "e2f30e315348afda"
 
 
 def test_a_setting_added_later_enters_the_fingerprint_only_when_set() -> None:
     raw = _raw()
     raw["evaluation"]["metrics"]["embed_backend"] = "torch"  # the default: as before it existed
     same = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert same["evaluate"] == "7f7928cacb7c8af1"
+    assert same["evaluate"] == "e9af8697614c92ff"
     raw["evaluation"]["metrics"]["embed_backend"] = "onnx"
     changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert changed["evaluate"] != "7f7928cacb7c8af1"
-    assert changed["refine"] == "d968a2ecd22f9794"  # upstream stages keep theirs
+    assert changed["evaluate"] != "e9af8697614c92ff"
+    assert changed["refine"] == "1c34a586b8d25496"  # upstream stages keep theirs
 
 
 def test_settings_added_by_the_merged_issues_enter_only_when_set() -> None:
     before = fingerprints(config_from_dict(_raw(), base_dir=Path("/nonexistent-base")))
     raw = _raw()
-    raw["generation"]["prompt"].update(layout="turns", shot_groups=1)  # the defaults
+    raw["generation"]["prompt"].update(layout="turns", shot_groups=4)  # the defaults
     raw["evaluation"].update(size=None, leakage_ngram=13)
     raw["evaluation"]["metrics"]["oracle_epochs"] = 3
     assert fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base"))) == before

@@ -73,11 +73,13 @@ class PromptSettings(StrictModel):
         "listed (the examples once, as a list, then the instruction once: far fewer tokens)",
     )
     shot_groups: int = Field(
-        1,
+        4,
         ge=1,
         description="consecutive prompts of one label that share one seeded shot draw (each "
         "keeps its own document and sampling seed); 1: a draw per prompt. Shared shots are a "
-        "shared prompt prefix, evaluated once by the embedded teacher",
+        "shared prompt prefix, evaluated once by the embedded teacher. Default 4: on AG News "
+        "(227 rows each) no diversity or label-fidelity loss against 1 "
+        "(bench/generation/SHOT_GROUPS.md)",
     )
 
     @model_validator(mode="after")

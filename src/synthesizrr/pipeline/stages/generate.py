@@ -318,7 +318,10 @@ def _write_rows(rows: list[dict[str, Any]], path: Path, pa: Any) -> None:
     write_parquet(pa.Table.from_pylist(rows, schema=schema), path)
 
 
+# version 2: prompts share a shot draw in groups of 4 by default (prompt.shot_groups); a
+# run generated before, with a draw per prompt, generates again (its prompts changed).
 STAGE = Stage(
     "generate", layout.STAGE_FOLDERS["generate"], ("seeds", "retrieve"), settings, run,
     check=check, estimate=estimate, description="prompt the teacher and parse its outputs",
+    version=2,
 )  # fmt: skip
