@@ -246,10 +246,6 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Ru
     return config_from_dict(data, source=str(p), base_dir=p.parent)
 
 
-def dump_config(cfg: RunConfig) -> str:
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
-
-
 def dump_run_config(cfg: RunConfig) -> str:
     """The config as the run folder keeps it: the values exactly as given (the stage
     fingerprints hash them as written) and ``paths_relative_to`` set to the folder they resolved

@@ -300,10 +300,10 @@ def test_the_default_checks_where_the_seeds_allow_it_and_says_why_not_elsewhere(
     assert on.stats["label_check"]["status"] == "done"
     cases = {
         "no seeds were passed": {},
-        "no seed example of label(s) ['B']": {"seed_texts": ["a1", "a2"],
-                                              "seed_labels": ["A", "A"]},
-        "fewer than 2 seeds share a label, so the tolerance cannot be calibrated": {
-            "seed_texts": ["a1", "b1"], "seed_labels": ["A", "B"]},
+        "no seed example of label(s) ['B']; the check builds one centroid per label from "
+        "the seeds": {"seed_texts": ["a1", "a2"], "seed_labels": ["A", "A"]},
+        "fewer than 2 seeds have a label with another seed, so the tolerance cannot be "
+        "calibrated on the seeds": {"seed_texts": ["a1", "b1"], "seed_labels": ["A", "B"]},
     }  # fmt: skip
     for reason, seeds in cases.items():
         off = refine(rows, settings, labels=["A", "B"], **seeds)
@@ -334,3 +334,16 @@ def test_a_label_the_check_would_empty_keeps_its_rows(monkeypatch: pytest.Monkey
     ]
     info = res.stats["label_check"]
     assert info["spared_labels"] == ["B"] and info["kept"] == 3
+
+
+def test_seed_shortfall_counts_what_each_scorer_can_calibrate_on() -> None:
+    one_each = (["A", "B"], ["A", "B"])
+    centroid = lc.seed_shortfall(*one_each, LabelCheckSettings())
+    assert centroid is not None and centroid[0].startswith("fewer than 2 seeds")
+    # the teacher calibrates a label with one seed on that seed: two seeds are enough
+    assert lc.seed_shortfall(*one_each, LabelCheckSettings(scorer="teacher")) is None
+    assert lc.seed_shortfall(*one_each, LabelCheckSettings(margin=0.1)) is None
+    assert lc.seed_shortfall(["A"], ["A", "B"], LabelCheckSettings(margin=0.1)) == (
+        "no seed example of label(s) ['B']; the check builds one centroid per label from the seeds",
+        "give every label seeds, or set refine.label_check.enabled to false",
+    )

@@ -203,29 +203,6 @@ def _label_filter(
     run.drop("label_filter", keep, [f"label_filter:{run.labels[p]}" for p in pred])
 
 
-def _seeds_too_few(
-    seed_texts: Sequence[str] | None,
-    seed_labels: Sequence[str] | None,
-    labels: Sequence[str],
-    settings: RefineSettings,
-) -> str | None:
-    """Why the label check (``enabled: null``, on where the seeds allow it) cannot run on
-    these seeds, or None: it needs a seed of every label, and, unless ``margin`` fixes the
-    tolerance, two seeds of some label to calibrate it (the cases where ``enabled: true``
-    stops with an error)."""
-    if not seed_texts or seed_labels is None:
-        return "no seeds were passed"
-    counts = {lab: 0 for lab in labels}
-    for lab in seed_labels:
-        counts[lab] = counts.get(lab, 0) + 1
-    missing = [lab for lab in labels if counts[lab] == 0]
-    if missing:
-        return f"no seed example of label(s) {missing}"
-    if settings.label_check.margin is None and sum(c for c in counts.values() if c > 1) < 2:
-        return "fewer than 2 seeds share a label, so the tolerance cannot be calibrated"
-    return None
-
-
 def _label_check(
     run: _Run,
     settings: RefineSettings,
@@ -259,8 +236,9 @@ def _label_check(
     # A label the check would empty keeps its rows: an empty label fails the run at the
     # refine stage, and a few doubtful rows train a better student than none.
     spared = []
+    row_labels = np.asarray(run.row_labels)
     for lab in run.labels:
-        rows = np.array([x == lab for x in run.row_labels], dtype=bool)
+        rows = row_labels == lab
         if rows.any() and not keep[rows].any():
             keep[rows] = True
             spared.append(lab)
@@ -427,25 +405,27 @@ def refine(
             np.array([d is None for d in near], dtype=bool),
             [None if d is None else f"near_duplicate_of:{ids[d]}" for d in near],
         )
-    stats["label_check"] = {"status": "disabled"}
-    checked = False
-    if settings.label_check.enabled is True:
+    enabled = settings.label_check.enabled
+    why: str | None = None  # why the check is skipped (enabled: null, too few seeds)
+    if enabled is None and (not seed_texts or seed_labels is None):
+        why = "no seeds were passed"
+    elif enabled is None:  # on where the seeds allow it
+        from synthesizrr.refine.label_check import seed_shortfall
+
+        assert seed_labels is not None
+        shortfall = seed_shortfall(seed_labels, labs, settings.label_check)
+        why = None if shortfall is None else shortfall[0]
+    checked = enabled is True or (enabled is None and why is None)
+    if checked:
         assert seed_texts is not None and seed_labels is not None
         stats["label_check"] = _label_check(
             run, settings, seed_texts, seed_labels, progress, teacher
         )
-        checked = True
-    elif settings.label_check.enabled is None:  # on where the seeds allow it
-        why = _seeds_too_few(seed_texts, seed_labels, labs, settings)
-        if why is None:
-            assert seed_texts is not None and seed_labels is not None
-            stats["label_check"] = _label_check(
-                run, settings, seed_texts, seed_labels, progress, teacher
-            )
-            checked = True
-        else:
-            log.info("label_check skipped: %s", why)
-            stats["label_check"] = {"status": "skipped", "reason": why}
+    elif why is not None:
+        log.info("label_check skipped: %s", why)
+        stats["label_check"] = {"status": "skipped", "reason": why}
+    else:
+        stats["label_check"] = {"status": "disabled"}
     if settings.label_filter:
         assert oracle_texts is not None and oracle_labels is not None
         _label_filter(run, settings, oracle_texts, oracle_labels, progress)

@@ -27,6 +27,7 @@ embeddings come from :func:`synthesizrr.embeddings.embed` (the cached door).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -107,6 +108,35 @@ def _calibrate(raw: np.ndarray, y: np.ndarray, n_labels: int) -> tuple[np.ndarra
     return loo, bias
 
 
+def seed_shortfall(
+    seed_labels: Sequence[str], label_names: Sequence[str], settings: LabelCheckSettings
+) -> tuple[str, str] | None:
+    """(what is missing, the fix) when these seeds cannot run the check, else None: every
+    label needs a seed, and, unless ``margin`` fixes the tolerance, two seeds must be
+    scorable leave-one-out to calibrate it (a centroid seed needs another of its label).
+    ``check_labels`` raises on it; ``enabled: null`` skips the check instead."""
+    counts = Counter(seed_labels)
+    missing = [lab for lab in label_names if counts[lab] == 0]
+    if missing:
+        return (
+            f"no seed example of label(s) {missing}; the check builds one centroid per "
+            "label from the seeds",
+            "give every label seeds, or set refine.label_check.enabled to false",
+        )
+    scorable = (
+        len(seed_labels)
+        if settings.scorer == "teacher"  # a label with one seed keeps it in its calibration
+        else sum(c for c in counts.values() if c > 1)
+    )
+    if settings.margin is None and scorable < 2:
+        return (
+            "fewer than 2 seeds have a label with another seed, so the tolerance cannot be "
+            "calibrated on the seeds",
+            "use at least 2 seeds per label, or set refine.label_check.margin",
+        )
+    return None
+
+
 def check_labels(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -124,13 +154,9 @@ def check_labels(
     ``label_names``) when ``settings.scorer`` is 'teacher'."""
     names = list(label_names)
     index = {lab: i for i, lab in enumerate(names)}
-    missing = [lab for lab in names if lab not in set(seed_labels)]
-    if missing:
-        raise InputDataError(
-            f"refine.label_check: no seed example of label(s) {missing}; the check builds "
-            "one centroid per label from the seeds.",
-            fix="give every label seeds, or set refine.label_check.enabled to false",
-        )
+    short = seed_shortfall(seed_labels, names, settings)
+    if short is not None:
+        raise InputDataError(f"refine.label_check: {short[0]}.", fix=short[1])
     seed_y = np.array([index[lab] for lab in seed_labels], dtype=np.int64)
     row_scores: Callable[[], np.ndarray]
     if settings.scorer == "teacher":
@@ -160,16 +186,10 @@ def check_labels(
     loo_acc = float((loo[usable].argmax(axis=1) == seed_y[usable]).mean()) if usable.any() else None
     if settings.margin is not None:
         tolerance, source = settings.margin, "margin"
-    elif usable.sum() >= 2:
+    else:  # seed_shortfall made sure at least 2 seeds are usable
         seed_margins = _margins(loo[usable], seed_y[usable])
         tolerance = max(0.0, -float(np.quantile(seed_margins, settings.seed_flag_rate)))
         source = f"seed_flag_rate {settings.seed_flag_rate} over {int(usable.sum())} seeds"
-    else:
-        raise InputDataError(
-            "refine.label_check: fewer than 2 seeds have a label with another seed, so the "
-            "tolerance cannot be calibrated on the seeds.",
-            fix="use at least 2 seeds per label, or set refine.label_check.margin",
-        )
     floor = settings.min_seed_accuracy
     floor = 1.0 / len(names) if floor is None else floor
     skipped = None
