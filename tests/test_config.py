@@ -79,6 +79,11 @@ def test_good_config_fills_paper_defaults(tmp_path: Path) -> None:
             r"mode 'retricl' retrieves documents, so a 'corpus' section is required",
         ),
         (GOOD.replace("name: t", "name: 'bad name/'"), r"name: String should match pattern"),
+        (
+            GOOD + "evaluation:\n  synthetic_weight: 0\n",
+            r"evaluation.synthetic_weight: synthetic_weight must be 'auto' or a number > 0, "
+            r"got 0.0 \(got 0\)",
+        ),
         ("name: t\ntask: [\n", r"line 3, column 1: invalid YAML"),
         ("- a\n- b\n", r"the config must be a YAML mapping of sections, got list"),
         (GOOD.replace("name: t\n", ""), r"name: required field is missing"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from synthesizrr.corpus import CorpusSettings
 from synthesizrr.distill import StudentSettings
@@ -44,7 +44,7 @@ class EvaluationSettings(StrictModel):
     # The leakage check is its own stage, fingerprinted on these; evaluate never reads them.
     not_fingerprinted: ClassVar[frozenset[str]] = frozenset({"leakage_check", "leakage_ngram"})
     # Added after run directories existed: old runs keep their evaluate fingerprint.
-    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"size"})
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"size", "synthetic_weight"})
 
     test_path: str | None = Field(None, description="real labeled test set")
     train_path: str | None = Field(
@@ -73,8 +73,21 @@ class EvaluationSettings(StrictModel):
         "and report the uplift of the synthetic rows over the seeds alone (metrics.json "
         "'seeds_baseline')",
     )
+    synthetic_weight: float | Literal["auto"] = Field(
+        1.0,
+        description="weight of each synthetic row in the seeds + synthetic student (each seed "
+        "weighs 1): a number > 0, or 'auto' to pick it from 0.1, 0.25, 0.5, 1 by "
+        "cross-validation on the seeds alone (never the test set)",
+    )
     student: StudentSettings = Field(default_factory=StudentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+
+    @field_validator("synthetic_weight")
+    @classmethod
+    def _weight_positive(cls, value: float | str) -> float | str:
+        if not isinstance(value, str) and not (0 < value < float("inf")):
+            raise ValueError(f"synthetic_weight must be 'auto' or a number > 0, got {value}")
+        return value
 
 
 class RunConfig(StrictModel):

@@ -7,11 +7,13 @@ import pytest
 
 from synthesizrr.distill import StudentSettings, train_and_evaluate
 from synthesizrr.distill.baselines import (
+    choose_synthetic_weight,
     paired_bootstrap,
     row_correctness,
     seeds_baseline,
     verdict,
 )
+from synthesizrr.distill.students import TfidfLRStudent
 
 TFIDF = StudentSettings(kind="tfidf_lr", seeds=[0])
 
@@ -130,3 +132,88 @@ def test_one_prediction_array_per_training_seed() -> None:
     assert [float((p == np.array([0, 0, 1, 1])).mean()) for p in preds] == [
         s.accuracy for s in rep.per_seed
     ]
+
+
+class _FixedFeatures(TfidfLRStudent):
+    """Logistic regression over fixed 2-d points (the text names its point)."""
+
+    POINTS = {"a": [1.0, 0.0], "b": [0.0, 1.0], "c": [0.6, 0.4], "d": [0.3, 0.7]}
+
+    def _features(self, texts, *, fit):  # type: ignore[no-untyped-def, override]
+        return np.array([self.POINTS[t] for t in texts])
+
+
+def test_a_weight_of_two_fits_as_a_duplicated_row() -> None:
+    texts, y = ["a", "b", "c", "d"], np.array([0, 1, 0, 1])
+    weighted = _FixedFeatures(TFIDF, 2)
+    weighted.fit(texts, y, 0, np.array([1.0, 1.0, 2.0, 1.0]))
+    duplicated = _FixedFeatures(TFIDF, 2)
+    duplicated.fit([*texts, "c"], np.array([0, 1, 0, 1, 0]), 0)
+    plain = _FixedFeatures(TFIDF, 2)
+    plain.fit(texts, y, 0)
+    probe = ["c", "d"]
+    np.testing.assert_allclose(
+        weighted.predict_proba(probe), duplicated.predict_proba(probe), atol=1e-4
+    )
+    assert not np.allclose(weighted.predict_proba(probe), plain.predict_proba(probe), atol=1e-3)
+
+
+def test_unit_weights_change_nothing_and_bad_weights_are_refused() -> None:
+    plain = train_and_evaluate(TFIDF.model_copy(update={"bootstrap": 20}), *GOOD, *TEST,
+                               labels=LABELS)  # fmt: skip
+    ones = train_and_evaluate(TFIDF.model_copy(update={"bootstrap": 20}), *GOOD, *TEST,
+                              labels=LABELS, sample_weight=[1.0] * 4)  # fmt: skip
+    assert ones.accuracy_mean == plain.accuracy_mean
+    assert ones.accuracy_ci == plain.accuracy_ci
+    for bad in ([1.0] * 3, [1.0, -1.0, 1.0, 1.0], [0.0] * 4, [1.0, float("nan"), 1.0, 1.0]):
+        with pytest.raises(ValueError, match="sample_weight needs 4 finite, non-negative"):
+            train_and_evaluate(TFIDF, *GOOD, *TEST, labels=LABELS, sample_weight=bad)
+
+
+# Seeds a TF-IDF student learns from; synthetic rows whose words say the opposite label.
+CV_SEEDS = (
+    ["team goal", "team match", "team league", "coach goal", "bank price", "bank market",
+     "bank trade", "shares price"],
+    ["sports"] * 4 + ["business"] * 4,
+)  # fmt: skip
+CV_GOOD = (["team coach goal league", "bank market price shares"], ["sports", "business"])
+CV_WRONG = (
+    ["team goal match league coach"] * 3 + ["bank price market trade shares"] * 3,
+    ["business"] * 3 + ["sports"] * 3,
+)
+
+
+def test_auto_keeps_full_weight_for_rows_that_agree_with_the_seeds() -> None:
+    choice = choose_synthetic_weight(TFIDF, CV_SEEDS, CV_GOOD, labels=LABELS, seed=0)
+    assert choice.method == "cross_validated" and choice.folds == 4
+    assert choice.cv_accuracy is not None
+    assert set(choice.cv_accuracy) == {"0", "0.1", "0.25", "0.5", "1"}
+    assert choice.cv_accuracy["1"] == 1.0
+    assert choice.weight == 1.0  # every weight ties at 1.0: the tie goes to the larger one
+
+
+def test_auto_weighs_down_rows_that_contradict_the_seeds() -> None:
+    choice = choose_synthetic_weight(TFIDF, CV_SEEDS, CV_WRONG, labels=LABELS, seed=0)
+    assert choice.cv_accuracy is not None
+    assert choice.cv_accuracy["1"] < choice.cv_accuracy[f"{choice.weight:g}"]
+    assert choice.weight < 1.0
+    test = (["goal league", "match coach", "price trade", "market shares"],
+            ["sports", "sports", "business", "business"])  # fmt: skip
+    base = seeds_baseline(TFIDF, CV_SEEDS, CV_WRONG, test, labels=LABELS,
+                          synthetic_weight="auto", resamples=100, seed=0)  # fmt: skip
+    assert base.synthetic_weight == choice
+    full = seeds_baseline(TFIDF, CV_SEEDS, CV_WRONG, test, labels=LABELS, resamples=100,
+                          seed=0)  # fmt: skip
+    assert full.synthetic_weight.method == "fixed" and full.synthetic_weight.weight == 1.0
+    assert base.seeds_plus_synthetic_accuracy > full.seeds_plus_synthetic_accuracy
+
+
+def test_auto_says_why_it_did_not_cross_validate() -> None:
+    one_seed = choose_synthetic_weight(TFIDF, SEEDS, GOOD, labels=LABELS)
+    assert (one_seed.weight, one_seed.method) == (1.0, "fixed")
+    assert one_seed.reason == "cross-validation needs 2 seeds of every label and 2 labels"
+    tuned = choose_synthetic_weight(
+        StudentSettings(kind="transformer"), CV_SEEDS, CV_GOOD, labels=LABELS
+    )
+    assert (tuned.weight, tuned.method) == (1.0, "fixed")
+    assert tuned.reason == "the transformer student would need 4 x k fine-tunes"

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from synthesizrr.api import run
 from synthesizrr.config import RunConfig, config_from_dict
 from synthesizrr.distill import StudentSettings, train_and_evaluate
-from synthesizrr.distill.baselines import seeds_baseline
+from synthesizrr.distill.baselines import choose_synthetic_weight, seeds_baseline
 from synthesizrr.pipeline.score import score_file
 
 WORDS = {
@@ -113,3 +113,25 @@ def test_switched_off_it_is_absent_and_only_evaluate_reruns(tmp_path: Path) -> N
     assert [s for s, st in events if st == "done"] == ["evaluate", "report"]
     assert "seeds_baseline" not in handle.metrics
     assert "uplift_vs_seeds_only" not in handle.manifest["stages"]["evaluate"]["summary"]
+
+
+def test_an_auto_weight_is_chosen_on_the_seeds_and_recorded(tmp_path: Path) -> None:
+    run(_project(tmp_path))
+    events: list[tuple[str, str]] = []
+    handle = run(_project(tmp_path, synthetic_weight="auto"),
+                 on_event=lambda s, st, _: events.append((s, st)))  # fmt: skip
+    assert [s for s, st in events if st == "done"] == ["evaluate", "report"]
+    choice = handle.metrics["seeds_baseline"]["synthetic_weight"]
+    seeds = _read(handle.stage_path("seeds", "seeds.parquet"))
+    synthetic = _read(handle.stage_path("refine", "dataset.parquet"))
+    expected = choose_synthetic_weight(StudentSettings(kind="tfidf_lr", seeds=[0, 1]), seeds,
+                                       synthetic, labels=["sports", "business"], seed=0)  # fmt: skip
+    assert choice == expected.model_dump(mode="json")
+    assert choice["method"] == "cross_validated" and choice["folds"] == 3
+    assert set(choice["cv_log_loss"]) == {"0", "0.1", "0.25", "0.5", "1"}
+    # the default: every synthetic row weighs as much as a seed
+    plain = run(_project(tmp_path, synthetic_weight=1.0))
+    assert plain.metrics["seeds_baseline"]["synthetic_weight"] == {
+        "weight": 1.0, "method": "fixed", "folds": None, "cv_accuracy": None,
+        "cv_log_loss": None, "reason": None,
+    }  # fmt: skip

@@ -13,21 +13,52 @@ mean correctness values. The training rows are held fixed (the seeds the user ha
 synthetic rows this run made), so the interval answers "with these seeds and these rows,
 how sure is the test set that the uplift is not zero". Where a student is trained once
 per seed, a row's correctness is the fraction of seeds that got it right.
+
+In the seeds + synthetic student each seed weighs 1 and each synthetic row
+``synthetic_weight``: a few real rows are worth more than many noisy generated ones.
+``"auto"`` picks the weight from :data:`WEIGHT_GRID` by cross-validation **on the seeds
+alone** (:func:`choose_synthetic_weight`; the test set never decides it), so the reported
+uplift is that of a choice a user without test labels could make too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from synthesizrr.distill.evaluate import StudentReport, encode_labels, train_and_evaluate
 from synthesizrr.distill.settings import StudentSettings
+from synthesizrr.distill.students import make_student
+from synthesizrr.errors import require
 
 #: Resamples of the paired bootstrap.
 RESAMPLES = 1000
+#: The synthetic rows' weights ``"auto"`` chooses among (each seed weighs 1).
+WEIGHT_GRID = (0.1, 0.25, 0.5, 1.0)
+#: Most folds of the seeds' cross-validation.
+MAX_FOLDS = 5
+
+
+class WeightChoice(BaseModel):
+    """How the synthetic rows' weight was chosen, and each candidate's held-out accuracy.
+
+    ``cv_accuracy`` and ``cv_log_loss`` map each weight of the grid (and ``0``: the seeds
+    alone) to the accuracy and the mean log loss on held-out seeds, pooled over ``folds``
+    stratified folds of the seeds; the weight with the lowest log loss is chosen.
+    ``reason`` says why no cross-validation ran, where it did not.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    weight: float
+    method: Literal["fixed", "cross_validated"]
+    folds: int | None = None
+    cv_accuracy: dict[str, float] | None = None
+    cv_log_loss: dict[str, float] | None = None
+    reason: str | None = None
 
 
 class SeedsBaseline(BaseModel):
@@ -35,7 +66,8 @@ class SeedsBaseline(BaseModel):
 
     ``uplift_vs_seeds_only`` = accuracy(seeds + synthetic) - accuracy(seeds only);
     ``synthetic_only_vs_seeds_only`` = accuracy(synthetic only, the run's student) -
-    accuracy(seeds only), where the run's student was trained. ``*_ci`` are 95% paired
+    accuracy(seeds only), where the run's student was trained. ``synthetic_weight``: the
+    weight of each synthetic row in the seeds + synthetic student and how it was chosen. ``*_ci`` are 95% paired
     bootstrap intervals over the test rows (see the module docstring; ``interval`` says it
     in words). ``verdict`` is one sentence a user can act on.
     """
@@ -51,6 +83,7 @@ class SeedsBaseline(BaseModel):
     uplift_vs_seeds_only_ci: tuple[float, float]
     synthetic_only_vs_seeds_only: float | None
     synthetic_only_vs_seeds_only_ci: tuple[float, float] | None
+    synthetic_weight: WeightChoice
     resamples: int
     interval: str
     verdict: str
@@ -109,6 +142,64 @@ def verdict(uplift: float, ci: tuple[float, float]) -> str:
     )
 
 
+def choose_synthetic_weight(
+    settings: StudentSettings,
+    seeds: tuple[Sequence[str], Sequence[str]],
+    synthetic: tuple[Sequence[str], Sequence[str]],
+    *,
+    labels: Sequence[str],
+    grid: Sequence[float] = WEIGHT_GRID,
+    seed: int = 0,
+) -> WeightChoice:
+    """The weight of the grid whose seeds + synthetic student predicts held-out seeds best.
+
+    Stratified k-fold over the seeds (k = the smallest label's seed count, at most
+    :data:`MAX_FOLDS`): each fold's student trains on the other seeds (weight 1) and every
+    synthetic row (weight ``w``) and predicts the fold's seeds. The weight with the lowest
+    mean log loss of the held-out seeds' labels wins: with a few seeds per fold accuracy
+    moves in steps of 1/len(seeds) and ties, the log loss tells close students apart. A
+    tie goes to the larger weight (the synthetic rows are what the run is for).
+    Students that vary with the seed (``transformer``) would need k x len(grid) fine-tunes:
+    for them, and where a label has fewer than 2 seeds, the weight is 1 and ``reason``
+    says why.
+    """
+    labs = list(labels)
+    y_seed = encode_labels(seeds[1], labs, "seed_labels")
+    counts = np.bincount(y_seed, minlength=len(labs))
+    folds = int(min(MAX_FOLDS, counts[counts > 0].min())) if len(y_seed) else 0
+    reason = None
+    if settings.seed_dependent:
+        reason = f"the {settings.kind} student would need {len(grid)} x k fine-tunes"
+    elif folds < 2 or len(np.unique(y_seed)) < 2:
+        reason = "cross-validation needs 2 seeds of every label and 2 labels"
+    if reason is not None:
+        return WeightChoice(weight=1.0, method="fixed", reason=reason)
+    model_selection = require("sklearn.model_selection", "student", "Choosing the weight")
+    kfold = model_selection.StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = list(kfold.split(np.zeros(len(y_seed)), y_seed))
+    seed_texts, syn_texts = list(seeds[0]), list(synthetic[0])
+    y_syn = encode_labels(synthetic[1], labs, "synthetic_labels")
+    accuracy: dict[str, float] = {}
+    log_loss: dict[str, float] = {}
+    for w in (0.0, *grid):
+        correct, nll = 0, 0.0
+        for train_idx, test_idx in splits:
+            texts = [seed_texts[i] for i in train_idx] + (syn_texts if w > 0 else [])
+            y = np.concatenate([y_seed[train_idx], y_syn if w > 0 else y_syn[:0]])
+            weights = np.concatenate([np.ones(len(train_idx)), np.full(len(y) - len(train_idx), w)])
+            student = make_student(settings, len(labs))
+            student.fit(texts, y, seed, weights)
+            proba = student.predict_proba([seed_texts[i] for i in test_idx])
+            truth = y_seed[test_idx]
+            correct += int((proba.argmax(axis=1) == truth).sum())
+            nll -= float(np.log(np.clip(proba[np.arange(len(truth)), truth], 1e-6, 1.0)).sum())
+        accuracy[f"{w:g}"] = correct / len(y_seed)
+        log_loss[f"{w:g}"] = nll / len(y_seed)
+    best = min(grid, key=lambda w: (log_loss[f"{w:g}"], -w))
+    return WeightChoice(weight=float(best), method="cross_validated", folds=folds,
+                        cv_accuracy=accuracy, cv_log_loss=log_loss)  # fmt: skip
+
+
 def seeds_baseline(
     settings: StudentSettings,
     seeds: tuple[Sequence[str], Sequence[str]],
@@ -117,6 +208,7 @@ def seeds_baseline(
     *,
     labels: Sequence[str],
     synthetic_predictions: Sequence[np.ndarray] | None = None,
+    synthetic_weight: float | Literal["auto"] = 1.0,
     resamples: int = RESAMPLES,
     seed: int = 0,
     progress: bool = False,
@@ -126,17 +218,27 @@ def seeds_baseline(
     Each argument pair is (texts, labels). ``synthetic_predictions``: the test predictions
     of the run's student (trained on the synthetic rows alone), one array per training
     seed, as :func:`~synthesizrr.distill.train_and_evaluate` collects them; with them the
-    synthetic-only student is compared with the seeds-only one too.
+    synthetic-only student is compared with the seeds-only one too. ``synthetic_weight``:
+    each synthetic row's weight in the seeds + synthetic student (seeds weigh 1), or
+    ``"auto"`` (:func:`choose_synthetic_weight`).
     """
     labs = list(labels)
     y_test = encode_labels(test[1], labs, "test_labels")
+    if synthetic_weight == "auto":
+        choice = choose_synthetic_weight(settings, seeds, synthetic, labels=labs, seed=seed)
+    else:
+        choice = WeightChoice(weight=float(synthetic_weight), method="fixed")
     both = (list(seeds[0]) + list(synthetic[0]), list(seeds[1]) + list(synthetic[1]))
+    both_weights = [1.0] * len(seeds[0]) + [choice.weight] * len(synthetic[0])
     reports: list[StudentReport] = []
     correct: list[np.ndarray] = []
-    for texts, labels_ in (seeds, both):
+    for (texts, labels_), weights in ((seeds, None), (both, both_weights)):
         preds: list[np.ndarray] = []
+        if weights is not None and choice.weight == 1.0:
+            weights = None  # the plain fit, bit for bit
         rep = train_and_evaluate(settings, texts, labels_, test[0], test[1], labels=labs,
-                                 progress=progress, predictions=preds)  # fmt: skip
+                                 progress=progress, predictions=preds,
+                                 sample_weight=weights)  # fmt: skip
         reports.append(rep)
         correct.append(row_correctness(preds, y_test))
     uplift, ci = paired_bootstrap(correct[1], correct[0], resamples, seed)
@@ -155,6 +257,7 @@ def seeds_baseline(
         uplift_vs_seeds_only_ci=ci,
         synthetic_only_vs_seeds_only=syn_diff,
         synthetic_only_vs_seeds_only_ci=syn_ci,
+        synthetic_weight=choice,
         resamples=resamples,
         interval=f"95% paired bootstrap over the {len(y_test)} test rows ({resamples} "
         "resamples); training rows fixed",

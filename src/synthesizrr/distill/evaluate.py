@@ -100,6 +100,18 @@ def _check_pair(texts: Sequence[str], labels: Sequence[str], name: str) -> None:
         raise InputDataError(f"The {name} set is empty.", fix=f"pass at least one {name} row")
 
 
+def _check_weights(weights: Sequence[float] | None, n: int) -> np.ndarray | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+        raise ValueError(
+            f"sample_weight needs {n} finite, non-negative weights, not all zero "
+            f"(got shape {w.shape})"
+        )
+    return w
+
+
 def score(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> tuple[float, float, Any]:
     """(accuracy, macro-F1, confusion matrix) with the label order ``0..n_labels-1``."""
     metrics = require("sklearn.metrics", "student", "Student evaluation")
@@ -140,6 +152,7 @@ class _Split:
     y_train: np.ndarray
     test_list: list[str]
     y_test: np.ndarray
+    weights: np.ndarray | None = None
 
 
 def _run_seed(
@@ -149,7 +162,10 @@ def _run_seed(
     test_list, y_test = split.test_list, split.y_test
     t0 = time.perf_counter()
     student = make_student(settings, len(labs), progress=progress)
-    student.fit(train_list, y_train, seed)
+    if split.weights is None:  # a student without weights keeps its plain fit(texts, y, seed)
+        student.fit(train_list, y_train, seed)
+    else:
+        student.fit(train_list, y_train, seed, split.weights)
     pred = student.predict_proba(test_list).argmax(axis=1)
     acc, f1, cm = score(y_test, pred, len(labs))
     dt = time.perf_counter() - t0
@@ -170,11 +186,14 @@ def train_and_evaluate(
     labels: Sequence[str],
     progress: bool = False,
     predictions: list[np.ndarray] | None = None,
+    sample_weight: Sequence[float] | None = None,
 ) -> StudentReport:
     """Train ``settings.kind`` once per seed; report mean/std accuracy and macro-F1.
 
     ``predictions``: if given, each training run's test predictions (label ids in the
     order of ``labels``) are appended to it, for paired comparisons between students.
+    ``sample_weight``: one non-negative weight per training row (None: all 1); the
+    bootstrap interval resamples rows together with their weights.
     """
     labs = _check_labels(labels)
     _check_pair(train_texts, train_labels, "train")
@@ -182,7 +201,8 @@ def train_and_evaluate(
     y_train = encode_labels(train_labels, labs, "train_labels")
     y_test = encode_labels(test_labels, labs, "test_labels")
     train_list, test_list = list(train_texts), list(test_texts)
-    split = _Split(labs, train_list, y_train, test_list, y_test)
+    weights = _check_weights(sample_weight, len(train_list))
+    split = _Split(labs, train_list, y_train, test_list, y_test, weights)
     per_seed: list[SeedScore] = []
     confusion: list[list[int]] = []
     seeds = settings.seeds if settings.seed_dependent else settings.seeds[:1]
@@ -236,14 +256,17 @@ def _bootstrap(settings: StudentSettings, split: _Split) -> dict[str, Any]:
     fast = getattr(student, "resample_predictor", None)
     predict = None
     if fast is not None and len(np.unique(y_train)) > 1:
-        predict = fast(train_list, y_train, test_list, settings.seeds[0])
+        predict = fast(train_list, y_train, test_list, settings.seeds[0], split.weights)
 
     def fit_score(rows: np.ndarray) -> tuple[float, float]:
         if predict is not None:
             pred = predict(rows)
         else:
             fresh = make_student(settings, len(labs))
-            fresh.fit([train_list[i] for i in rows], y_train[rows], settings.seeds[0])
+            args = [[train_list[i] for i in rows], y_train[rows], settings.seeds[0]]
+            if split.weights is not None:
+                args.append(split.weights[rows])
+            fresh.fit(*args)
             pred = fresh.predict_proba(test_list).argmax(axis=1)
         acc, f1, _ = score(y_test, pred, len(labs))
         return acc, f1

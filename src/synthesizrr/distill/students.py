@@ -1,7 +1,8 @@
 """The student contract and its three implementations.
 
-A student maps texts to label probabilities: ``fit(texts, y, seed)`` with integer labels
-``0..n_labels-1`` then ``predict_proba(texts) -> float32 (n, n_labels)``. Students are
+A student maps texts to label probabilities: ``fit(texts, y, seed, sample_weight=None)``
+with integer labels ``0..n_labels-1`` (and optionally one non-negative weight per row),
+then ``predict_proba(texts) -> float32 (n, n_labels)``. Students are
 registered by kind in :data:`STUDENTS`; the evaluation loop never branches on the kind.
 """
 
@@ -23,7 +24,13 @@ log = logging.getLogger(__name__)
 class Student(Protocol):
     """What every student kind implements."""
 
-    def fit(self, texts: Sequence[str], y: np.ndarray, seed: int) -> None: ...
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        seed: int,
+        sample_weight: np.ndarray | None = None,
+    ) -> None: ...
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -47,7 +54,13 @@ class _LogRegStudent:
     def _features(self, texts: Sequence[str], *, fit: bool) -> Any:
         raise NotImplementedError
 
-    def fit(self, texts: Sequence[str], y: np.ndarray, seed: int) -> None:
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        seed: int,
+        sample_weight: np.ndarray | None = None,
+    ) -> None:
         lm = require("sklearn.linear_model", "student", "The logistic-regression student")
         classes = np.unique(y)
         if len(classes) < 2:
@@ -59,10 +72,15 @@ class _LogRegStudent:
         self._clf = lm.LogisticRegression(
             C=self.settings.C, max_iter=self.settings.max_iter, random_state=seed
         )
-        self._clf.fit(x, y)
+        self._clf.fit(x, y, sample_weight=sample_weight)
 
     def resample_predictor(
-        self, texts: Sequence[str], y: np.ndarray, test_texts: Sequence[str], seed: int
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        test_texts: Sequence[str],
+        seed: int,
+        sample_weight: np.ndarray | None = None,
     ) -> Callable[[np.ndarray], np.ndarray]:
         """``predict(rows) -> test labels`` of this student refit on training rows ``rows``.
 
@@ -73,9 +91,10 @@ class _LogRegStudent:
         """
         lm = require("sklearn.linear_model", "student", "The logistic-regression student")
         x, x_test = self._features(texts, fit=True), self._features(test_texts, fit=False)
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         full = lm.LogisticRegression(
             C=self.settings.C, max_iter=self.settings.max_iter, random_state=seed
-        ).fit(x, y)
+        ).fit(x, y, sample_weight=w)
 
         def predict(rows: np.ndarray) -> np.ndarray:
             clf = lm.LogisticRegression(
@@ -83,7 +102,7 @@ class _LogRegStudent:
                 warm_start=True,
             )  # fmt: skip
             clf.coef_, clf.intercept_ = full.coef_.copy(), full.intercept_.copy()
-            clf.fit(x[rows], y[rows])
+            clf.fit(x[rows], y[rows], sample_weight=None if w is None else w[rows])
             return np.asarray(clf.predict(x_test))
 
         return predict

@@ -51,6 +51,7 @@ class TransformerClassifier:
         texts: Sequence[str],
         y: np.ndarray,
         seed: int,
+        sample_weight: np.ndarray | None = None,
         *,
         on_epoch_end: EpochCallback | None = None,
         progress: bool = False,
@@ -71,6 +72,11 @@ class TransformerClassifier:
             opt, int(round(s.warmup_ratio * total)), total
         )
         labels_t = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self._device)
+        weights_t = None
+        if sample_weight is not None:
+            weights_t = torch.as_tensor(
+                np.asarray(sample_weight), dtype=torch.float32, device=self._device
+            )
         rng = np.random.default_rng(seed)
         for epoch in range(s.epochs):
             model.train()
@@ -80,9 +86,17 @@ class TransformerClassifier:
                 batch = order[start : start + s.batch_size]
                 opt.zero_grad()
                 for idx, enc in self._batches(texts, batch, micro):
-                    out = model(**enc, labels=labels_t[idx])
-                    (out.loss * len(idx) / len(batch)).backward()
-                    losses.append(out.loss.item())
+                    if weights_t is None:
+                        out = model(**enc, labels=labels_t[idx])
+                        loss = out.loss * len(idx) / len(batch)
+                    else:  # each row's cross-entropy times its weight, summed over the batch
+                        logits = model(**enc).logits
+                        per_row = torch.nn.functional.cross_entropy(
+                            logits.float(), labels_t[idx], reduction="none"
+                        )
+                        loss = (per_row * weights_t[idx]).sum() / len(batch)
+                    loss.backward()
+                    losses.append(loss.item() * len(batch) / len(idx))
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 opt.step()
                 sched.step()

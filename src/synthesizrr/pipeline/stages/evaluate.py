@@ -117,7 +117,8 @@ def seeds_baseline_result(
     base = seeds_baseline(
         cfg.evaluation.student, (seed_texts, seed_labels), (texts, labels), test,
         labels=cfg.task.label_names, synthetic_predictions=student_predictions,
-        seed=cfg.seed, progress=ctx.progress,
+        synthetic_weight=cfg.evaluation.synthetic_weight, seed=cfg.seed,
+        progress=ctx.progress,
     )  # fmt: skip
     log.info("seeds baseline: %s", base.verdict)
     return base.to_dict()
