@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthesizrr.errors import ConfigError
+from synthesizrr.errors import ConfigError, ModelNotAvailableError
 from synthesizrr.llm.settings import LLMSettings
 from synthesizrr.llm.types import LLMRequest, Message
 from synthesizrr.prompts.task import TaskSettings
@@ -57,3 +57,12 @@ def test_scores_are_independent_of_order_and_leave_generation_unchanged() -> Non
     np.testing.assert_array_equal(scorer(texts, names[::-1]), forward[:, ::-1])
     with pytest.raises(ConfigError, match=r"label\(s\) \['neutral'\] are not labels"):
         scorer(texts, ["neutral"])
+
+
+def test_the_teacher_loads_only_when_it_first_scores() -> None:
+    scorer = TeacherScorer(TASK, LLMSettings(model="/nonexistent/teacher.gguf"))
+    assert scorer.model == "/nonexistent/teacher.gguf" and scorer._backend is None
+    with pytest.raises(
+        ModelNotAvailableError, match="is neither an embedded model .* nor an existing"
+    ):
+        scorer(["A warm film."], ["positive", "negative"])

@@ -12,6 +12,7 @@ label check calibrates them on the seeds (:mod:`synthesizrr.refine.label_check`)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from synthesizrr.errors import ConfigError
 from synthesizrr.llm.settings import LLMSettings
 from synthesizrr.llm.types import LLMRequest, Message
 from synthesizrr.prompts.task import TaskSettings
+
+if TYPE_CHECKING:
+    from synthesizrr.llm.llamacpp import LlamaCppBackend
 
 #: Characters of a text that go into the scoring prompt (a long review is cut there).
 MAX_TEXT_CHARS = 1000
@@ -37,11 +41,12 @@ def label_question(task: TaskSettings, text: str) -> LLMRequest:
 
 class TeacherScorer:
     """``scorer(texts, names)`` -> (n, len(names)) log-likelihoods of each label name, in
-    the order of ``names`` (the task's labels, in any order)."""
+    the order of ``names`` (the task's labels, in any order).
+
+    The model loads on first use (:attr:`backend`): a refine stage whose label check is
+    skipped (too few seeds) never pays for it."""
 
     def __init__(self, task: TaskSettings, llm: LLMSettings, model: str | None = None) -> None:
-        from synthesizrr.llm.llamacpp import LlamaCppBackend
-
         name = model or llm.model
         if model is None and llm.backend != "llamacpp":
             raise ConfigError(
@@ -52,7 +57,20 @@ class TeacherScorer:
             )
         self.task = task
         self.model = name
-        self.backend = LlamaCppBackend(name, chat=True, n_ctx=llm.n_ctx, n_threads=llm.n_threads)
+        self._llm = llm
+        self._backend: LlamaCppBackend | None = None
+
+    @property
+    def backend(self) -> LlamaCppBackend:
+        """The llama.cpp teacher, loaded the first time it is asked for."""
+        if self._backend is None:
+            from synthesizrr.llm.llamacpp import LlamaCppBackend
+
+            llm = self._llm
+            self._backend = LlamaCppBackend(
+                self.model, chat=True, n_ctx=llm.n_ctx, n_threads=llm.n_threads
+            )
+        return self._backend
 
     def __call__(self, texts: Sequence[str], names: Sequence[str]) -> np.ndarray:
         unknown = sorted(set(names) - set(self.task.labels))
