@@ -88,6 +88,11 @@ def test_a_run_published_and_exported_for_argilla(tmp_path: Path) -> None:
                              "config.yaml", "manifest.json", "metrics.json", "train.parquet"]  # fmt: skip
     assert files["train.parquet"] == (run / "dataset" / "train.parquet").read_bytes()
     assert yaml.safe_load(files["config.yaml"])["card"]["license"] == "cc-by-4.0"
+    # the published config is the run folder's, less the folder of this machine it names
+    local = yaml.safe_load((run / "config.yaml").read_text("utf-8"))
+    assert local.pop("paths_relative_to") == str(tmp_path)
+    assert yaml.safe_load(files["config.yaml"]) == local
+    assert str(tmp_path) not in files["config.yaml"].decode("utf-8")
     assert json.loads(files["manifest.json"])["stages"]["report"]["status"] == "done"
 
     cli("export", str(run), "--format", "argilla", str(tmp_path / "review"), cwd=tmp_path)

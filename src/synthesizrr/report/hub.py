@@ -76,7 +76,10 @@ def plan_upload(run_dir: Path) -> list[Upload]:
     uploads = []
     for in_repo, rel, required in _FILES:
         p = run_dir / rel
-        if p.is_file():
+        if p.is_file() and rel == "config.yaml":
+            data = _shareable_config(p)
+            uploads.append(Upload(in_repo, p, len(data), data))
+        elif p.is_file():
             uploads.append(Upload(in_repo, p, p.stat().st_size))
         elif required:
             raise RunDirError(
@@ -84,6 +87,18 @@ def plan_upload(run_dir: Path) -> list[Upload]:
                 fix="finish the run first: `synthesizrr run CONFIG` (or `synthesizrr report CONFIG`)",
             )
     return uploads + _argilla_uploads(run_dir)
+
+
+def _shareable_config(path: Path) -> bytes:
+    """The run folder's config.yaml less ``paths_relative_to``: that key names a folder of
+    this machine (the run folder's copy needs it to resolve relative paths; a published one
+    is read elsewhere, where the folder does not exist)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict):
+        data.pop("paths_relative_to", None)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8")
 
 
 def _argilla_uploads(run_dir: Path) -> list[Upload]:
