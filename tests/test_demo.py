@@ -54,8 +54,8 @@ def test_the_methods_differ_only_in_how_they_generate() -> None:
     for key in ("seed", "task", "seeds", "refine", "evaluation"):
         assert syn[key] == few[key], key
     # the same budget: requests per label (and everything else in generation but the prompt)
-    assert {k: v for k, v in syn["generation"].items() if k != "prompt"} == {"per_label": 20}
-    assert {k: v for k, v in few["generation"].items() if k != "prompt"} == {"per_label": 20}
+    assert {k: v for k, v in syn["generation"].items() if k != "prompt"} == {"per_label": 40}
+    assert {k: v for k, v in few["generation"].items() if k != "prompt"} == {"per_label": 40}
     assert syn["generation"]["prompt"] == {"mode": "retricl", "shots": 2, "max_document_chars": 700}
     assert few["generation"]["prompt"] == {"mode": "fewgen", "shots": 4}
     assert "corpus" in syn and "corpus" not in few and "retrieval" not in few

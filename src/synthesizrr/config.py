@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from synthesizrr.corpus import CorpusSettings
 from synthesizrr.distill import StudentSettings
+from synthesizrr.distill.baselines import DEFAULT_SYNTHETIC_WEIGHT
 from synthesizrr.errors import ConfigError
 from synthesizrr.executors.ray_settings import RaySettings
 from synthesizrr.generation.settings import GenerationSettings
@@ -44,7 +45,7 @@ class EvaluationSettings(StrictModel):
     # The leakage check is its own stage, fingerprinted on these; evaluate never reads them.
     not_fingerprinted: ClassVar[frozenset[str]] = frozenset({"leakage_check", "leakage_ngram"})
     # Added after run directories existed: old runs keep their evaluate fingerprint.
-    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"size", "synthetic_weight"})
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"size"})
 
     test_path: str | None = Field(None, description="real labeled test set")
     train_path: str | None = Field(
@@ -74,10 +75,11 @@ class EvaluationSettings(StrictModel):
         "'seeds_baseline')",
     )
     synthetic_weight: float | Literal["auto"] = Field(
-        1.0,
+        DEFAULT_SYNTHETIC_WEIGHT,
         description="weight of each synthetic row in the seeds + synthetic student (each seed "
-        "weighs 1): a number > 0, or 'auto' to pick it from 0.1, 0.25, 0.5, 1 by "
-        "cross-validation on the seeds alone (never the test set)",
+        "weighs 1; 0.5 measured in bench/distill/SYNTHETIC_WEIGHT.md): a number > 0, or "
+        "'auto' to pick it from 0.1, 0.25, 0.5, 1 by cross-validation on the seeds alone "
+        "(never the test set)",
     )
     student: StudentSettings = Field(default_factory=StudentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

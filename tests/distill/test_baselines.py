@@ -102,6 +102,9 @@ def test_good_synthetic_rows_lift_the_seeds_only_student() -> None:
         "95% paired bootstrap over the 4 test rows (200 resamples); training rows fixed"
     )
     assert base.to_dict()["uplift_vs_seeds_only_ci"] == list(base.uplift_vs_seeds_only_ci)
+    # by default a synthetic row weighs half a seed
+    assert base.synthetic_weight.model_dump() == {"weight": 0.5, "method": "fixed", "folds": None,
+        "cv_accuracy": None, "cv_log_loss": None, "reason": None}  # fmt: skip
 
 
 def test_a_clear_uplift_on_a_larger_test_set() -> None:
@@ -203,7 +206,7 @@ def test_auto_weighs_down_rows_that_contradict_the_seeds() -> None:
                           synthetic_weight="auto", resamples=100, seed=0)  # fmt: skip
     assert base.synthetic_weight == choice
     full = seeds_baseline(TFIDF, CV_SEEDS, CV_WRONG, test, labels=LABELS, resamples=100,
-                          seed=0)  # fmt: skip
+                          synthetic_weight=1.0, seed=0)  # fmt: skip
     assert full.synthetic_weight.method == "fixed" and full.synthetic_weight.weight == 1.0
     assert base.seeds_plus_synthetic_accuracy > full.seeds_plus_synthetic_accuracy
 

@@ -29,6 +29,10 @@ Pinned first to the values the code of commit e7030da gave. Changed on purpose s
   which follow it. ``paths_relative_to`` (the run folder's copy of a config) enters none.
   ``generate`` (version 2: ``prompt.shot_groups`` defaults to 4, #14's measurement), and
   every stage after it.
+- the fifth session of 2026-12-01: ``evaluate`` and ``report`` (``evaluation.
+  synthetic_weight`` defaults to 0.5, measured in ``bench/distill/SYNTHETIC_WEIGHT.md``:
+  a run evaluated with every synthetic row at weight 1 scores its seeds + synthetic
+  student again; nothing is regenerated).
 """
 
 from __future__ import annotations
@@ -73,8 +77,8 @@ def test_retrieval_run_fingerprints_are_pinned() -> None:
         "leakage": "cf2f8a27deccbc73",
         "generate": "e2f30e315348afda",
         "refine": "1c34a586b8d25496",
-        "evaluate": "e9af8697614c92ff",
-        "report": "d74d5663fc9f574c",
+        "evaluate": "0e8f43e3ec1fb0ec",
+        "report": "c5b12e642c99e5df",
     }
 
 
@@ -88,8 +92,8 @@ def test_fewgen_run_fingerprints_are_pinned() -> None:
         "leakage": "a672a47e087cf4ca",
         "generate": "92bf1ec32c7605ed",
         "refine": "8d3b535e5aaa9fe5",
-        "evaluate": "5217f412cacff20c",
-        "report": "8cb9635e47a64beb",
+        "evaluate": "ed6930032207c567",
+        "report": "1bdbdbdfdb92da3c",
     }
 
 
@@ -105,10 +109,10 @@ def test_a_setting_added_later_enters_the_fingerprint_only_when_set() -> None:
     raw = _raw()
     raw["evaluation"]["metrics"]["embed_backend"] = "torch"  # the default: as before it existed
     same = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert same["evaluate"] == "e9af8697614c92ff"
+    assert same["evaluate"] == "0e8f43e3ec1fb0ec"
     raw["evaluation"]["metrics"]["embed_backend"] = "onnx"
     changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert changed["evaluate"] != "e9af8697614c92ff"
+    assert changed["evaluate"] != "0e8f43e3ec1fb0ec"
     assert changed["refine"] == "1c34a586b8d25496"  # upstream stages keep theirs
 
 
