@@ -39,7 +39,7 @@ RESAMPLES = 1000
 #: The synthetic rows' weights ``"auto"`` chooses among (each seed weighs 1).
 WEIGHT_GRID = (0.1, 0.25, 0.5, 1.0)
 #: The default weight of a synthetic row beside a seed: measured in
-#: ``bench/distill/SYNTHETIC_WEIGHT.md`` (7 runs: mean uplift +2.5 points at 0.5 vs +1.9
+#: ``bench/distill/SYNTHETIC_WEIGHT.md`` (8 runs: mean uplift +2.7 points at 0.5 vs +2.2
 #: at 1; a poor set costs the seeds less).
 DEFAULT_SYNTHETIC_WEIGHT = 0.5
 #: Most folds of the seeds' cross-validation.
