@@ -18,10 +18,11 @@ extras="all"
 [ "${1:-}" = "--dev" ] && extras="all,dev"
 python -m pip install -q -e ".[${extras}]"
 # pip reuses a wheel it built before, whatever CMAKE_ARGS said then: decode one long prompt
-# in a child process, and rebuild llama-cpp-python without the cache if that crashes.
+# in a child process; if that crashes, drop the cached wheel and build llama-cpp-python again.
 if ! python scripts/check_llama.py; then
   echo "setup: llama-cpp-python crashed on this CPU; rebuilding it (CMAKE_ARGS=$CMAKE_ARGS)" >&2
-  python -m pip install -q --no-cache-dir --force-reinstall --no-deps \
+  python -m pip cache remove llama_cpp_python >/dev/null || true
+  python -m pip install -q --force-reinstall --no-deps \
     "llama-cpp-python==$(python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')"
   python scripts/check_llama.py
 fi
