@@ -11,8 +11,8 @@ python -m pip install -q --upgrade pip
 # CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 python -m pip install -q torch==2.13.0
 # llama-cpp-python compiles from source the first time (about 5 minutes on 2 cores). It is
-# built for AVX2, not -march=native: on a VM whose CPU lists AMX, the native build's AMX
-# kernels died with "Illegal instruction" on the first long prompt (2026-12-01).
+# built for AVX2, not -march=native: on a VM whose CPU lists AMX, the native build died
+# with "Illegal instruction" on the first long prompt (2026-12-01; AVX2 build fine).
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 extras="all"
 [ "${1:-}" = "--dev" ] && extras="all,dev"
