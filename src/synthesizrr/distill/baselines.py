@@ -71,9 +71,9 @@ class SeedsBaseline(BaseModel):
     ``uplift_vs_seeds_only`` = accuracy(seeds + synthetic) - accuracy(seeds only);
     ``synthetic_only_vs_seeds_only`` = accuracy(synthetic only, the run's student) -
     accuracy(seeds only), where the run's student was trained. ``synthetic_weight``: the
-    weight of each synthetic row in the seeds + synthetic student and how it was chosen. ``*_ci`` are 95% paired
-    bootstrap intervals over the test rows (see the module docstring; ``interval`` says it
-    in words). ``verdict`` is one sentence a user can act on.
+    weight of each synthetic row in the seeds + synthetic student and how it was chosen.
+    ``*_ci`` are 95% paired bootstrap intervals over the test rows (see the module
+    docstring; ``interval`` says it in words). ``verdict`` is one sentence a user can act on.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -186,11 +186,12 @@ def choose_synthetic_weight(
     accuracy: dict[str, float] = {}
     log_loss: dict[str, float] = {}
     for w in (0.0, *grid):
+        n_syn = len(syn_texts) if w > 0 else 0  # weight 0: the seeds alone
         correct, nll = 0, 0.0
         for train_idx, test_idx in splits:
-            texts = [seed_texts[i] for i in train_idx] + (syn_texts if w > 0 else [])
-            y = np.concatenate([y_seed[train_idx], y_syn if w > 0 else y_syn[:0]])
-            weights = np.concatenate([np.ones(len(train_idx)), np.full(len(y) - len(train_idx), w)])
+            texts = [seed_texts[i] for i in train_idx] + syn_texts[:n_syn]
+            y = np.concatenate([y_seed[train_idx], y_syn[:n_syn]])
+            weights = np.concatenate([np.ones(len(train_idx)), np.full(n_syn, w)])
             student = make_student(settings, len(labs))
             student.fit(texts, y, seed, weights)
             proba = student.predict_proba([seed_texts[i] for i in test_idx])
@@ -233,13 +234,13 @@ def seeds_baseline(
     else:
         choice = WeightChoice(weight=float(synthetic_weight), method="fixed")
     both = (list(seeds[0]) + list(synthetic[0]), list(seeds[1]) + list(synthetic[1]))
-    both_weights = [1.0] * len(seeds[0]) + [choice.weight] * len(synthetic[0])
+    both_weights = None  # weight 1: the plain fit, bit for bit
+    if choice.weight != 1.0:
+        both_weights = [1.0] * len(seeds[0]) + [choice.weight] * len(synthetic[0])
     reports: list[StudentReport] = []
     correct: list[np.ndarray] = []
     for (texts, labels_), weights in ((seeds, None), (both, both_weights)):
         preds: list[np.ndarray] = []
-        if weights is not None and choice.weight == 1.0:
-            weights = None  # the plain fit, bit for bit
         rep = train_and_evaluate(settings, texts, labels_, test[0], test[1], labels=labs,
                                  progress=progress, predictions=preds,
                                  sample_weight=weights)  # fmt: skip
