@@ -4,8 +4,9 @@ without it, at one common N.
 For each finished run directory (e.g. the paper study's ``<run-dir>/ag_news/retricl_3``),
 the run's own parsed generations (``05_generate``) and seeds (``01_seeds``) are refined
 again in process with its refine settings, three ways: no label check, ``scorer:
-centroid`` (the default, seed centroids over MiniLM) and ``scorer: teacher`` (the named
-GGUF teacher's seed-calibrated label log-likelihoods). Each kept set is cut to one common
+centroid`` (the default, seed centroids over MiniLM), ``scorer: teacher`` (the named
+GGUF teacher's seed-calibrated label log-likelihoods) and ``scorer: both`` (a row fails
+only when both flag it; the teacher's scores are computed once for the two). Each kept set is cut to one common
 N (the smallest kept count, the run's ``evaluation.size`` sampler), then scored: label
 preservation (the run's full-train oracle, evaluation only, with its bootstrap interval)
 and the run's student on its test rows, alone and with the seeds (the uplift over the
@@ -53,14 +54,24 @@ def one(run_dir: Path, teacher: str, scorers: list[str]) -> dict[str, Any]:
     target = dict(Counter(train[1]))  # resample 'real' takes counts, as the stage passes
     llm = LLMSettings(model=teacher, n_ctx=cfg.generation.llm.n_ctx)
     variants: dict[str, Any] = {}
+    memo: dict[tuple, Any] = {}  # 'teacher' and 'both' share one scoring of each text list
+    teacher_scorer = TeacherScorer(cfg.task, llm, teacher)
+
+    def scored(texts: Any, names: Any) -> Any:
+        key = (tuple(texts), tuple(names))
+        if key not in memo:
+            memo[key] = teacher_scorer(texts, names)
+        return memo[key]
+
     for kind in scorers:
-        name = f"teacher:{teacher}" if kind == "teacher" else kind
+        uses_teacher = kind in ("teacher", "both")
+        name = f"{kind}:{teacher}" if uses_teacher else kind
         check = cfg.refine.label_check.model_copy(
-            update={"enabled": kind != "none", "scorer": "teacher" if kind == "teacher"
-                    else "centroid", "teacher": teacher if kind == "teacher" else None}
+            update={"enabled": kind != "none", "scorer": kind if uses_teacher else "centroid",
+                    "teacher": teacher if uses_teacher else None}
         )  # fmt: skip
         settings = cfg.refine.model_copy(update={"label_check": check})
-        scorer = TeacherScorer(cfg.task, llm, teacher) if kind == "teacher" else None
+        scorer = scored if uses_teacher else None
         start = time.perf_counter()
         res = refine(gens, settings, labels=labels, target_distribution=target,
                      seed_texts=seed_texts, seed_labels=seed_labels, teacher=scorer)  # fmt: skip
@@ -113,7 +124,7 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--teacher", default="qwen2.5-coder-0.5b")
-    ap.add_argument("--scorers", default="none,centroid,teacher", help="which variants to run")
+    ap.add_argument("--scorers", default="none,centroid,teacher,both", help="which variants to run")
     args = ap.parse_args(argv)
     old = json.loads(OUT.read_text()) if OUT.exists() else {"entries": []}
     for run in args.runs:

@@ -61,7 +61,7 @@ class _Memo:
 
 def one(
     dataset: str, per_label: int, draw: int, teacher: str | None = None,
-    rates: tuple[float, ...] = (0.1,),
+    rates: tuple[float, ...] = (0.1,), kinds: tuple[str, ...] = ("teacher",),
 ) -> list[dict]:  # fmt: skip
     from synthesizrr.distill.evaluate import train_and_evaluate
     from synthesizrr.distill.settings import StudentSettings
@@ -109,12 +109,12 @@ def one(
 
     lp_before, acc_before = quality([r["text"] for r in noisy], given)
     out = []
-    for rate in rates:
+    for kind, rate in [(k, r) for k in (kinds if teacher else ("centroid",)) for r in rates]:
         settings = RefineSettings(
             dedup=False, near_dup=False, min_words=0, resample="none",
             cartography=CartographySettings(enabled=False),
             label_check=LabelCheckSettings(
-                enabled=True, scorer="teacher" if teacher else "centroid", teacher=teacher,
+                enabled=True, scorer=kind, teacher=teacher if teacher else None,
                 seed_flag_rate=rate,
             ),
         )  # fmt: skip
@@ -129,7 +129,7 @@ def one(
         info = res.stats["label_check"]
         out.append({
             "dataset": dataset,
-            "scorer": f"teacher:{teacher}" if teacher else "centroid",
+            "scorer": f"{kind}:{teacher}" if kind != "centroid" else "centroid",
             "seeds_per_label": per_label,
             "seed_flag_rate": rate,
             "draw": draw,
@@ -224,6 +224,11 @@ def main(argv: list[str]) -> None:
     else:
         ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         ap.add_argument("--teacher", help="score with this GGUF teacher (scorer: teacher)")
+        ap.add_argument(
+            "--scorers",
+            default="teacher",
+            help="with --teacher: comma list of teacher, both, centroid (one teacher scoring)",
+        )
         ap.add_argument("--datasets", default=",".join(DATASETS))
         ap.add_argument("--per-label", default=",".join(map(str, PER_LABEL)))
         ap.add_argument("--draws", type=int, default=DRAWS)
@@ -238,7 +243,8 @@ def main(argv: list[str]) -> None:
             for per_label in map(int, args.per_label.split(",")):
                 for draw in range(args.draws):
                     rates = tuple(map(float, args.rates.split(",")))
-                    for e in one(dataset, per_label, draw, args.teacher, rates):
+                    kinds = tuple(args.scorers.split(","))
+                    for e in one(dataset, per_label, draw, args.teacher, rates, kinds):
                         print(json.dumps(e), flush=True)
                         new.append(e)
     # A rerun replaces its own entries and keeps the other scorers' and datasets'.

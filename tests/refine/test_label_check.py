@@ -277,6 +277,90 @@ def test_teacher_scorer_is_required_and_recorded_in_the_refine_stats() -> None:
     assert (info["method"], info["model"], info["kept"]) == ("teacher_likelihood", "fake-gguf", 3)
 
 
+# Teacher log-likelihoods (A, B) for the centroid seeds and rows above (scorer: both).
+RAW_BOTH = {
+    "a1": (-1.0, -3.0), "a2": (-1.0, -2.5), "a3": (-1.5, -2.0),
+    "b1": (-3.0, -1.0), "b2": (-2.5, -1.0), "b3": (-2.0, -1.2),
+    "x1": (-1.0, -4.0), "x2": (-4.0, -1.0), "x3": (-1.0, -4.0),
+}  # fmt: skip
+
+
+def _both_teacher(texts: Sequence[str], names: Sequence[str]) -> np.ndarray:
+    order = [["A", "B"].index(n) for n in names]
+    return np.array([RAW_BOTH[t] for t in texts], dtype=np.float64)[:, order]
+
+
+def _flat_teacher(texts: Sequence[str], names: Sequence[str]) -> np.ndarray:
+    return np.zeros((len(texts), len(names)))  # reads nothing: the seeds 3/6 right
+
+
+def _scored(
+    scorer: str, teacher: lc.LabelScorer = _both_teacher, **settings: float
+) -> lc.LabelCheck:
+    return lc.check_labels(
+        ["x1", "x2", "x3"], ["B", "A", "A"], seed_texts=SEEDS, seed_labels=SEED_LABELS,
+        label_names=["A", "B"], settings=LabelCheckSettings(enabled=True, scorer=scorer,
+                                                            **settings),
+        embed=embed, teacher=teacher,
+    )  # fmt: skip
+
+
+def test_scorer_both_drops_only_the_rows_both_scorers_flag() -> None:
+    centroid, teacher, both = _scored("centroid"), _scored("teacher"), _scored("both")
+    # x1 (as B) reads as A to both; x2 (as A) only to the teacher reads as B; x3 (as A)
+    # only to the centroids.
+    assert centroid.keep.tolist() == [False, True, False]
+    assert teacher.keep.tolist() == [False, False, True]
+    assert both.keep.tolist() == [False, True, True]
+    slack = np.maximum(centroid.margin + centroid.tolerance, teacher.margin + teacher.tolerance)
+    np.testing.assert_allclose(both.margin, slack)
+    assert both.tolerance == 0.0 and (both.margin >= 0).tolist() == both.keep.tolist()
+    np.testing.assert_allclose(both.scores, teacher.scores)
+    assert both.predicted == teacher.predicted == ["A", "B", "A"]
+    assert both.tolerance_from == (
+        f"both: centroid {centroid.tolerance:.4g} (seed_flag_rate 0.1 over 6 seeds), "
+        f"teacher {teacher.tolerance:.4g} (seed_flag_rate 0.1 over 6 seeds)"
+    )
+    assert both.skipped is None
+
+
+def test_scorer_both_uses_the_other_scorer_where_one_is_skipped() -> None:
+    # The centroids classify the seeds 4/6 right (below 0.75), the teacher 6/6.
+    both = _scored("both", min_seed_accuracy=0.75)
+    teacher = _scored("teacher", min_seed_accuracy=0.75)
+    assert both.skipped is None and both.keep.tolist() == teacher.keep.tolist()
+    assert both.tolerance_from == (
+        "teacher only (the other was skipped): seed_flag_rate 0.1 over 6 seeds"
+    )
+    none = _scored("both", _flat_teacher, min_seed_accuracy=0.75)
+    assert none.keep.tolist() == [True, True, True]
+    assert none.skipped == (
+        "centroid: the seeds classify each other only 67% right (leave-one-out, "
+        "min_seed_accuracy 0.75): the embeddings do not separate the labels; teacher: the "
+        "seeds classify each other only 50% right (leave-one-out, min_seed_accuracy 0.75): "
+        "the teacher's scores do not separate the labels"
+    )
+
+
+def test_scorer_both_needs_a_teacher_and_names_both_methods() -> None:
+    settings = LabelCheckSettings(enabled=True, scorer="both")
+    with pytest.raises(ConfigError) as err:
+        lc.check_labels(["x1"], ["A"], seed_texts=SEEDS, seed_labels=SEED_LABELS,
+                        label_names=["A", "B"], settings=settings, embed=embed)  # fmt: skip
+    assert str(err.value).startswith("refine.label_check.scorer is 'both' but no teacher")
+
+
+def test_the_refine_summary_names_the_scorers() -> None:
+    from synthesizrr.refine.core import _check_method
+
+    teacher = FakeTeacher()
+    teacher.model = "fake-gguf"  # type: ignore[attr-defined]
+    assert _check_method(LabelCheckSettings(), None) == {
+        "method": "seed_centroid", "model": "minilm"}  # fmt: skip
+    assert _check_method(LabelCheckSettings(scorer="both"), teacher) == {
+        "method": "seed_centroid+teacher_likelihood", "model": "minilm+fake-gguf"}  # fmt: skip
+
+
 def test_scorer_and_teacher_enter_the_fingerprint_only_when_set() -> None:
     assert "scorer" not in LabelCheckSettings().fingerprint_dump()
     dump = LabelCheckSettings(scorer="teacher", teacher="qwen2.5-coder-0.5b").fingerprint_dump()

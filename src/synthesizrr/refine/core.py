@@ -19,7 +19,7 @@ from synthesizrr.distill.resample import sample_rows, target_counts
 from synthesizrr.errors import ConfigError, InputDataError
 from synthesizrr.refine import cartography as carto
 from synthesizrr.refine.dedup import exact_duplicates, near_duplicates
-from synthesizrr.refine.settings import RefineSettings
+from synthesizrr.refine.settings import LabelCheckSettings, RefineSettings
 
 if TYPE_CHECKING:
     from synthesizrr.refine.label_check import LabelScorer
@@ -249,11 +249,7 @@ def _label_check(
     return {
         "status": "skipped" if res.skipped else "done",
         **({"reason": res.skipped} if res.skipped else {}),
-        **(
-            {"method": "teacher_likelihood", "model": getattr(teacher, "model", None)}
-            if settings.label_check.scorer == "teacher"
-            else {"method": "seed_centroid", "model": settings.label_check.model}
-        ),
+        **_check_method(settings.label_check, teacher),
         "tolerance": round(res.tolerance, 6),
         "tolerance_from": res.tolerance_from,
         "seed_loo_accuracy": res.seed_loo_accuracy,
@@ -262,6 +258,17 @@ def _label_check(
         "kept_fraction": kept / checked if checked else None,
         **({"spared_labels": spared} if spared else {}),
     }
+
+
+def _check_method(settings: LabelCheckSettings, teacher: LabelScorer | None) -> dict[str, Any]:
+    """How the label check scored, for its summary."""
+    model = getattr(teacher, "model", None)
+    if settings.scorer == "teacher":
+        return {"method": "teacher_likelihood", "model": model}
+    if settings.scorer == "both":
+        return {"method": "seed_centroid+teacher_likelihood",
+                "model": f"{settings.model}+{model}"}  # fmt: skip
+    return {"method": "seed_centroid", "model": settings.model}
 
 
 def _removed_table(schema: pa.Schema, parts: list[pa.Table]) -> pa.Table:

@@ -20,6 +20,10 @@ the seeds: the label-balanced mean of the seeds' scores is subtracted (each seed
 calibration is built without it), then margins and the tolerance are as above. Sentence
 embeddings barely separate sentiment; a 0.5B instruct teacher reads it well.
 
+With ``scorer: both`` a row fails only when both scorers, each with its own calibrated
+tolerance, flag it: two views that err on different rows (the embeddings on sentiment, the
+teacher on topics) agree on few correct rows, so the check drops fewer good ones.
+
 Written by hand because no library offers leave-one-out nearest-centroid margins; the
 embeddings come from :func:`synthesizrr.embeddings.embed` (the cached door).
 """
@@ -108,6 +112,36 @@ def _calibrate(raw: np.ndarray, y: np.ndarray, n_labels: int) -> tuple[np.ndarra
     return loo, bias
 
 
+def _either(centroid: LabelCheck, teacher: LabelCheck) -> LabelCheck:
+    """``scorer: both``: a row is kept when either check keeps it. A scorer whose seeds do
+    not separate the labels is left out; with both left out, every row is kept.
+
+    ``margin`` is the larger slack (margin + tolerance) of the two, so the combined
+    tolerance is 0; ``scores`` and ``predicted`` are the teacher's."""
+    if centroid.skipped and teacher.skipped:
+        return LabelCheck(
+            keep=np.ones_like(teacher.keep), margin=teacher.margin, scores=teacher.scores,
+            predicted=teacher.predicted, tolerance=0.0, tolerance_from="both skipped",
+            seed_loo_accuracy=teacher.seed_loo_accuracy,
+            skipped=f"centroid: {centroid.skipped}; teacher: {teacher.skipped}",
+        )  # fmt: skip
+    if centroid.skipped or teacher.skipped:
+        used, name = (teacher, "teacher") if centroid.skipped else (centroid, "centroid")
+        used.tolerance_from = f"{name} only (the other was skipped): {used.tolerance_from}"
+        return used
+    slack = np.maximum(centroid.margin + centroid.tolerance, teacher.margin + teacher.tolerance)
+    return LabelCheck(
+        keep=centroid.keep | teacher.keep,
+        margin=slack,
+        scores=teacher.scores,
+        predicted=teacher.predicted,
+        tolerance=0.0,
+        tolerance_from=f"both: centroid {centroid.tolerance:.4g} ({centroid.tolerance_from}), "
+        f"teacher {teacher.tolerance:.4g} ({teacher.tolerance_from})",
+        seed_loo_accuracy=teacher.seed_loo_accuracy,
+    )
+
+
 def seed_shortfall(
     seed_labels: Sequence[str], label_names: Sequence[str], settings: LabelCheckSettings
 ) -> tuple[str, str] | None:
@@ -151,20 +185,32 @@ def check_labels(
 ) -> LabelCheck:
     """Score ``texts`` (intended ``labels``) against the seeds' label centroids, or with
     ``teacher`` ((texts, label_names) -> (n, labels) log-likelihoods, in the order of
-    ``label_names``) when ``settings.scorer`` is 'teacher'."""
+    ``label_names``) when ``settings.scorer`` is 'teacher', or both ('both': a row fails
+    only when both flag it)."""
     names = list(label_names)
     index = {lab: i for i, lab in enumerate(names)}
     short = seed_shortfall(seed_labels, names, settings)
     if short is not None:
         raise InputDataError(f"refine.label_check: {short[0]}.", fix=short[1])
+    if settings.scorer != "centroid" and teacher is None:
+        raise ConfigError(
+            f"refine.label_check.scorer is '{settings.scorer}' but no teacher scorer was passed.",
+            fix="pass teacher= (synthesizrr.refine.teacher_scores.TeacherScorer)",
+        )
+    if settings.scorer == "both":
+        one = {
+            kind: check_labels(
+                texts, labels, seed_texts=seed_texts, seed_labels=seed_labels,
+                label_names=names, settings=settings.model_copy(update={"scorer": kind}),
+                progress=progress, embed=embed, teacher=teacher,
+            )
+            for kind in ("centroid", "teacher")
+        }  # fmt: skip
+        return _either(one["centroid"], one["teacher"])
     seed_y = np.array([index[lab] for lab in seed_labels], dtype=np.int64)
     row_scores: Callable[[], np.ndarray]
     if settings.scorer == "teacher":
-        if teacher is None:
-            raise ConfigError(
-                "refine.label_check.scorer is 'teacher' but no teacher scorer was passed.",
-                fix="pass teacher= (synthesizrr.refine.teacher_scores.TeacherScorer)",
-            )
+        assert teacher is not None
         raw_seeds = teacher(list(seed_texts), names)
         loo, bias = _calibrate(raw_seeds, seed_y, len(names))
 

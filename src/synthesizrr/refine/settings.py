@@ -75,12 +75,13 @@ class LabelCheckSettings(StrictModel):
         "calibrate the tolerance), else skipped with the reason in the summary; true: on, "
         "and too few seeds is an error; false: off.",
     )
-    scorer: Literal["centroid", "teacher"] = Field(
+    scorer: Literal["centroid", "teacher", "both"] = Field(
         default="centroid",
         description="How a row is scored against each label: 'centroid' (cosine to each "
-        "label's seed centroid under 'model') or 'teacher' (a GGUF teacher's log-likelihood "
+        "label's seed centroid under 'model'), 'teacher' (a GGUF teacher's log-likelihood "
         "of each label name as the answer to 'which label fits this text', calibrated on "
-        "the seeds: the mean score over each label's seeds is subtracted).",
+        "the seeds: the mean score over each label's seeds is subtracted), or 'both' (a row "
+        "fails only when both flag it, each with its own calibrated tolerance).",
     )
     teacher: str | None = Field(
         default=None,

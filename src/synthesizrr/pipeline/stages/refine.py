@@ -23,9 +23,10 @@ def settings(cfg: RunConfig) -> Any:
 
 
 def _teacher_scorer(cfg: RunConfig) -> TeacherScorer | None:
-    """The teacher that scores rows for ``refine.label_check.scorer: teacher``, else None."""
+    """The teacher that scores rows for ``refine.label_check.scorer: teacher`` (or
+    ``both``), else None."""
     settings = cfg.refine.label_check
-    if settings.scorer != "teacher":
+    if settings.scorer not in ("teacher", "both"):
         return None
     from synthesizrr.refine.teacher_scores import TeacherScorer
 
