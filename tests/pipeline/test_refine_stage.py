@@ -80,3 +80,18 @@ def test_label_check_uses_the_run_seeds_and_reports_the_kept_fraction(
     ]
     assert json.loads(removed[0]["label_check_scores"]) == {"a": 0.0, "b": 1.0}
     assert json.loads((out / "summary.json").read_text())["kept_fraction"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("scorer", "teacher"), [("centroid", False), ("teacher", True), ("both", True)]
+)
+def test_the_stage_builds_a_teacher_scorer_only_where_the_check_scores_with_it(
+    tmp_path: Path, scorer: str, teacher: bool
+) -> None:
+    from synthesizrr.pipeline.stages.refine import _teacher_scorer
+
+    cfg = make_cfg(tmp_path, refine={"label_check": {"scorer": scorer}})
+    built = _teacher_scorer(cfg)
+    assert (built is not None) is teacher
+    if built is not None:  # the model loads on first use, not here
+        assert built._backend is None
