@@ -54,14 +54,9 @@ def one(run_dir: Path, teacher: str, scorers: list[str]) -> dict[str, Any]:
     target = dict(Counter(train[1]))  # resample 'real' takes counts, as the stage passes
     llm = LLMSettings(model=teacher, n_ctx=cfg.generation.llm.n_ctx)
     variants: dict[str, Any] = {}
-    memo: dict[tuple, Any] = {}  # 'teacher' and 'both' share one scoring of each text list
-    teacher_scorer = TeacherScorer(cfg.task, llm, teacher)
+    from run import Memo  # bench/label_check/run.py: one scoring of each text list
 
-    def scored(texts: Any, names: Any) -> Any:
-        key = (tuple(texts), tuple(names))
-        if key not in memo:
-            memo[key] = teacher_scorer(texts, names)
-        return memo[key]
+    scored = Memo(TeacherScorer(cfg.task, llm, teacher))  # shared by 'teacher' and 'both'
 
     for kind in scorers:
         uses_teacher = kind in ("teacher", "both")

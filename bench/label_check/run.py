@@ -45,7 +45,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(fh) if r["text"].strip()]
 
 
-class _Memo:
+class Memo:
     """The teacher's scores of each (texts, names) once: a sweep over seed_flag_rate
     re-runs only the calibration, not the teacher."""
 
@@ -93,7 +93,7 @@ def one(
         from synthesizrr.refine.teacher_scores import TeacherScorer
 
         task = TaskSettings(preset=dataset)  # the preset of the same name: labels, description
-        scorer = _Memo(TeacherScorer(task, LLMSettings(model=teacher, n_ctx=1024), teacher))
+        scorer = Memo(TeacherScorer(task, LLMSettings(model=teacher, n_ctx=1024), teacher))
 
     def quality(texts: list[str], labs: list[str]) -> tuple[float, float]:
         lp = compute_metrics(
@@ -114,7 +114,7 @@ def one(
             dedup=False, near_dup=False, min_words=0, resample="none",
             cartography=CartographySettings(enabled=False),
             label_check=LabelCheckSettings(
-                enabled=True, scorer=kind, teacher=teacher if teacher else None,
+                enabled=True, scorer=kind, teacher=teacher,
                 seed_flag_rate=rate,
             ),
         )  # fmt: skip

@@ -102,6 +102,11 @@ def run_pair(args: argparse.Namespace, teacher: str, dataset: str) -> dict[str, 
     return found
 
 
+def _order(e: dict[str, Any]) -> tuple[str, int, str]:
+    """Table order: dataset, seeds per label (the paper's count first), teacher."""
+    return (e["dataset"], e.get("seeds_per_label") or 0, e["teacher"])
+
+
 def _diff(a: dict[str, Any], b: dict[str, Any], key: str) -> str | None:
     """``a[key] - b[key]`` in points with a 95% interval; the two sets are independent, so
     their bootstrap sds (95% interval width / 3.92) add in quadrature."""
@@ -116,9 +121,7 @@ def differences(entries: list[dict[str, Any]], base: str = "smollm2") -> list[st
     """One line per (dataset, seeds per label, other teacher) scored at the same N as
     ``base``: the differences of student accuracy and of the uplift over the seeds."""
     out = []
-    for a in sorted(
-        entries, key=lambda e: (e["dataset"], e.get("seeds_per_label") or 0, e["teacher"])
-    ):
+    for a in sorted(entries, key=_order):
         b = next((e for e in entries if e["teacher"] == base and e["teacher"] != a["teacher"]
                   and (e["dataset"], e.get("seeds_per_label"), e.get("rows"))
                   == (a["dataset"], a.get("seeds_per_label"), a.get("rows"))), None)  # fmt: skip
@@ -155,8 +158,7 @@ def write_md(entries: list[dict[str, Any]]) -> None:
             f" [{spec.format(ci[0] * scale)}, {spec.format(ci[1] * scale)}]" if ci else ""
         )
 
-    for e in sorted(entries, key=lambda e: (e["dataset"], e.get("seeds_per_label") or 0,
-                                            e["teacher"])):  # fmt: skip
+    for e in sorted(entries, key=_order):
         lines.append(
             f"| {e['dataset']} | {e.get('seeds_per_label') or 'paper'} | {e['teacher']} | "
             f"{e.get('parsed', '-')} / {e.get('planned', '-')} | {e.get('rows')} | "

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -127,8 +127,9 @@ def _either(centroid: LabelCheck, teacher: LabelCheck) -> LabelCheck:
         )  # fmt: skip
     if centroid.skipped or teacher.skipped:
         used, name = (teacher, "teacher") if centroid.skipped else (centroid, "centroid")
-        used.tolerance_from = f"{name} only (the other was skipped): {used.tolerance_from}"
-        return used
+        return replace(
+            used, tolerance_from=f"{name} only (the other was skipped): {used.tolerance_from}"
+        )
     slack = np.maximum(centroid.margin + centroid.tolerance, teacher.margin + teacher.tolerance)
     return LabelCheck(
         keep=centroid.keep | teacher.keep,
