@@ -51,6 +51,13 @@ def main() -> None:
         default=1,
         help="new path: llm.llamacpp.parallel (requests decoded together)",
     )
+    ap.add_argument(
+        "--sampling",
+        choices=["explicit", "implicit"],
+        default=None,
+        help="new path: explicit top_k 0 / min_p 0 (default) or llama-cpp-python's implicit "
+        "top_k 40 / min_p 0.05 (the previous path's), to tell sampling from grouping",
+    )
     args = ap.parse_args()
     plan = json.loads(args.plan.read_text())
 
@@ -65,7 +72,8 @@ def main() -> None:
     for row in plan["rows"]:
         shots = [Shot(answer=s["answer"], document=s.get("document")) for s in row["shots"]]
         p = render(task, pset, label=row["label"], document=row["document"], shots=shots)
-        extra = dict(top_k=0, min_p=0.0) if args.path == "new" else {}
+        explicit = args.path == "new" and args.sampling != "implicit"
+        extra = dict(top_k=0, min_p=0.0) if explicit else {}
         requests.append(
             LLMRequest(
                 messages=tuple(Message(role=r, content=c) for r, c in p.messages),
@@ -132,6 +140,7 @@ def main() -> None:
     echo = [task.instruction_for(lab) for lab in task.label_names] + list(task.labels.values())
     texts: list[str | None] = [None] * len(requests)
     kept = 0
+    reasons: dict[str, int] = {}
     for i, o in zip(order, outcomes, strict=True):
         assert o.response is not None, o.error
         texts[i] = o.response.text
@@ -140,6 +149,9 @@ def main() -> None:
             finish_reason=o.response.finish_reason, echo_phrases=echo, min_words=3,
         )  # fmt: skip
         kept += parsed.text is not None
+        if parsed.reason is not None:
+            key = parsed.reason.split(":")[0].split("(")[0].strip()
+            reasons[key] = reasons.get(key, 0) + 1
     result = {
         "path": args.path,
         "parallel": args.parallel,
@@ -151,6 +163,7 @@ def main() -> None:
         "evaluated_prompt_tokens": counter["evaluated"],
         "unique_prefix_tokens": unique_prefix_tokens(prompts),
         "completion_tokens": sum(o.response.completion_tokens for o in outcomes if o.response),
+        "drop_reasons": reasons,
         "texts": texts,
     }
     args.out.write_text(json.dumps(result))
