@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +23,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import speedup  # noqa: E402  (the plan and inputs of the speedup benchmark, shared)
-
-
-def run_worker(src: Path, plan: Path, path: str, threads: int, extra: list[str]) -> dict[str, Any]:
-    out = plan.with_suffix(f".{path}.{time.monotonic_ns()}.json")
-    env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, str(HERE / "speedup_worker.py"), str(plan), str(out),
-           "--path", path, "--threads", str(threads), *extra]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{path} worker failed:\n{proc.stderr[-2000:]}")
-    r = json.loads(out.read_text())
-    return {k: r[k] for k in ("requests", "kept", "seconds", "drop_reasons")}
 
 
 def main() -> None:
@@ -57,27 +42,26 @@ def main() -> None:
         "threads": args.threads,
     }
     with tempfile.TemporaryDirectory() as tmp:
-        old = Path(tmp) / "old"
-        old.mkdir()
-        archive = subprocess.run(["git", "archive", args.base, "src"], cwd=speedup.REPO,
-                                 capture_output=True, check=True).stdout  # fmt: skip
-        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        old_src = speedup.extract_src(args.base, Path(tmp) / "old")
         pa, pb = Path(tmp) / "a.json", Path(tmp) / "b.json"
         pa.write_text(json.dumps(speedup.plan(args.mode, args.n, 1, seeds, docs)))
         pb.write_text(json.dumps(speedup.plan(args.mode, args.n, args.groups, seeds, docs)))
         new_src = speedup.REPO / "src"
-        for name, plan, path, extra, src in [
-            ("new_implicit_sampling", pb, "new", ["--sampling", "implicit"], new_src),
-            ("new_explicit_sampling", pb, "new", ["--sampling", "explicit"], new_src),
-            ("previous", pa, "old", [], old / "src"),
+        for name, src, plan, path, sampling in [
+            ("new_implicit_sampling", new_src, pb, "new", ("--sampling", "implicit")),
+            ("new_explicit_sampling", new_src, pb, "new", ("--sampling", "explicit")),
+            ("previous", old_src, pa, "old", ()),
         ]:
-            extra = [*extra, "--parallel", "1"] if path == "new" else extra
-            out[name] = run_worker(src, plan, path, args.threads, extra)
+            r = speedup.measure(src, plan, path, args.threads, parallel=1, extra=sampling)
+            out[name] = {k: r[k] for k in ("requests", "kept", "seconds", "drop_reasons")}
             print(name, out[name], file=sys.stderr, flush=True)
     path = Path(args.results)
     data = json.loads(path.read_text()) if path.exists() else {}
     data["sampling_check"] = out
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    if "embedded_speedup_detail" in data:  # rewrites results.json and RESULTS.md's section
+        speedup.write_record(path, data, data["embedded_speedup_detail"])
+    else:
+        path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 if __name__ == "__main__":

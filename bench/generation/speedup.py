@@ -104,6 +104,15 @@ def plan(mode: str, n: int, groups: int, seeds: Any, docs: list[str]) -> dict[st
     return {"prompt": settings, "max_new_tokens": 80, "rows": rows}
 
 
+def extract_src(base: str, dest: Path) -> Path:
+    """``src`` of commit ``base`` under ``dest`` (the previous path's code); its path."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", base, "src"], cwd=REPO,
+                             capture_output=True, check=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / "src"
+
+
 def measure(
     worker_src: Path,
     plan_path: Path,
@@ -111,12 +120,14 @@ def measure(
     threads: int,
     fresh: bool = False,
     parallel: int = 1,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """One worker run; ``extra``: more worker options (``--sampling implicit``)."""
     out = plan_path.with_suffix(f".{path}.{time.monotonic_ns()}.json")
     env = {**os.environ, "PYTHONPATH": str(worker_src), "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, str(HERE / "speedup_worker.py"), str(plan_path), str(out),
            "--path", path, "--threads", str(threads), *(["--fresh"] if fresh else []),
-           *(["--parallel", str(parallel)] if path == "new" else [])]  # fmt: skip
+           *(["--parallel", str(parallel)] if path == "new" else []), *extra]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{path} worker failed:\n{proc.stderr[-2000:]}")
@@ -184,12 +195,7 @@ def main() -> None:
     seeds, docs = load_inputs()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        old_root = Path(tmp) / "old"
-        old_root.mkdir()
-        archive = subprocess.run(["git", "archive", args.base, "src"], cwd=REPO,
-                                 capture_output=True, check=True).stdout  # fmt: skip
-        subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
-        old_src, new_src = old_root / "src", Path(tmp) / "new" / "src"
+        old_src, new_src = extract_src(args.base, Path(tmp) / "old"), Path(tmp) / "new" / "src"
         shutil.copytree(REPO / "src", new_src)  # a snapshot: edits during the run change nothing
         for mode in args.modes.split(","):
             pa, pb = Path(tmp) / f"{mode}.a.json", Path(tmp) / f"{mode}.b.json"

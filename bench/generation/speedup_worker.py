@@ -14,6 +14,7 @@ import argparse
 import json
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def main() -> None:
     echo = [task.instruction_for(lab) for lab in task.label_names] + list(task.labels.values())
     texts: list[str | None] = [None] * len(requests)
     kept = 0
-    reasons: dict[str, int] = {}
+    reasons: Counter[str] = Counter()
     for i, o in zip(order, outcomes, strict=True):
         assert o.response is not None, o.error
         texts[i] = o.response.text
@@ -149,9 +150,8 @@ def main() -> None:
             finish_reason=o.response.finish_reason, echo_phrases=echo, min_words=3,
         )  # fmt: skip
         kept += parsed.text is not None
-        if parsed.reason is not None:
-            key = parsed.reason.split(":")[0].split("(")[0].strip()
-            reasons[key] = reasons.get(key, 0) + 1
+        if parsed.reason is not None:  # a DropReason code, e.g. "truncated"
+            reasons[parsed.reason] += 1
     result = {
         "path": args.path,
         "parallel": args.parallel,
@@ -163,7 +163,7 @@ def main() -> None:
         "evaluated_prompt_tokens": counter["evaluated"],
         "unique_prefix_tokens": unique_prefix_tokens(prompts),
         "completion_tokens": sum(o.response.completion_tokens for o in outcomes if o.response),
-        "drop_reasons": reasons,
+        "drop_reasons": dict(reasons),
         "texts": texts,
     }
     args.out.write_text(json.dumps(result))
