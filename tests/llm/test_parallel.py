@@ -138,3 +138,12 @@ def test_parallel_stays_out_of_cache_keys_and_fingerprints(
         LLMSettings(llamacpp=LlamaCppOptions(parallel=8)).fingerprint_dump()
         == LLMSettings().fingerprint_dump()
     )
+
+
+def test_the_in_process_backend_has_one_call_in_flight(
+    backends: tuple[LlamaCppBackend, LlamaCppBackend],
+) -> None:
+    # Calls share one model lock; with two in flight their threads could take it out of
+    # plan order, and the prefix a request reuses would depend on timing.
+    assert LLMSettings().concurrency == 4
+    assert [b.concurrency for b in backends] == [1, 1]

@@ -97,8 +97,14 @@ class LlamaCppBackend(LLMBackend):
             has_template = bool(self._llm.metadata.get("tokenizer.chat_template"))
             chat = model not in BASE_MODELS and has_template
         self.is_chat = chat
-        # Calls are serialized; a couple in flight keeps the next one ready without waiting.
-        self.concurrency = max(1, min(concurrency, 2))
+        # One call in flight: calls are serialized by the slot's lock anyway, and with two in
+        # flight their threads could take the lock out of plan order, so the KV a request
+        # reuses (and the last bits of its logits) would depend on timing (one of two demo
+        # runs at parallel 8 in bench/generation/results.json `demo_parallel` wrote other
+        # texts than the other three runs, with the old limit of two in flight).
+        # ``concurrency`` is accepted for the backend contract and not used.
+        del concurrency
+        self.concurrency = 1
         # parallel > 1: batches of consecutive requests decode together (llm/parallel.py);
         # a chat_format named by the user goes through llama-cpp-python one at a time.
         self.batch_size = self.options.parallel if self.options.chat_format is None else 1
