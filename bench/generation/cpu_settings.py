@@ -34,6 +34,10 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import keyed  # noqa: E402  (shared with the other generation benchmarks)
+
 REPO = HERE.parent.parent
 
 #: llama.cpp's ``llama_ftype`` codes of the formats this benchmark can requantize to.
@@ -161,16 +165,9 @@ def main() -> None:
                         "greedy_tokens_same_as_shipped": v["greedy_tokens_same_as_shipped"],
                         "rounds": {"prompt": v["prompt"], "decode": v["decode"]}}
                     for n, v in formats.items()},
-        "machine": {"cpus": cores, "load_avg_start": round(load_start, 2),
-                    "load_avg_end": round(os.getloadavg()[0], 2),
-                    "wall_s": round(time.time() - t_start, 1)},
+        "machine": keyed.machine(load_start, t_start),
     }  # fmt: skip
-    path = Path(args.results)
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data["cpu_settings"] = record
-    path.write_text(json.dumps(data, indent=2) + "\n")
-    if path == HERE / "results.json":
-        write_md(record)
+    keyed.save(Path(args.results), "cpu_settings", record, write_md)
     print(json.dumps(record["threads"]), json.dumps(record["formats"]))
 
 

@@ -18,12 +18,17 @@ import json
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import keyed  # noqa: E402  (shared with the other generation benchmarks)
+
 METHODS = ("synthesizrr", "fewgen")
 
 
@@ -89,16 +94,9 @@ def main() -> None:
         f"--values {args.values} --rounds {args.rounds}",
         "runs": runs,
         "summary": summarize(runs),
-        "machine": {"cpus": os.cpu_count(), "load_avg_start": round(load_start, 2),
-                    "load_avg_end": round(os.getloadavg()[0], 2),
-                    "wall_s": round(time.time() - t_start, 1)},
+        "machine": keyed.machine(load_start, t_start),
     }  # fmt: skip
-    path = Path(args.results)
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data["demo_parallel"] = record
-    path.write_text(json.dumps(data, indent=2) + "\n")
-    if path == HERE / "results.json":
-        write_md(record)
+    keyed.save(Path(args.results), "demo_parallel", record, write_md)
     print(json.dumps(record["summary"]))
 
 
