@@ -85,7 +85,6 @@ class LlamaCppBackend(LLMBackend):
         n_ctx: int = 2048,
         n_threads: int | None = None,
         options: LlamaCppOptions | None = None,
-        concurrency: int = 1,
     ) -> None:
         self.path = resolve_llm_path(model)
         self.options = options or LlamaCppOptions()
@@ -97,13 +96,9 @@ class LlamaCppBackend(LLMBackend):
             has_template = bool(self._llm.metadata.get("tokenizer.chat_template"))
             chat = model not in BASE_MODELS and has_template
         self.is_chat = chat
-        # One call in flight: calls are serialized by the slot's lock anyway, and with two in
-        # flight their threads could take the lock out of plan order, so the KV a request
-        # reuses (and the last bits of its logits) would depend on timing (one of two demo
-        # runs at parallel 8 in bench/generation/results.json `demo_parallel` wrote other
-        # texts than the other three runs, with the old limit of two in flight).
-        # ``concurrency`` is accepted for the backend contract and not used.
-        del concurrency
+        # One call in flight (``llm.concurrency`` does not apply): calls share the slot's lock,
+        # and two in flight could take it out of plan order, so the KV a request reuses (and
+        # the last bits of its logits) would depend on timing (bench/generation DEMO_PARALLEL.md).
         self.concurrency = 1
         # parallel > 1: batches of consecutive requests decode together (llm/parallel.py);
         # a chat_format named by the user goes through llama-cpp-python one at a time.
@@ -117,7 +112,6 @@ class LlamaCppBackend(LLMBackend):
             n_ctx=settings.n_ctx,
             n_threads=settings.n_threads,
             options=settings.llamacpp,
-            concurrency=settings.concurrency,
         )
 
     @classmethod
