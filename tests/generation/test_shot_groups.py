@@ -99,31 +99,3 @@ def test_dry_run_counts_shared_prefixes_once(tmp_path: Path) -> None:
     # Groups of 3 share their two shots: evaluated once per group, not once per prompt.
     assert three["evaluated_prompt_tokens"] < one["evaluated_prompt_tokens"] <= one["prompt_tokens"]
     assert three["evaluated_prompt_tokens"] < three["prompt_tokens"] * 0.6
-
-
-def test_a_larger_per_label_sends_only_the_new_requests(tmp_path: Path) -> None:
-    # What a user does after a small first run: raise the budget and run again. Every
-    # request of the first run is planned again and comes from the cache.
-    cfg = base_config()
-    cfg["seeds"]["per_label"] = 4
-    cfg["generation"]["prompt"] = {"mode": "retricl", "shots": 1, "shot_groups": 3}
-    path = make_project(tmp_path, cfg)
-    db = tmp_path / "runs" / "r" / "cache" / "requests.sqlite"
-
-    def cached() -> set[str]:
-        con = sqlite3.connect(str(db))
-        try:
-            return {key for (key,) in con.execute("SELECT key FROM requests")}
-        finally:
-            con.close()
-
-    first = run(load_config(path), until="generate")
-    rows = table_rows(first.stage_path("generate", "generations.parquet"))
-    before = cached()
-    assert len(before) == 12
-    more = run(load_config(path, {"generation.per_label": 9}), until="generate")
-    after = cached()
-    assert before < after and len(after) == 18  # 6 new requests, none of the 12 again
-    again = table_rows(more.stage_path("generate", "generations.parquet"))
-    old = {(r["row_id"], r["text"]) for r in rows}
-    assert old <= {(r["row_id"], r["text"]) for r in again}
