@@ -54,8 +54,7 @@ def test_one_group_per_row_sends_the_requests_of_before(tmp_path: Path) -> None:
     # The ledger's requests without the new explicit top_k / min_p, pinned when #14's shot
     # groups met #15's document and shot draws (retrieval/draw.py; those draws changed 10 of
     # the 12 requests e7030da sent): G=1 and prefix order change nothing. Re-pinned when the
-    # reuse cap let shot pairs claim their documents first (#15 item 3: 5 of the 12 changed),
-    # and when the document draw became the head of one shuffle (stable in per_label: 9).
+    # reuse cap let shot pairs claim their documents first (#15 item 3: 5 of the 12 changed).
     con = sqlite3.connect(str(tmp_path / "g1" / "runs" / "r" / "cache" / "requests.sqlite"))
     hashes = []
     for (text,) in con.execute("SELECT request FROM requests"):
