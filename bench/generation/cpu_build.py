@@ -136,28 +136,28 @@ def main() -> None:
 
 
 def write_md(record: dict[str, Any]) -> None:
-    m = record["machine"]
+    def flags(info: str) -> str:
+        on = [f.split("=")[0].strip() for f in info.split("|") if f.strip().endswith("1")]
+        return " ".join(on).replace("CPU : ", "")
+
+    rows = [
+        [flags(v["system_info"]), v["prompt_tok_s"], v["decode_tok_s"],
+         v["greedy_tokens_same_as_reference"], v["sampled_ms_per_token_top_k_0"],
+         v["sampled_ms_per_token_top_k_40"]]
+        for v in record["builds"].values()
+    ]  # fmt: skip
+    header = ["build (llama.cpp system info)", "prompt tok/s", "decode tok/s",
+              "greedy tokens equal to the first build's (of 48)",
+              "ms per sampled token, top-k 0", "top-k 40"]  # fmt: skip
     lines = [
         "# Two builds of llama-cpp-python on the embedded teacher",
         "",
-        f"Command: `{record['command']}` ({m['wall_s']} s wall, {m['cpus']} CPUs, load average "
-        f"{m['load_avg_start']} at start, {m['load_avg_end']} at end). {record['model']}, 2 "
-        "threads; a 600-token prompt from an empty cache, then 48 greedy tokens, three times "
-        "per child; medians over all rounds (tokens/s).",
+        keyed.command_sentence(record) + f" {record['model']}, 2 threads; a 600-token prompt "
+        "from an empty cache, then 48 greedy tokens, three times per child; medians over all "
+        "rounds (tokens/s).",
         "",
-        "| build (llama.cpp system info) | prompt tok/s | decode tok/s | greedy tokens equal "
-        "to the first build's (of 48) | ms per sampled token, top-k 0 | top-k 40 |",
-        "|---|---|---|---|---|---|",
+        *keyed.table(header, rows),
     ]
-    for v in record["builds"].values():
-        flags = " ".join(
-            f.split("=")[0].strip() for f in v["system_info"].split("|") if f.strip().endswith("1")
-        ).replace("CPU : ", "")
-        lines.append(
-            f"| {flags} | {v['prompt_tok_s']} | {v['decode_tok_s']} | "
-            f"{v['greedy_tokens_same_as_reference']} | {v['sampled_ms_per_token_top_k_0']} | "
-            f"{v['sampled_ms_per_token_top_k_40']} |"
-        )
     (HERE / "CPU_BUILD.md").write_text("\n".join(lines) + "\n")
 
 

@@ -101,25 +101,21 @@ def main() -> None:
 
 
 def write_md(record: dict[str, Any]) -> None:
-    m = record["machine"]
+    rows = [
+        [method, value, x["generate_s"], x["mean_generate_s"], x["rows"],
+         x.get("texts_variant") or x["texts_sha256"]]
+        for method, by_value in record["summary"].items()
+        for value, x in by_value.items()
+    ]  # fmt: skip
+    header = ["method", "parallel", "generate seconds per round", "mean", "rows", "texts"]
     lines = [
         "# `llm.llamacpp.parallel` on the demo's generate stage",
         "",
-        f"Command: `{record['command']}` ({m['wall_s']} s wall, {m['cpus']} CPUs, load average "
-        f"{m['load_avg_start']} at start, {m['load_avg_end']} at end). "
-        + (record.get("note", "") + "." if record.get("note") else ""),
+        keyed.command_sentence(record)
+        + (" " + record.get("note", "") + "." if record.get("note") else ""),
         "",
-        "| method | parallel | generate seconds per round | mean | rows | texts |",
-        "|---|---|---|---|---|---|",
+        *keyed.table(header, rows),
     ]
-    for method, by_value in record["summary"].items():
-        for value, x in by_value.items():
-            texts = x.get("texts_variant") or x["texts_sha256"]
-            lines.append(
-                f"| {method} | {value} | {', '.join(str(s) for s in x['generate_s'])} | "
-                f"{x['mean_generate_s']} | {', '.join(map(str, x['rows']))} | "
-                f"{', '.join(map(str, texts))} |"
-            )
     (HERE / "DEMO_PARALLEL.md").write_text("\n".join(lines) + "\n")
 
 

@@ -36,3 +36,22 @@ def save(
     path.write_text(json.dumps(data, indent=2) + "\n")
     if markdown is not None and path.resolve() == RESULTS:
         markdown(record)
+
+
+def command_sentence(record: dict[str, Any]) -> str:
+    """``Command: `...` (wall, CPUs, load average at start and end).`` of a record."""
+    m = record["machine"]
+    return (
+        f"Command: `{record['command']}` ({m['wall_s']} s wall, {m['cpus']} CPUs, load average "
+        f"{m['load_avg_start']} at start, {m['load_avg_end']} at end)."
+    )
+
+
+def table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    """A Markdown table's lines; a list cell is written comma-separated."""
+
+    def cell(v: Any) -> str:
+        return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
