@@ -39,12 +39,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import keyed  # noqa: E402  (shared with the other generation benchmarks)
+from cpu_settings import rounds_of, tokens_equal  # noqa: E402
 
 REPO = HERE.parent.parent
 
+# The child runs under the other build's interpreter, which has llama_cpp and nothing of
+# this repository installed: it imports cpu_settings (standard library only) by path.
 CHILD = r"""
 import json, sys, time
 import llama_cpp
+sys.path.insert(0, sys.argv[3])
+from cpu_settings import time_model
 model, text_path = sys.argv[1], sys.argv[2]
 llm = llama_cpp.Llama(model_path=model, n_ctx=2048, n_threads=2, n_threads_batch=2,
                       verbose=False, seed=1)
@@ -52,17 +57,9 @@ tokens = llm.tokenize(open(text_path).read().encode())[:600]
 out = {"system_info": llama_cpp.llama_print_system_info().decode().strip(),
        "prompt_tok_s": [], "decode_tok_s": []}
 for _ in range(3):
-    llm.reset()
-    t0 = time.perf_counter()
-    llm.eval(tokens)
-    out["prompt_tok_s"].append(len(tokens) / (time.perf_counter() - t0))
-    greedy = []
-    t0 = time.perf_counter()
-    for _ in range(48):
-        tok = llm.sample(temp=0.0)
-        greedy.append(tok)
-        llm.eval([tok])
-    out["decode_tok_s"].append(48 / (time.perf_counter() - t0))
+    pp, tg, greedy = time_model(llm, tokens)
+    out["prompt_tok_s"].append(pp)
+    out["decode_tok_s"].append(tg)
 out["greedy"] = greedy
 for k in (0, 40):
     t0 = time.perf_counter()
@@ -76,7 +73,7 @@ print(json.dumps(out))
 
 def run_child(python: str, model: Path) -> dict[str, Any]:
     proc = subprocess.run(
-        [python, "-c", CHILD, str(model), str(REPO / "README.md")],
+        [python, "-c", CHILD, str(model), str(REPO / "README.md"), str(HERE)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
@@ -99,8 +96,8 @@ def main() -> None:
     load_start = os.getloadavg()[0]
     t_start = time.time()
     got: dict[str, list[dict[str, Any]]] = {p: [] for p in args.python}
-    for r in range(args.rounds):
-        for python in args.python if r % 2 == 0 else args.python[::-1]:
+    for order in rounds_of(args.python, args.rounds):
+        for python in order:
             res = run_child(python, model)
             got[python].append(res)
             print(python, [round(x) for x in res["prompt_tok_s"]], flush=True)
@@ -108,15 +105,13 @@ def main() -> None:
     ref = got[args.python[0]][-1]["greedy"]
     builds = {}
     for python, results in got.items():
-        greedy = results[-1]["greedy"]
-        same = next((i for i, (a, b) in enumerate(zip(ref, greedy, strict=True)) if a != b), None)
         pp = [x for res in results for x in res["prompt_tok_s"]]
         tg = [x for res in results for x in res["decode_tok_s"]]
         builds[python] = {
             "system_info": results[0]["system_info"],
             "prompt_tok_s": round(statistics.median(pp), 1),
             "decode_tok_s": round(statistics.median(tg), 1),
-            "greedy_tokens_same_as_reference": len(ref) if same is None else same,
+            "greedy_tokens_same_as_reference": tokens_equal(ref, results[-1]["greedy"]),
             "sampled_ms_per_token_top_k_0": round(
                 statistics.median(r["sampled_ms_per_token_top_k_0"] for r in results), 2),
             "sampled_ms_per_token_top_k_40": round(

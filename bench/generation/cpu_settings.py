@@ -75,6 +75,12 @@ def requantize(src: Path, fmt: str, folder: Path) -> Path:
     return dst
 
 
+def tokens_equal(base: list[int], out: list[int]) -> int:
+    """How many leading tokens of ``out`` equal ``base``'s."""
+    same = next((i for i, (a, b) in enumerate(zip(base, out, strict=True)) if a != b), None)
+    return len(base) if same is None else same
+
+
 def rounds_of(settings: list[str], rounds: int) -> list[list[str]]:
     return [settings if r % 2 == 0 else settings[::-1] for r in range(rounds)]
 
@@ -145,8 +151,7 @@ def main() -> None:
                 print(name, round(pp, 1), round(tg, 1), flush=True)
         base = greedy["Q4_1 (shipped)"]
         for name, out in greedy.items():
-            same = next((i for i, (a, b) in enumerate(zip(base, out, strict=True)) if a != b), None)
-            formats[name]["greedy_tokens_same_as_shipped"] = len(base) if same is None else same
+            formats[name]["greedy_tokens_same_as_shipped"] = tokens_equal(base, out)
         del models
 
     def med(xs: list[float]) -> float:
@@ -172,14 +177,12 @@ def main() -> None:
 
 
 def write_md(record: dict[str, Any]) -> None:
-    w, m = record["workload"], record["machine"]
+    w = record["workload"]
     lines = [
         "# CPU settings of the embedded teacher: threads and weight formats",
         "",
-        f"Command: `{record['command']}` ({m['wall_s']} s wall, {m['cpus']} CPUs, load "
-        f"average {m['load_avg_start']} at start, {m['load_avg_end']} at end). {w['model']}, a "
-        f"{w['prompt_tokens']}-token prompt from an empty cache, then {w['decode_tokens']} "
-        f"greedy tokens; settings interleaved over {w['rounds']} rounds; medians (tokens/s), "
+        keyed.command_sentence(record) + f" {w['model']}, a {w['prompt_tokens']}-token prompt "
+        f"from an empty cache, then {w['decode_tokens']} greedy tokens; settings interleaved over {w['rounds']} rounds; medians (tokens/s), "
         "the rounds in `results.json` (`cpu_settings`).",
         "",
         "## Threads (`llm.n_threads`)",
