@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "src"))
 sys.path.insert(0, str(HERE))
 
+from collect import generate_seconds  # noqa: E402
 from study import METHODS  # noqa: E402
 
 
@@ -64,9 +65,10 @@ def budget_table(folder: Path, seconds: float | None) -> list[dict[str, Any]]:
             continue
         m = json.loads(manifest.read_text("utf-8"))
         gen, refine = m["stages"].get("generate", {}), m["stages"].get("refine", {})
-        if refine.get("status") != "done" or not gen.get("seconds"):
+        seconds_ = generate_seconds(gen)
+        if refine.get("status") != "done" or not seconds_:
             continue
-        runs.append((method, path, float(gen["seconds"]), int(refine["summary"]["kept"])))
+        runs.append((method, path, seconds_, int(refine["summary"]["kept"])))
     if not runs:
         return []
     budget = seconds if seconds is not None else min(t for _, _, t, _ in runs)

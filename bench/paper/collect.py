@@ -147,6 +147,17 @@ def _stage(manifest: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(manifest.get("stages", {}).get(name) or {})
 
 
+def generate_seconds(stage: dict[str, Any]) -> float | None:
+    """Teacher seconds of a run's generations: the ledger's (``teacher_seconds``, right
+    after a replay from the cache too) where it timed every answer, else the stage's
+    wall time (runs whose cache predates the ledger's seconds)."""
+    summary = stage.get("summary") or {}
+    if summary.get("teacher_seconds") and not summary.get("untimed_responses"):
+        return float(summary["teacher_seconds"])
+    seconds = stage.get("seconds")
+    return None if seconds is None else float(seconds)
+
+
 def _title(method: str, shots: int | None) -> str:
     """The method's title with the shots it actually used (``--many-shots`` may lower 32)."""
     m = METHODS[method]
@@ -235,7 +246,7 @@ def collect_run(dataset: str, method: str, path: Path) -> dict[str, Any] | None:
         "prompt_tokens": gen.get("prompt_tokens"),
         "completion_tokens": gen.get("completion_tokens"),
         "tokens": (gen.get("prompt_tokens") or 0) + (gen.get("completion_tokens") or 0),
-        "generate_seconds": _stage(manifest, "generate").get("seconds"),
+        "generate_seconds": generate_seconds(_stage(manifest, "generate")),
         "wall_seconds": round(sum(float(s.get("seconds") or 0) for s in stages.values()), 1),
         "stage_seconds": {k: s.get("seconds") for k, s in stages.items()},
         "settings": _settings(cfg),

@@ -54,3 +54,13 @@ def test_claims_count_held_unclear_reversed_and_leave_out_majority_datasets(
     # imdb (gold at the majority class) is left out.
     assert row.split("|")[2].strip() == "1 / 1 / 0"
     assert "imdb (gold student 0.505 vs majority class 0.500)" in table
+
+
+def test_generate_seconds_are_the_ledgers_after_a_replay_and_the_stages_before() -> None:
+    replayed = {"seconds": 0.3, "summary": {"teacher_seconds": 2626.4}}
+    assert collect.generate_seconds(replayed) == 2626.4
+    # a cache from before the ledger kept seconds: the stage's wall time is all there is
+    old = {"seconds": 812.0, "summary": {"teacher_seconds": 40.0, "untimed_responses": 3}}
+    assert collect.generate_seconds(old) == 812.0
+    assert collect.generate_seconds({"seconds": 5}) == 5.0
+    assert collect.generate_seconds({}) is None

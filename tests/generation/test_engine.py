@@ -150,10 +150,13 @@ def test_max_cost_never_exceeded(tmp_path: Path) -> None:
     # spent 10 per answer; a third would need 20 + 16 <= 40 ok, a fourth 30 + 16 > 40.
     assert len(fake.history) == 3
     assert len(info.value.outcomes) == 3
-    assert usage(info.value.outcomes, prices) == {
+    spent = usage(info.value.outcomes, prices)
+    assert spent.pop("teacher_seconds") >= 0.0  # a FakeLLM answers at once
+    assert spent == {
         "responses": 3,
         "prompt_tokens": 9,
         "completion_tokens": 30,
+        "untimed_responses": 0,
         "cost": 30.0,
     }
 
@@ -333,3 +336,57 @@ def test_a_batch_that_fails_as_a_whole_fails_each_request(tmp_path: Path) -> Non
 
     out = run_requests(Broken(2, concurrency=1), [req("a"), req("b")], cache_path=tmp_path / "c")
     assert [o.error for o in out] == ["the batch broke (fix: rerun)"] * 2
+
+
+class SlowFake(BatchingFake):
+    """Each call to the teacher takes at least ``delay`` seconds, whatever its batch."""
+
+    def __init__(self, batch_size: int, delay: float, **kw: object) -> None:
+        super().__init__(batch_size, **kw)
+        self.delay = delay
+
+    async def agenerate_many(self, requests: Sequence[LLMRequest]) -> list[LLMResponse | Exception]:
+        self.batches.append([r.messages[0].content for r in requests])  # type: ignore[index]
+        time.sleep(self.delay)
+        return [await FakeLLM.agenerate(self, r) for r in requests]
+
+    async def agenerate(self, request: LLMRequest) -> LLMResponse:
+        time.sleep(self.delay)
+        return await FakeLLM.agenerate(self, request)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_the_ledger_keeps_teacher_seconds_through_a_replay(tmp_path: Path, batch_size: int) -> None:
+    cache = tmp_path / "c.sqlite"
+    reqs = [req(t) for t in "abc"]
+    start = time.perf_counter()
+    out = run_requests(SlowFake(batch_size, 0.06), reqs, cache_path=cache)
+    elapsed = time.perf_counter() - start
+    seconds = [o.seconds for o in out]
+    # one call per request (0.06 s each) or one call for all three (0.06 s shared)
+    floor = 0.06 if batch_size == 1 else 0.02
+    assert all(s is not None and s >= floor for s in seconds)
+    if batch_size == 3:
+        assert len(set(seconds)) == 1  # the batch's time, shared evenly
+        assert sum(seconds) <= elapsed  # type: ignore[arg-type]  # shared, not counted thrice
+    replay = run_requests(FakeLLM(lambda r: "never used"), reqs, cache_path=cache)
+    assert [o.from_cache for o in replay] == [True] * 3
+    assert [o.seconds for o in replay] == seconds
+    spent = usage(replay)
+    assert spent["teacher_seconds"] == round(sum(seconds), 3)  # type: ignore[arg-type]
+    assert spent["untimed_responses"] == 0
+
+
+def test_a_cache_from_before_the_seconds_column_opens_and_counts_untimed(tmp_path: Path) -> None:
+    import sqlite3
+
+    cache = tmp_path / "c.sqlite"
+    first = run_requests(FakeLLM(), [req("a")], cache_path=cache)
+    with sqlite3.connect(cache) as db:  # the ledger as written before it kept seconds
+        db.execute("ALTER TABLE requests DROP COLUMN seconds")
+    out = run_requests(FakeLLM(), [req("a"), req("b")], cache_path=cache)
+    assert out[0].from_cache and out[0].response == first[0].response
+    assert out[0].seconds is None and out[1].seconds is not None
+    assert usage(out)["untimed_responses"] == 1
+    with RequestCache(cache) as c:
+        assert [r.seconds is None for r in c.rows()] == [True, False]

@@ -1,7 +1,8 @@
 """The request cache and ledger: one SQLite file in the run directory.
 
 One row per request key (sha256 of the canonical request): status ``ok`` with the
-response, or ``failed`` with the last error; attempts, tokens, cost and timestamps. Each
+response, or ``failed`` with the last error; attempts, tokens, cost, the teacher seconds
+the answer took and timestamps. Each
 response is committed as it arrives (WAL mode), so a run killed with SIGKILL and resumed
 loses no finished response and sends no finished request again.
 """
@@ -32,9 +33,17 @@ CREATE TABLE IF NOT EXISTS requests (
     completion_tokens INTEGER NOT NULL DEFAULT 0,
     cost REAL,
     created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    seconds REAL
 )
 """
+# Caches written before the teacher seconds were kept lack the column: it is added (NULL
+# for their rows, which then count as untimed).
+_MIGRATIONS = (("seconds", "ALTER TABLE requests ADD COLUMN seconds REAL"),)
+_COLUMNS = (
+    "key, status, attempts, error, response, prompt_tokens, completion_tokens, cost, "
+    "created_at, updated_at, seconds"
+)
 _CHUNK = 500
 
 
@@ -52,6 +61,9 @@ class LedgerRow:
     cost: float | None
     created_at: float
     updated_at: float
+    #: Teacher seconds of the answer (a batch's wall time shared by its requests); None for
+    #: failed requests and for answers cached before the seconds were kept.
+    seconds: float | None = None
 
 
 class RequestCache:
@@ -65,6 +77,10 @@ class RequestCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+            for column, statement in _MIGRATIONS:
+                if column not in have:
+                    self._db.execute(statement)
         except (OSError, sqlite3.Error) as exc:
             raise RunDirError(
                 f"Cannot open the request cache {self.path}: {exc}.",
@@ -79,11 +95,7 @@ class RequestCache:
         for i in range(0, len(uniq), _CHUNK):
             chunk = uniq[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            cur = self._db.execute(
-                "SELECT key, status, attempts, error, response, prompt_tokens, "
-                f"completion_tokens, cost, created_at, updated_at FROM requests WHERE key IN ({marks})",
-                chunk,
-            )
+            cur = self._db.execute(f"SELECT {_COLUMNS} FROM requests WHERE key IN ({marks})", chunk)
             for row in cur:
                 out[row[0]] = _row(row)
         return out
@@ -92,17 +104,24 @@ class RequestCache:
         return self.get_many([key]).get(key)
 
     def record_ok(
-        self, key: str, *, model: str, request_json: str, response: LLMResponse, cost: float | None
+        self,
+        key: str,
+        *,
+        model: str,
+        request_json: str,
+        response: LLMResponse,
+        cost: float | None,
+        seconds: float | None = None,
     ) -> None:
         now = time.time()
         self._db.execute(
             "INSERT INTO requests (key, status, attempts, error, model, request, response, "
-            "prompt_tokens, completion_tokens, cost, created_at, updated_at) "
-            "VALUES (?, 'ok', 1, NULL, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "prompt_tokens, completion_tokens, cost, created_at, updated_at, seconds) "
+            "VALUES (?, 'ok', 1, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET status='ok', attempts=attempts+1, error=NULL, "
             "response=excluded.response, prompt_tokens=excluded.prompt_tokens, "
             "completion_tokens=excluded.completion_tokens, cost=excluded.cost, "
-            "updated_at=excluded.updated_at",
+            "updated_at=excluded.updated_at, seconds=excluded.seconds",
             (
                 key,
                 model,
@@ -113,6 +132,7 @@ class RequestCache:
                 cost,
                 now,
                 now,
+                seconds,
             ),
         )
 
@@ -128,10 +148,7 @@ class RequestCache:
 
     def rows(self) -> Iterator[LedgerRow]:
         """Every row, oldest first."""
-        cur = self._db.execute(
-            "SELECT key, status, attempts, error, response, prompt_tokens, completion_tokens, "
-            "cost, created_at, updated_at FROM requests ORDER BY created_at, key"
-        )
+        cur = self._db.execute(f"SELECT {_COLUMNS} FROM requests ORDER BY created_at, key")
         for row in cur:
             yield _row(row)
 
@@ -151,6 +168,6 @@ class RequestCache:
 
 
 def _row(row: tuple[Any, ...]) -> LedgerRow:
-    key, status, attempts, error, response, pt, ct, cost, created, updated = row
+    key, status, attempts, error, response, pt, ct, cost, created, updated, seconds = row
     resp = LLMResponse.model_validate(json.loads(response)) if response and status == "ok" else None
-    return LedgerRow(key, status, attempts, error, resp, pt, ct, cost, created, updated)
+    return LedgerRow(key, status, attempts, error, resp, pt, ct, cost, created, updated, seconds)

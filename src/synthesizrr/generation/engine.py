@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -53,6 +54,9 @@ class RequestOutcome:
     response: LLMResponse | None
     error: str | None
     from_cache: bool
+    #: Teacher seconds the answer took when it was generated (from the ledger when it came
+    #: from the cache; None where the ledger predates the seconds, or for an error).
+    seconds: float | None = None
 
 
 @dataclass
@@ -139,7 +143,7 @@ async def arun_requests(
         for k in unique:
             row = ledger.get(k)
             if row is not None and row.status == "ok" and row.response is not None:
-                results[k] = RequestOutcome(k, row.response, None, True)
+                results[k] = RequestOutcome(k, row.response, None, True, row.seconds)
             elif settings.retry_failed_only and row is None:
                 results[k] = RequestOutcome(k, None, SKIPPED_RETRY_FAILED_ONLY, False)
             else:
@@ -245,6 +249,7 @@ async def _drain(state: _State, progress: bool) -> None:
                 return
             requests = [state.requests[key] for key, _ in batch]
             results: list[LLMResponse | Exception]
+            start = time.perf_counter()
             if size == 1:
                 try:
                     results = [await state.backend.agenerate(requests[0])]
@@ -255,9 +260,11 @@ async def _drain(state: _State, progress: bool) -> None:
                     results = list(await state.backend.agenerate_many(requests))
                 except Exception as exc:  # a backend that failed the batch as a whole
                     results = [exc] * len(requests)
+            # the teacher seconds of a batch decoded together are shared by its requests
+            share = (time.perf_counter() - start) / len(requests)
             for (key, bound), result in zip(batch, results, strict=True):
                 state.inflight_bound -= bound
-                _record(state, key, result)
+                _record(state, key, result, share)
                 state.sent += 1
                 if bar is not None:
                     bar.advance(task_id)
@@ -288,8 +295,9 @@ def _take_batch(state: _State, size: int) -> list[tuple[str, float]]:
     return batch
 
 
-def _record(state: _State, key: str, result: LLMResponse | Exception) -> None:
-    """Write one answered or failed request to the ledger and the results."""
+def _record(state: _State, key: str, result: LLMResponse | Exception, seconds: float) -> None:
+    """Write one answered or failed request (and its teacher seconds) to the ledger and the
+    results."""
     model_id = state.backend.model_id
     req = state.requests[key]
     if isinstance(result, Exception):  # recorded, retried next run
@@ -315,9 +323,10 @@ def _record(state: _State, key: str, result: LLMResponse | Exception) -> None:
         cost = state.settings.prices.cost(result.prompt_tokens, result.completion_tokens)
         state.spent += cost
     state.cache.record_ok(
-        key, model=model_id, request_json=req.canonical_json(model_id), response=result, cost=cost
-    )
-    state.results[key] = RequestOutcome(key, result, None, False)
+        key, model=model_id, request_json=req.canonical_json(model_id), response=result,
+        cost=cost, seconds=seconds,
+    )  # fmt: skip
+    state.results[key] = RequestOutcome(key, result, None, False, seconds)
     state.consecutive_failures = 0
 
 
@@ -337,9 +346,11 @@ def _next_index(state: _State) -> int | None:
 
 
 def usage(outcomes: Sequence[RequestOutcome], prices: Prices | None = None) -> dict[str, Any]:
-    """Tokens (and cost) of the answered outcomes, each distinct key counted once."""
+    """Tokens, teacher seconds (and cost) of the answered outcomes, each distinct key
+    counted once; ``untimed_responses``: answers whose seconds the ledger does not know."""
     seen: set[str] = set()
-    pt = ct = n = 0
+    pt = ct = n = untimed = 0
+    seconds = 0.0
     for o in outcomes:
         if o.response is None or o.key in seen:
             continue
@@ -347,7 +358,12 @@ def usage(outcomes: Sequence[RequestOutcome], prices: Prices | None = None) -> d
         n += 1
         pt += o.response.prompt_tokens
         ct += o.response.completion_tokens
-    out: dict[str, Any] = {"responses": n, "prompt_tokens": pt, "completion_tokens": ct}
+        if o.seconds is None:
+            untimed += 1
+        else:
+            seconds += o.seconds
+    out: dict[str, Any] = {"responses": n, "prompt_tokens": pt, "completion_tokens": ct,
+                           "teacher_seconds": round(seconds, 3), "untimed_responses": untimed}  # fmt: skip
     if prices is not None:
         out["cost"] = round(prices.cost(pt, ct), 6)
     return out

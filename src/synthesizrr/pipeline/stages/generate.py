@@ -133,6 +133,7 @@ class _Batch:
     sent: int = 0
     failed: int = 0
     stopped: str | None = None
+    outcomes: list[Any] = field(default_factory=list)
 
 
 def _generate(
@@ -162,6 +163,7 @@ def _generate(
     outcomes = restore(sent, order, len(requests))
     batch.planned += len(rows)
     batch.sent += len(sent)
+    batch.outcomes.extend(sent)
     echo = [cfg.task.instruction_for(lab) for lab in cfg.task.label_names]
     echo += list(cfg.task.labels.values())
     extra = {} if round_ is None else {"feedback_round": round_}
@@ -251,6 +253,8 @@ def _feedback(
 def run(ctx: StageContext, out: Path) -> StageResult:
     import pyarrow as pa
 
+    from synthesizrr.generation.engine import usage
+
     cfg = ctx.cfg
     data = _inputs(ctx)
     heldout = _heldout(cfg, data)
@@ -282,6 +286,13 @@ def run(ctx: StageContext, out: Path) -> StageResult:
         "completion_tokens": sum(t["completion"] for t in tokens.values()),
         "model": model_id,
     }  # fmt: skip
+    # What the answers cost the teacher when they were generated, cached ones included, so
+    # a replay from the cache (whose stage seconds are near zero) still says what the rows
+    # took; answers cached before the ledger kept seconds are counted as untimed.
+    spent = usage(batch.outcomes)
+    summary["teacher_seconds"] = round(spent["teacher_seconds"], 1)
+    if spent["untimed_responses"]:
+        summary["untimed_responses"] = spent["untimed_responses"]
     if budget.prices is not None:
         cost = budget.prices.cost(summary["prompt_tokens"], summary["completion_tokens"])
         summary["cost"] = round(cost, 6)
