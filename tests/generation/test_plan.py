@@ -64,8 +64,13 @@ def test_retricl_draws_documents_and_takes_shots_from_other_seeds() -> None:
         pairs,
         text,
     )
-    # every document drawn, in canonical order (seed id, rank, passage id), not file order
+    # every document drawn, in the order of the seeded draw, which ignores the file's order
     assert [r.row_id for r in rows] == ["seed-0|p1#0", "seed-0|p2#0", "seed-1|p3#0"]
+    again = plan_rows(
+        gen(per_label=3, prompt={"mode": "retricl", "shots": 1, "shot_groups": 1}),
+        TASK, 0, SEEDS[:3], pairs[::-1], text,
+    )  # fmt: skip
+    assert [r.row_id for r in again] == [r.row_id for r in rows]
     assert [(r.rank, r.doc_id, r.sample_index) for r in rows] == [(3, "p1", 0), (4, "p2", 0),
                                                                    (3, "p3", 0)]  # fmt: skip
     # one shot: a shot document of another seed of the label
@@ -81,12 +86,47 @@ def test_a_shot_group_shares_shots_that_show_none_of_its_documents() -> None:
         pair("seed-2", "p7#0", "a", 1, "shot"), pair("seed-2", "p3#1", "a", 2, "shot"),
     ]  # fmt: skip
     text = {p["passage_id"]: f"text of {p['passage_id']}" for p in pairs}
-    settings = gen(per_label=2, prompt={"mode": "retricl", "shots": 2, "shot_groups": 2})
+    settings = gen(per_label=2, prompt={"mode": "retricl", "shots": 1, "shot_groups": 2})
     rows = plan_rows(settings, TASK, 0, SEEDS[:3], pairs, text)
-    assert [r.row_id for r in rows] == ["seed-0|p1#0", "seed-1|p3#0"]
+    assert sorted(r.row_id for r in rows) == ["seed-0|p1#0", "seed-1|p3#0"]
     assert [r.shot_group for r in rows] == ["a:0", "a:0"]
     # seed-0 and seed-1 own the group's documents, and p3#1 shares doc p3 with one of them
     assert rows[0].shot_ids == rows[1].shot_ids == ["seed-2|p7#0"]
+    # Two shots need two seeds no member rewrites: of 3 seeds, a group may span only one,
+    # so the two documents (of two seeds) go to two groups, each with its two shots.
+    two = gen(per_label=2, prompt={"mode": "retricl", "shots": 2, "shot_groups": 2})
+    rows = plan_rows(two, TASK, 0, SEEDS[:3], pairs, text)
+    assert [r.shot_group for r in rows] == ["a:0", "a:1"]
+    for r in rows:
+        assert len(r.shot_ids) == 2 and r.seed_id not in {s.split("|")[0] for s in r.shot_ids}
+
+
+@pytest.mark.parametrize("mode,shots", [("retricl", 2), ("retricl", 0), ("non_retricl", 3),
+                                        ("fewgen", 2)])  # fmt: skip
+def test_raising_per_label_keeps_the_requests_planned_before(mode: str, shots: int) -> None:
+    # A run resumed with a larger budget must find its finished requests in the cache:
+    # every request of per_label 6 is one of per_label 10, in the same plan order, except
+    # those of a label's last, open shot group (which gains members and keeps its shots).
+    seeds = [{"seed_id": f"seed-{i}", "text": f"seed text {i}", "label": "ab"[i % 2]}
+             for i in range(12)]  # fmt: skip
+    pairs = [pair(f"seed-{i}", f"p{i}-{r}#0", "ab"[i % 2], r) for i in range(12)
+             for r in range(3, 12)]  # fmt: skip
+    pairs += [pair(f"seed-{i}", f"s{i}-{r}#0", "ab"[i % 2], r, "shot") for i in range(12)
+              for r in (1, 2)]  # fmt: skip
+    text = {p["passage_id"]: f"text of {p['passage_id']}" for p in pairs}
+
+    def requests(per_label: int) -> list[tuple[str, str | None, int | None]]:
+        settings = gen(per_label=per_label,
+                       prompt={"mode": mode, "shots": shots, "shot_groups": 3})  # fmt: skip
+        rows = plan_rows(settings, TASK, 0, seeds, pairs, text)
+        reqs = build_requests(rows, settings, TASK, 0, is_chat=False)
+        return [(r.row_id, q.prompt, q.seed) for r, q in zip(rows, reqs, strict=True)]
+
+    small, big = requests(6), requests(10)
+    assert len(small) == 12 and len(big) == 20
+    kept = [r for r in big if r in set(small)]
+    assert kept == [r for r in small if r in set(big)]  # in the same plan order
+    assert len(kept) == 12  # 6 seeds per label: two full groups of 3, none left open
 
 
 def test_retricl_warns_when_fewer_documents_than_requested(

@@ -54,7 +54,8 @@ def test_one_group_per_row_sends_the_requests_of_before(tmp_path: Path) -> None:
     # The ledger's requests without the new explicit top_k / min_p, pinned when #14's shot
     # groups met #15's document and shot draws (retrieval/draw.py; those draws changed 10 of
     # the 12 requests e7030da sent): G=1 and prefix order change nothing. Re-pinned when the
-    # reuse cap let shot pairs claim their documents first (#15 item 3: 5 of the 12 changed).
+    # reuse cap let shot pairs claim their documents first (#15 item 3: 5 of the 12 changed),
+    # and when the document draw became the head of one shuffle (stable in per_label: 9).
     con = sqlite3.connect(str(tmp_path / "g1" / "runs" / "r" / "cache" / "requests.sqlite"))
     hashes = []
     for (text,) in con.execute("SELECT request FROM requests"):
@@ -87,7 +88,8 @@ def test_dry_run_counts_shared_prefixes_once(tmp_path: Path) -> None:
     estimates = {}
     for groups in (1, 3):
         cfg = base_config()
-        cfg["generation"]["prompt"] = {"mode": "retricl", "shots": 2, "shot_groups": groups}
+        # 4 seeds per label and one shot: a group may span 3 seeds, so groups of 3 fill
+        cfg["generation"]["prompt"] = {"mode": "retricl", "shots": 1, "shot_groups": groups}
         root = tmp_path / f"g{groups}"
         make_project(root, cfg)
         proc = run_cli("generate", "cfg.yaml", "--dry-run", cwd=root, hooks=False)

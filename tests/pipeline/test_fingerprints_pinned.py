@@ -33,6 +33,9 @@ Pinned first to the values the code of commit e7030da gave. Changed on purpose s
   synthetic_weight`` defaults to 0.5, measured in ``bench/distill/SYNTHETIC_WEIGHT.md``:
   a run evaluated with every synthetic row at weight 1 scores its seeds + synthetic
   student again; nothing is regenerated).
+- 2026-12-03: ``generate`` (version 3: the retrieval modes' document draw is the head of
+  one seeded shuffle and shot groups form greedily in its order, so raising
+  ``generation.per_label`` keeps the requests planned before) and every stage after it.
 """
 
 from __future__ import annotations
@@ -75,10 +78,10 @@ def test_retrieval_run_fingerprints_are_pinned() -> None:
         "index": "db808e17f326904e",
         "retrieve": "295d527236bb0664",
         "leakage": "cf2f8a27deccbc73",
-        "generate": "e2f30e315348afda",
-        "refine": "1c34a586b8d25496",
-        "evaluate": "0e8f43e3ec1fb0ec",
-        "report": "c5b12e642c99e5df",
+        "generate": "131c19b4bc81aef5",
+        "refine": "b1f73ce012ad66bb",
+        "evaluate": "8b521c102205789e",
+        "report": "9ad0738449f6b2df",
     }
 
 
@@ -90,10 +93,10 @@ def test_fewgen_run_fingerprints_are_pinned() -> None:
     assert fingerprints(cfg) == {
         "seeds": "7738457265a4bdc8",
         "leakage": "a672a47e087cf4ca",
-        "generate": "92bf1ec32c7605ed",
-        "refine": "8d3b535e5aaa9fe5",
-        "evaluate": "ed6930032207c567",
-        "report": "1bdbdbdfdb92da3c",
+        "generate": "a76f50d33e1230fa",
+        "refine": "9d5317dd5e1b8c15",
+        "evaluate": "18360697a7bd33b6",
+        "report": "27e396d2b4859211",
     }
 
 
@@ -102,18 +105,18 @@ def test_budget_and_transport_settings_do_not_enter_the_generate_fingerprint() -
     raw["generation"]["budget"] = {"max_requests": 7, "abort_after_failures": 3}
     raw["generation"]["llm"] = {"backend": "fake", "concurrency": 9, "timeout_s": 5}
     cfg = config_from_dict(raw, base_dir=Path("/nonexistent-base"))
-    assert fingerprints(cfg)["generate"] == "e2f30e315348afda"
+    assert fingerprints(cfg)["generate"] == "131c19b4bc81aef5"
 
 
 def test_a_setting_added_later_enters_the_fingerprint_only_when_set() -> None:
     raw = _raw()
     raw["evaluation"]["metrics"]["embed_backend"] = "torch"  # the default: as before it existed
     same = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert same["evaluate"] == "0e8f43e3ec1fb0ec"
+    assert same["evaluate"] == "8b521c102205789e"
     raw["evaluation"]["metrics"]["embed_backend"] = "onnx"
     changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert changed["evaluate"] != "0e8f43e3ec1fb0ec"
-    assert changed["refine"] == "1c34a586b8d25496"  # upstream stages keep theirs
+    assert changed["evaluate"] != "8b521c102205789e"
+    assert changed["refine"] == "b1f73ce012ad66bb"  # upstream stages keep theirs
 
 
 def test_settings_added_by_the_merged_issues_enter_only_when_set() -> None:

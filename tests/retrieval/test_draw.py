@@ -22,13 +22,23 @@ def test_draw_spreads_over_every_seed_and_ignores_file_order() -> None:
     chosen = draw_documents(cands, 10, random.Random(7))
     again = draw_documents(list(reversed(cands)), 10, random.Random(7))
     assert chosen == again  # the pairs file's order does not matter
-    assert chosen == sorted(chosen, key=lambda c: (c["seed_id"], c["rank"]))
     seeds = Counter(c["seed_id"] for c in chosen)
     # round-robin would have taken rank 3 of seeds 0-9; the draw reaches far seeds and ranks
     assert len(seeds) >= 8 and max(int(str(s)[5:]) for s in seeds) >= 25
     assert any(int(str(c["rank"])) > 3 for c in chosen)
-    assert [(c["seed_id"], c["rank"]) for c in draw_documents(cands[:3], 10, random.Random(0))] \
+    every = draw_documents(cands[:3], 10, random.Random(0))  # fewer candidates than asked
+    assert sorted((c["seed_id"], c["rank"]) for c in every) \
         == [("seed-00", 3), ("seed-00", 4), ("seed-00", 5)]  # fmt: skip
+
+
+@pytest.mark.parametrize("small", [1, 5, 10, 40])
+def test_draw_for_a_smaller_budget_is_the_head_of_the_larger_one(small: int) -> None:
+    # random.sample switches its method with k (and the draw used to be re-sorted), so a
+    # run resumed with a larger per_label drew other documents and lost its cached requests
+    cands = [gen(s, r, s * 100 + r) for s in range(50) for r in range(3, 51)]
+    big = draw_documents(cands, 300, random.Random(7))
+    assert draw_documents(cands, small, random.Random(7)) == big[:small]
+    assert len({c["passage_id"] for c in big}) == 300
 
 
 def test_draw_is_uniform_over_candidates() -> None:

@@ -105,7 +105,13 @@ def plan_rows(
                         label, len(chosen_pairs), want)  # fmt: skip
         row_ids = [f"{p['seed_id']}|{p['passage_id']}" for p in chosen_pairs]
         group_label = label if draw is None else f"{label}@{draw}"
-        for group in shot_groups(group_label, row_ids, pset.shot_groups):
+        # A group's shots come from seeds none of its members rewrites a document of, so a
+        # group spans at most as many seeds as leave enough others for its shots.
+        label_seeds = len({str(x["seed_id"]) for x in seeds_by_label[label]})
+        groups = shot_groups(group_label, row_ids, pset.shot_groups,
+                             seeds=[str(p["seed_id"]) for p in chosen_pairs],
+                             max_seeds=label_seeds - pset.shots)  # fmt: skip
+        for group in groups:
             rng = seeded_rng(seed, "shots", group.draw_key, *tag)
             members = [chosen_pairs[i] for i in group.members]
             shots: list[Shot] = []

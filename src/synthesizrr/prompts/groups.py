@@ -20,15 +20,41 @@ class ShotGroup:
     members: tuple[int, ...]
 
 
-def shot_groups(label: str, row_ids: Sequence[str], size: int) -> list[ShotGroup]:
-    """The groups of one label's rows, in order (``row_ids`` in plan order)."""
+def shot_groups(
+    label: str,
+    row_ids: Sequence[str],
+    size: int,
+    *,
+    seeds: Sequence[str | None] | None = None,
+    max_seeds: int | None = None,
+) -> list[ShotGroup]:
+    """The groups of one label's rows, in order (``row_ids`` in plan order).
+
+    Rows join the open group until it has ``size`` members. ``seeds`` (each row's seed)
+    with ``max_seeds``: a group also closes before a row whose seed would make it span
+    more than ``max_seeds`` seeds, so shots from the other seeds of the label (a shot
+    never shows a member's own seed) are left to draw when a label has few seeds. Groups
+    form greedily in plan order, so the groups of a plan's first rows are the same in any
+    longer plan: raising ``per_label`` changes no group but the last, open one.
+    """
     if size < 1:
         raise ValueError(f"shot_groups must be >= 1, got {size}")
+    limit = None if seeds is None or max_seeds is None else max(1, max_seeds)
+    spans: list[list[int]] = []
+    spanned: set[str | None] = set()
+    for i in range(len(row_ids)):
+        seed = None if seeds is None else seeds[i]
+        full = bool(spans) and len(spans[-1]) >= size
+        wide = limit is not None and seed not in spanned and len(spanned) >= limit
+        if not spans or full or wide:
+            spans.append([])
+            spanned = set()
+        spans[-1].append(i)
+        spanned.add(seed)
     out: list[ShotGroup] = []
-    for start in range(0, len(row_ids), size):
-        members = tuple(range(start, min(start + size, len(row_ids))))
-        name = f"{label}:{start // size}"
+    for index, members in enumerate(spans):
+        name = f"{label}:{index}"
         # G=1: the row's own id, so the draw (and the request) is what it always was.
-        key = row_ids[start] if size == 1 else f"group|{name}"
-        out.append(ShotGroup(name=name, draw_key=key, members=members))
+        key = row_ids[members[0]] if size == 1 else f"group|{name}"
+        out.append(ShotGroup(name=name, draw_key=key, members=tuple(members)))
     return out

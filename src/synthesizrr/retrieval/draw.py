@@ -7,7 +7,10 @@ been applied by :mod:`synthesizrr.retrieval.assign`, so any subset keeps the cap
 * :func:`draw_documents`: a seeded uniform sample of ``per_label`` of a label's "gen"
   pairs (every seed, every rank >= ``gen_min_rank``, inside the band), as the original
   code does, instead of the first seeds' nearest neighbours. The candidates are put in a
-  canonical order first, so the draw does not depend on the order of the pairs file.
+  canonical order first, so the draw does not depend on the order of the pairs file, and
+  the sample is the head of one seeded shuffle, kept in the order drawn, so it is stable
+  in ``per_label``: raising it keeps every document (and plan position) drawn before, and
+  a run resumed with a larger budget finds its finished requests in the cache.
 * :func:`pick_shots`: RETRICL shots from the "shot" pairs (ranks 1-2) of the other seeds
   of the label. A shot never shows the prompt's own document: not its passage, not its
   ``doc_id``, not its source article (see :func:`article_key`); shots also differ from
@@ -39,11 +42,13 @@ def _canonical(row: Row) -> tuple[str, int, str]:
 
 
 def draw_documents(candidates: Sequence[Row], k: int, rng: random.Random) -> list[Row]:
-    """``min(k, len(candidates))`` candidates drawn uniformly without replacement, returned
-    in canonical order (seed id, rank, passage id)."""
+    """``min(k, len(candidates))`` candidates drawn uniformly without replacement, in the
+    order drawn: the first ``k`` of a seeded shuffle of the canonically ordered pool (seed
+    id, rank, passage id), so the draw for ``k`` is the head of the draw for any larger
+    ``k`` (``random.sample`` is not: its method depends on ``k``)."""
     pool = sorted(candidates, key=_canonical)
-    chosen = rng.sample(pool, min(k, len(pool)))
-    return sorted(chosen, key=_canonical)
+    rng.shuffle(pool)
+    return pool[:k]
 
 
 def _keys(row: Row, pattern: str | None) -> set[tuple[str, str]]:

@@ -331,8 +331,11 @@ def _write_rows(rows: list[dict[str, Any]], path: Path, pa: Any) -> None:
 
 # version 2: prompts share a shot draw in groups of 4 by default (prompt.shot_groups); a
 # run generated before, with a draw per prompt, generates again (its prompts changed).
+# version 3: the retrieval modes draw their documents as the head of one seeded shuffle and
+# form shot groups greedily in that order (stable when per_label grows); their prompts
+# changed once, FewGen's did not (its requests stay cached).
 STAGE = Stage(
     "generate", layout.STAGE_FOLDERS["generate"], ("seeds", "retrieve"), settings, run,
     check=check, estimate=estimate, description="prompt the teacher and parse its outputs",
-    version=2,
+    version=3,
 )  # fmt: skip
