@@ -146,3 +146,54 @@ def test_ray_section_is_validated(tmp_path: Path) -> None:
     raw["ray"] = {"llm_worker": 3}
     with pytest.raises(ConfigError, match=r"ray\.llm_worker"):
         config_from_dict(raw, base_dir=tmp_path)
+
+
+BOUNDS = ("sim_min", "sim_max", "shot_sim_min", "shot_sim_max")
+
+
+@pytest.mark.parametrize(
+    "retrieval",
+    [
+        {},  # the measured percentile bands of the bundled embedder
+        {"sim_band": {"percentile": [5, 95]}},
+        {"sim_min": 0.3},  # the generation band in cosines, the shot band measured
+        {"sim_min": None},
+        {"retriever": "bm25"},  # no score bound unless one is set
+        {"retriever": "bm25", "sim_min": 12.5},
+    ],
+)
+@pytest.mark.parametrize("dump", ["run_folder_copy", "validate"])
+def test_a_dumped_config_loads_back_to_the_same_retrieval(
+    tmp_path: Path, retrieval: dict[str, object], dump: str
+) -> None:
+    """The run folder's config.yaml and `validate`'s output once wrote every cosine bound
+    out, so loading them back set the bounds: the measured band became 0.4-0.9 cosines,
+    a bm25 run got a 0.4-0.9 score band, and a sim_band config did not load at all."""
+    import yaml
+
+    from synthesizrr.config import config_from_dict, dump_run_config
+    from synthesizrr.config_export import dump_portable
+
+    data = yaml.safe_load(GOOD) | {"retrieval": retrieval}
+    cfg = config_from_dict(data, base_dir=tmp_path)
+    text = (dump_run_config if dump == "run_folder_copy" else dump_portable)(cfg)
+    back = config_from_dict(yaml.safe_load(text), base_dir=tmp_path / "elsewhere")
+    r, b = cfg.retrieval, back.retrieval
+    assert [b.band(w) for w in ("gen", "shot")] == [r.band(w) for w in ("gen", "shot")]
+    assert [b.band_applies(n) for n in BOUNDS] == [r.band_applies(n) for n in BOUNDS]
+    assert b.model_fields_set & set(BOUNDS) == r.model_fields_set & set(BOUNDS)
+    # Loading the copy once more writes the same text: nothing drifts run after run.
+    assert (dump_run_config if dump == "run_folder_copy" else dump_portable)(back) == text
+
+
+def test_unset_bounds_are_left_out_of_the_dump_and_set_ones_kept() -> None:
+    import yaml
+
+    from synthesizrr.config import config_from_dict
+
+    cfg = config_from_dict(yaml.safe_load(GOOD) | {"retrieval": {"sim_max": 0.8}})
+    out = cfg.dump_as_given()["retrieval"]
+    assert [n for n in BOUNDS if n in out] == ["sim_max"] and out["sim_max"] == 0.8
+    assert out["top_k"] == 50 and out["sim_band"] is None  # other defaults filled in
+    assert cfg.retrieval.band("gen") == ("cosine", 0.4, 0.8)
+    assert cfg.retrieval.band("shot") == ("percentile", 10.0, 99.0)

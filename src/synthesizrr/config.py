@@ -266,6 +266,6 @@ def dump_run_config(cfg: RunConfig) -> str:
     fingerprints hash them as written) and ``paths_relative_to`` set to the folder they resolved
     against, so loading the copy from the run folder resolves every relative path to the
     same file."""
-    data = cfg.model_dump(mode="json")
+    data = cfg.dump_as_given()
     data["paths_relative_to"] = str(cfg.base_dir)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

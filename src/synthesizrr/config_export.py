@@ -1,5 +1,6 @@
-"""A config as YAML that runs as it is from any folder: every default filled in and every
-file path absolute (``synthesizrr validate CONFIG > full.yaml``)."""
+"""A config as YAML that runs as it is from any folder: every default filled in (but the
+unset bounds whose absence has a meaning, ``StrictModel.set_matters``) and every file path
+absolute (``synthesizrr validate CONFIG > full.yaml``)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _cwd_path(value: str | None) -> str | None:
 
 def portable_dict(cfg: RunConfig) -> dict[str, Any]:
     """``cfg`` as plain data with absolute paths."""
-    data = cfg.model_dump(mode="json")
+    data = cfg.dump_as_given()
     data["run_dir"] = str(cfg.resolve(cfg.run_dir))
     data["paths_relative_to"] = str(cfg.base_dir)
     data["seeds"]["path"] = str(cfg.resolve(cfg.seeds.path))

@@ -100,3 +100,36 @@ def test_dry_run_counts_shared_prefixes_once(tmp_path: Path) -> None:
     # Groups of 3 share their two shots: evaluated once per group, not once per prompt.
     assert three["evaluated_prompt_tokens"] < one["evaluated_prompt_tokens"] <= one["prompt_tokens"]
     assert three["evaluated_prompt_tokens"] < three["prompt_tokens"] * 0.6
+
+
+def test_dry_run_leaves_out_requests_already_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dry run on a run that already sent requests counts only what is still to send
+    (it once reported cached 0 and every prompt's tokens, so a resume looked full price)."""
+    from synthesizrr.pipeline import runner
+
+    cfg = base_config()
+    cfg["seeds"]["per_label"] = 6
+    cfg["generation"]["prompt"] = {"mode": "retricl", "shots": 1, "shot_groups": 3}
+    path = make_project(tmp_path, cfg)
+    monkeypatch.chdir(tmp_path)
+
+    def dry(per_label: int) -> dict[str, Any]:
+        estimate = runner.execute(
+            load_config(path, {"generation.per_label": per_label}), dry_run=True
+        ).estimate
+        assert estimate is not None
+        return estimate
+
+    fresh = dry(6)
+    assert (fresh["requests"], fresh["prompts"], fresh["cached"]) == (12, 12, 0)
+    runner.execute(load_config(path, {"generation.per_label": 6}), until="generate")
+    done = dry(6)
+    assert (done["requests"], done["prompts"], done["cached"]) == (12, 0, 12)
+    assert (done["prompt_tokens"], done["evaluated_prompt_tokens"], done["max_new_tokens"]) == (
+        0, 0, 0,
+    )  # fmt: skip
+    more = dry(9)  # raising per_label keeps the 12 planned before (retrieval/draw.py)
+    assert (more["requests"], more["prompts"], more["cached"]) == (18, 6, 12)
+    assert 0 < more["prompt_tokens"] < fresh["prompt_tokens"]

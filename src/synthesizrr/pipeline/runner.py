@@ -160,7 +160,7 @@ def execute(
             task=_task_identity(cfg),
             seed=cfg.seed,
             versions=package_versions(),
-            config=cfg.model_dump(mode="json"),
+            config=cfg.dump_as_given(),
         )
         manifest.setdefault("stages", {})
         atomic_write_text(rundir.path / CONFIG, dump_run_config(cfg))

@@ -150,16 +150,12 @@ class RetrievalSettings(StrictModel):
 
     @model_validator(mode="after")
     def _check_ranges(self) -> RetrievalSettings:
-        if self.sim_min is not None and self.sim_max is not None and self.sim_min > self.sim_max:
-            raise ValueError(f"sim_min ({self.sim_min}) is above sim_max ({self.sim_max})")
-        if (
-            self.shot_sim_min is not None
-            and self.shot_sim_max is not None
-            and self.shot_sim_min > self.shot_sim_max
-        ):
-            raise ValueError(
-                f"shot_sim_min ({self.shot_sim_min}) is above shot_sim_max ({self.shot_sim_max})"
-            )
+        for lo_name, hi_name in (("sim_min", "sim_max"), ("shot_sim_min", "shot_sim_max")):
+            lo, hi = getattr(self, lo_name), getattr(self, hi_name)
+            # Only bounds that apply: a bm25 run's unset sim_max (0.9) bounds nothing.
+            applies = self.band_applies(lo_name) and self.band_applies(hi_name)
+            if applies and lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"{lo_name} ({lo}) is above {hi_name} ({hi})")
         if self.sim_band is not None and {"sim_min", "sim_max"} & self.model_fields_set:
             raise ValueError("set either sim_band (percentiles) or sim_min/sim_max (cosines)")
         if self.shot_sim_band is not None and {"shot_sim_min", "shot_sim_max"} & (
@@ -182,6 +178,11 @@ class RetrievalSettings(StrictModel):
                     f"shot_ranks {self.shot_ranks} must be (first, last), 1 <= first <= last"
                 )
         return self
+
+    #: Unset, the measured band (dense) or no bound (bm25) applies: see :meth:`band`.
+    set_matters: ClassVar[frozenset[str]] = frozenset(
+        {"sim_min", "sim_max", "shot_sim_min", "shot_sim_max"}
+    )
 
     #: Settings that only steer the seed queries; the index stage's fingerprint leaves them out.
     QUERY_FIELDS: ClassVar[tuple[str, ...]] = (

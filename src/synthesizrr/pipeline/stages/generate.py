@@ -109,7 +109,12 @@ def estimate(ctx: StageContext) -> dict[str, Any]:
     backend = backend_class(cfg.generation.llm.backend).for_estimate(cfg.generation.llm)
     try:
         requests = build_requests(rows, cfg.generation, cfg.task, cfg.seed, is_chat=backend.is_chat)
-        est = estimate_requests(requests, backend=backend, prices=cfg.generation.budget.prices)
+        est = estimate_requests(
+            requests,
+            backend=backend,
+            prices=cfg.generation.budget.prices,
+            cache_path=ctx.run.path / layout.REQUEST_CACHE,
+        )
         out = dict(est.to_dict())
         if cfg.generation.feedback_rounds:  # planned only once the first pass is answered
             out["feedback_requests_not_counted"] = (
