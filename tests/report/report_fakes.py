@@ -107,7 +107,7 @@ def make_fake_run(
                  "labels": {lab: f"news about {lab.lower()}" for lab in LABELS}},
         "seeds": {"path": "data/seeds.csv", "per_label": 2},
         "corpus": {"path": "data/corpus.jsonl"} if docs else None,
-        "retrieval": {"kind": "dense", "top_k": 5, "sim_min": 0.4, "sim_max": 0.9},
+        "retrieval": {"retriever": "dense", "model": "minilm", "top_k": 5},
         "generation": {"prompt": {"mode": mode}, "temperature": 0.95, "top_p": 0.9,
                        "llm": {"backend": "llama_cpp", "model": "smollm2"}},
     }  # fmt: skip
@@ -115,7 +115,8 @@ def make_fake_run(
               "evaluate": {"rows": len(kept)}}  # fmt: skip
     if docs:
         stages = {"seeds": {"seeds": 8}, "corpus": {"passages": 40}, "index": {"dim": 384},
-                  "retrieve": {"pairs": 40}, **stages}  # fmt: skip
+                  "retrieve": {"pairs": 40, "gen_band": "percentile 10-99", "gen_sim_min": 0.2848,
+                               "gen_sim_max": 0.5853}, **stages}  # fmt: skip
     manifest = {
         "name": name, "created": "2024-05-01T10:00:00+00:00",
         "updated": "2024-05-01T10:05:00+00:00", "task": {"labels": LABELS}, "seed": 0,

@@ -143,3 +143,19 @@ def test_card_license_and_sources_from_config(tmp_path: Path) -> None:
     assert (data.license, data.language, data.source_datasets) == (
         "cc-by-4.0", ["en", "de"], ["fancyzhx/ag_news"])  # fmt: skip
     assert "- License: `cc-by-4.0` (from `card.license` in the config)" in out.read_text("utf-8")
+
+
+def test_card_names_the_band_the_retrieve_stage_used(tmp_path: Path) -> None:
+    """Unset cosine bounds mean the measured percentile band: the card says the band the
+    run used (from the retrieve stage), not the 0.4-0.9 defaults of the config's fields."""
+    run = make_fake_run(tmp_path)
+    text = write_dataset_card(run, tmp_path / "card.md").read_text("utf-8")
+    assert ("- Retriever: retriever dense, model minilm, top_k 5, generation band percentile "
+            "10-99 (min 0.2848, max 0.5853)\n") in text  # fmt: skip
+    # A run from before the stage recorded its band: the config's bounds, as written.
+    manifest = json.loads((run / "manifest.json").read_text("utf-8"))
+    manifest["stages"]["retrieve"]["summary"] = {"pairs": 40}
+    manifest["config"]["retrieval"] |= {"sim_min": 0.3, "sim_max": 0.9}
+    (run / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    text = write_dataset_card(run, tmp_path / "card2.md").read_text("utf-8")
+    assert "- Retriever: retriever dense, model minilm, top_k 5, sim_min 0.3, sim_max 0.9\n" in text

@@ -302,7 +302,7 @@ def _provenance_md(run: RunData) -> list[str]:
         ("Run seed", run.manifest.get("seed", "n/a")),
         ("Seeds", _seeds_summary(run)),
         ("Corpus", lookup(cfg, "corpus", "path") or "none (no retrieval)"),
-        ("Retriever", _retriever(cfg, run.mode)),
+        ("Retriever", _retriever(cfg, run.mode, run.stage_summary("retrieve") or {})),
         ("Teacher", run.teacher or "n/a"),
         ("Sampling", f"temperature {lookup(cfg, 'generation', 'temperature')}, "
                      f"top-p {lookup(cfg, 'generation', 'top_p')}"),
@@ -330,14 +330,25 @@ def _seeds_summary(run: RunData) -> str:
     return text + ")"
 
 
-def _retriever(cfg: dict[str, Any], mode: str | None) -> str:
+def _retriever(cfg: dict[str, Any], mode: str | None, retrieved: dict[str, Any]) -> str:
+    """The retriever's settings and the similarity band the retrieve stage resolved (the
+    config alone may not say it: unset cosine bounds mean the measured percentile band)."""
     if mode in ("fewgen", "zerogen"):
         return "none"
     ret = cfg.get("retrieval")
     if not isinstance(ret, dict):
         return "n/a"
-    keys = ("kind", "method", "model", "top_k", "sim_min", "sim_max")
-    return ", ".join(f"{k} {ret[k]}" for k in keys if ret.get(k) is not None) or "n/a"
+    keys = ("retriever", "model", "top_k")
+    parts = [f"{k} {ret[k]}" for k in keys if ret.get(k) is not None]
+    if retrieved.get("gen_band"):
+        lo, hi = retrieved.get("gen_sim_min"), retrieved.get("gen_sim_max")
+        bounds = ", ".join(f"{n} {v:g}" for n, v in (("min", lo), ("max", hi)) if v is not None)
+        parts.append(
+            f"generation band {retrieved['gen_band']}" + (f" ({bounds})" if bounds else "")
+        )
+    else:  # a run from before the stage recorded its band: the config's bounds
+        parts += [f"{k} {ret[k]}" for k in ("sim_min", "sim_max") if ret.get(k) is not None]
+    return ", ".join(parts) or "n/a"
 
 
 def _gen_summary(run: RunData) -> str:
