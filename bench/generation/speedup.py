@@ -251,9 +251,14 @@ def save(args: Any, results: dict[str, Any], t_start: float, load_start: float) 
     }  # fmt: skip
     path = Path(args.results)
     data = json.loads(path.read_text()) if path.exists() else {}
-    # Modes measured by another invocation stay, each with the run that measured it.
-    fresh = {m: {**r, "run": run} for m, r in results.items()}
-    record["modes"] = {**data.get("embedded_speedup_detail", {}).get("modes", {}), **fresh}
+    # Modes measured by another invocation stay, each with the run and settings that
+    # measured it (entries from before per-mode settings take their record's).
+    before = data.get("embedded_speedup_detail", {})
+    kept = {
+        m: {"workload": before.get("workload", {}), **r} for m, r in before.get("modes", {}).items()
+    }
+    fresh = {m: {**r, "run": run, "workload": record["workload"]} for m, r in results.items()}
+    record["modes"] = {**kept, **fresh}
     write_record(path, data, record)
 
 
@@ -308,7 +313,7 @@ def bounds(record: dict[str, Any]) -> list[str]:
             f"{r['speedup']}x); decoding is {decode_share:.0%} of that request's time."
         )
         if mode.startswith("fewgen"):  # a group's prompts are one prompt: it is evaluated once
-            g = record["workload"]["groups"]
+            g = r.get("workload", record["workload"])["groups"]
             full = (
                 a * prev["evaluated_prompt_tokens_per_request"] / g
                 + b * (new["completion_tokens_per_request"])
@@ -341,21 +346,25 @@ def write_md(
             for c, run in runs.items()
         ),
         "",
-        f"{record['machine']['cpus']} CPUs shared with other jobs; {w['model']}, "
-        f"{w['threads']} llama.cpp thread(s), n_ctx {w['n_ctx']}, max {w['max_new_tokens']} new "
-        f"tokens, A-B-B-A x {w['rounds']}, rows per setting as in the table. Previous = "
-        f"`{w['base']}` (a shot draw per prompt, implicit top_k 40 / min_p 0.05, plan order); "
-        f"new = shot groups of {w['groups']}, explicit top_k 0 / min_p 0.0, prefix order, kept "
-        f"KV segments, {w['parallel']} requests decoded together (`llm.llamacpp.parallel`).",
+        f"{record['machine']['cpus']} CPUs shared with other jobs; {w['model']}, n_ctx "
+        f"{w['n_ctx']}, max {w['max_new_tokens']} new tokens, rows and settings per row of the "
+        f"table (G: shot groups of the new path, P: requests it decodes together, "
+        "`llm.llamacpp.parallel`; threads: llama.cpp threads of both paths; A-B-B-A blocks). "
+        f"Previous = `{w['base']}` (a shot draw per prompt, implicit top_k 40 / min_p 0.05, "
+        "plan order); new = shot groups of G, explicit top_k 0 / min_p 0.0, prefix order, kept "
+        "KV segments, P requests decoded together.",
         "",
-        "| setting | rows | prev ex/s | new ex/s | speedup | prev eval tok/req | new eval tok/req "
-        "| new eval/unique | prev keep | new keep | same texts each round (prev, new) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| setting | rows | G, P, threads, blocks | prev ex/s | new ex/s | speedup "
+        "| prev eval tok/req | new eval tok/req | new eval/unique | prev keep | new keep "
+        "| same texts each round (prev, new) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for mode, r in record["modes"].items():
         a, b = r["previous"], r["new"]
+        mw = r.get("workload", w)
         lines.append(
-            f"| {mode} | {r.get('requests', '')} | {a['examples_per_s']} | {b['examples_per_s']} | "
+            f"| {mode} | {r.get('requests', '')} | {mw['groups']}, {mw['parallel']}, "
+            f"{mw['threads']}, {mw['rounds']} | {a['examples_per_s']} | {b['examples_per_s']} | "
             f"{r['speedup']} | {a['evaluated_prompt_tokens_per_request']} | "
             f"{b['evaluated_prompt_tokens_per_request']} | "
             f"{b['evaluated_tokens_per_unique_token']} | {a['keep_rate']} | {b['keep_rate']} | "
@@ -369,7 +378,7 @@ def write_md(
                 f"- {mode}: the new path with parallel 1, run once after the A-B-B-A block "
                 f"({c['parallel_1_examples_per_s']} ex/s, keep {c['parallel_1_keep_rate']}), "
                 f"wrote {c['changed_by_parallel']} of {c['texts']} texts differently from "
-                f"parallel {w['parallel']}."
+                f"parallel {r.get('workload', w)['parallel']}."
             )
         if "reuse_check" in r:
             c = r["reuse_check"]
