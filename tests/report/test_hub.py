@@ -35,6 +35,16 @@ def _set_report_stage(run: Path, **state: str) -> None:
     (run / "manifest.json").write_text(json.dumps(manifest), "utf-8")
 
 
+@pytest.fixture(autouse=True)
+def _hub_online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process calls publish to the stand-in hub even where this shell sets
+    HF_HUB_OFFLINE (huggingface_hub reads it once, at import); the CLI tests set their own
+    environment."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+
+
 @pytest.fixture
 def run(tmp_path: Path) -> Path:
     """A fake run whose report stage finished after refine (as the pipeline leaves it)."""
