@@ -277,28 +277,39 @@ def write_record(path: Path, data: dict[str, Any], record: dict[str, Any]) -> No
 def bounds(record: dict[str, Any]) -> list[str]:
     """What limits the speedup on this machine, from the measured runs themselves: seconds
     per request fitted as ``a * evaluated prompt tokens + b * completion tokens`` over both
-    paths of every mode (least squares, no intercept), then each mode's ceiling for an
-    engine that evaluates every distinct prompt token exactly once (eval/unique 1.0) and
-    decodes as the new path did."""
+    paths of the modes one invocation measured (least squares, no intercept; machines and
+    settings differ between invocations), then each mode's ceiling for an engine that
+    evaluates every distinct prompt token exactly once (eval/unique 1.0) and decodes as the
+    new path did."""
+    by_run: dict[str, dict[str, Any]] = {}
+    for mode, r in record["modes"].items():
+        by_run.setdefault(r.get("run", {}).get("command", "?"), {})[mode] = r
+    out: list[str] = []
+    for command, modes in by_run.items():
+        out += _bounds_of_run(command, modes, record["workload"])
+    return out
+
+
+def _bounds_of_run(command: str, modes: dict[str, Any], workload: dict[str, Any]) -> list[str]:
     import numpy as np
 
     points = []
-    for r in record["modes"].values():
+    for r in modes.values():
         for side in ("previous", "new"):
             x = r[side]
             secs = sum(x["seconds"]) / len(x["seconds"]) / r["requests"]
             points.append((x["evaluated_prompt_tokens_per_request"],
                            x["completion_tokens_per_request"], secs))  # fmt: skip
-    if len(points) < 3:
-        return []
     m = np.array(points)
     (a, b), *_ = np.linalg.lstsq(m[:, :2], m[:, 2], rcond=None)
+    how = "fitted on" if len(points) > 2 else "solved from"
     out = [
-        f"What bounds it here (fitted on the {len(points)} measured (mode, path) points above: "
+        f"What bounds it in `{command}` ({how} its {len(points)} measured (mode, path) points: "
         f"seconds per request = {a * 1000:.1f} ms x evaluated prompt tokens + {b * 1000:.1f} ms "
         "x completion tokens; a projection, not a measurement):",
         "",
     ]
+    record = {"modes": modes, "workload": workload}
     for mode, r in record["modes"].items():
         prev, new = r["previous"], r["new"]
         t_prev = sum(prev["seconds"]) / len(prev["seconds"]) / r["requests"]
@@ -312,8 +323,9 @@ def bounds(record: dict[str, Any]) -> list[str]:
             f"each once gets at most {t_prev / t_best:.2f}x over the previous path (measured "
             f"{r['speedup']}x); decoding is {decode_share:.0%} of that request's time."
         )
-        if mode.startswith("fewgen"):  # a group's prompts are one prompt: it is evaluated once
-            g = r.get("workload", record["workload"])["groups"]
+        g = r.get("workload", record["workload"])["groups"]
+        # FewGen: a group's prompts are one prompt, evaluated once (unless its groups are full)
+        if mode.startswith("fewgen") and (r["requests"] // 4) % g:
             full = (
                 a * prev["evaluated_prompt_tokens_per_request"] / g
                 + b * (new["completion_tokens_per_request"])
@@ -324,7 +336,7 @@ def bounds(record: dict[str, Any]) -> list[str]:
                 f"{prev['evaluated_prompt_tokens_per_request'] / g:.0f} distinct tokens a "
                 f"request, at most {t_prev / full:.2f}x."
             )
-    return out
+    return [*out, ""]
 
 
 def write_md(
@@ -380,6 +392,13 @@ def write_md(
                 f"wrote {c['changed_by_parallel']} of {c['texts']} texts differently from "
                 f"parallel {r.get('workload', w)['parallel']}."
             )
+        if "parallel_8_once" in r:
+            c = r["parallel_8_once"]
+            lines.append(
+                f"- {mode}: the new path with parallel 8, run once after the A-B-B-A block "
+                f"(`{c['command']}`): {c['examples_per_s']} ex/s ({c['speedup_vs_previous']}x "
+                f"the previous path), kept {c['kept']} of {c['requests']}."
+            )
         if "reuse_check" in r:
             c = r["reuse_check"]
             lines.append(
@@ -406,7 +425,7 @@ def write_md(
             + "; ".join(parts)
             + "."
         )
-    lines += ["", READING, "", *bounds(record), ""]
+    lines += ["", READING, "", *bounds(record)]
     md = HERE / "RESULTS.md"
     text = md.read_text() if md.exists() else "# Generation benchmark\n"
     head = text.split("## Embedded speedup")[0].rstrip("\n")
@@ -414,19 +433,27 @@ def write_md(
 
 
 READING = (
-    "Reading it: one invocation, all three settings at 48 rows, 2 llama.cpp threads, on an "
-    "otherwise idle machine. Shared shots are evaluated once (`new eval/unique` 1.01-1.06), "
-    "so the gain grows with the shot prefix: FewGen 32-shot 4.51x (3,074 -> 541 evaluated "
-    "prompt tokens a request; 12 rows per label make shot groups of 8 and 4, so a third of "
-    "the prompts share their shots with 3 others, not 7), RETRICL 3-shot 2.46x (849 -> 287), "
-    "RETRICL 0-shot 1.09x (one user turn, the document first: only the template's opening "
-    "is shared). None of the targets (5x / 2.5x / 1.3x) is met: RETRICL 3-shot is at its "
-    "ceiling below, and RETRICL 0-shot cannot reach 1.3x by sharing prefixes (160 distinct "
-    "prompt tokens a request; the previous path evaluated 161). Decoding P sequences in one "
+    "Reading it: two invocations, 2 llama.cpp threads each. RETRICL 3-shot and 0-shot at "
+    "48 rows, parallel 8, on an otherwise idle machine (2026-12-02); FewGen 32-shot rerun at "
+    "64 rows (16 per label: two full shot groups of 8 each), parallel 1 (the default), "
+    "2026-12-04, on a machine idle but for a 4-minute loopback-server test at 1 thread "
+    "during the first previous-path run (which was still the faster of its two: 1,087 vs "
+    "1,165 s). Shared shots are evaluated once (`new eval/unique` 1.01-1.08), so the gain "
+    "grows with the shot prefix: FewGen 32-shot 4.76x (3,076 -> 414 evaluated prompt "
+    "tokens a request, 7.4x fewer; at 48 rows, groups of 8 and 4, it was 4.51x with 541), "
+    "RETRICL 3-shot 2.46x (849 -> 287), RETRICL 0-shot 1.09x (one user turn, the document "
+    "first: only the template's opening is shared). None of the targets (5x / 2.5x / 1.3x) "
+    "is met: with a few hundred prompt tokens left to evaluate, FewGen's 66 generated "
+    "tokens a request weigh over 40% of its time at parallel 1 (fit below), RETRICL 3-shot "
+    "is near its ceiling, and RETRICL 0-shot cannot reach 1.3x by sharing prefixes (160 distinct prompt "
+    "tokens a request; the previous path evaluated 161). FewGen 32-shot at parallel 8, one "
+    "run after the block (not interleaved), was 5.03x the previous path's rate, within the "
+    "noise of parallel 1's two runs (229.8 and 243.6 s against its 224.1 s). Decoding P "
+    "sequences in one "
     "llama_decode is what parallel adds: at 2 threads eight sequences cost 10.1 ms per "
     "generated token against 23.9 ms for one (`batched_decode.py`, idle machine; at 1 "
     "thread under load 8.9 vs 12.5 ms), but the batch waits for its longest text and prompt "
-    "evaluation dominates, so end to end it is mixed: the parallel-1 checks (one run each, "
+    "evaluation dominates, so end to end it is mixed: in the 48-row run the parallel-1 checks (one run each, "
     "after the block, not interleaved) were faster on FewGen 32-shot (0.158 vs 0.138 ex/s) "
     "and slower on RETRICL 3-shot (0.274 vs 0.323) and RETRICL 0-shot (0.465 vs 0.583, "
     "and below the previous path's 0.534 there). `llm.llamacpp.parallel` stays 1 by "
@@ -436,8 +463,9 @@ READING = (
     "min_p 0.0 37 (more texts run on into the 80-token cap and are dropped as truncated), "
     "3.5% slower (the keep-rate check above), so the keep-rate target (within 3 points of "
     "the previous path) is missed by the sampling the issue asks for, not by shot groups. "
-    "The fit below mixes parallel-8 and serial runs, so its per-token decode cost is not "
-    "one to quote. Keep rates on 48 rows move 2 points per row."
+    "Each fit below is one invocation's (the 48-row run's at parallel 8, the 64-row run's "
+    "at parallel 1, 23 ms a generated token as `batched_decode.py` measures for one "
+    "sequence). Keep rates on 48 rows move 2 points per row."
 )
 
 
