@@ -34,6 +34,33 @@ def unique_prefix_tokens(prompts: list[list[int]]) -> int:
     return nodes
 
 
+def build_requests(plan: dict[str, Any], *, explicit: bool) -> tuple[Any, list[Any]]:
+    """The task and the chat requests of ``plan``'s rows (``explicit``: top_k 0 / min_p 0
+    in the request, the new path's sampling; else llama-cpp-python's implicit defaults)."""
+    from synthesizrr.llm import LLMRequest, Message
+    from synthesizrr.prompts import PromptSettings, Shot, TaskSettings, render
+
+    task = TaskSettings(preset="ag_news", max_new_tokens=plan["max_new_tokens"])
+    pset = PromptSettings(**plan["prompt"])
+    extra = dict(top_k=0, min_p=0.0) if explicit else {}
+    requests = []
+    for row in plan["rows"]:
+        shots = [Shot(answer=s["answer"], document=s.get("document")) for s in row["shots"]]
+        p = render(task, pset, label=row["label"], document=row["document"], shots=shots)
+        requests.append(
+            LLMRequest(
+                messages=tuple(Message(role=r, content=c) for r, c in p.messages),
+                max_tokens=task.max_new_tokens,
+                temperature=0.95,
+                top_p=0.9,
+                seed=row["seed"],
+                sample_index=row["sample_index"],
+                **extra,
+            )  # fmt: skip
+        )
+    return task, requests
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("plan", type=Path)
@@ -64,28 +91,10 @@ def main() -> None:
 
     from synthesizrr.generation.engine import run_requests
     from synthesizrr.generation.parse import parse_completion
-    from synthesizrr.llm import LLMRequest, LLMSettings, Message, get_backend
-    from synthesizrr.prompts import PromptSettings, Shot, TaskSettings, render
+    from synthesizrr.llm import LLMSettings, get_backend
 
-    task = TaskSettings(preset="ag_news", max_new_tokens=plan["max_new_tokens"])
-    pset = PromptSettings(**plan["prompt"])
-    requests = []
-    for row in plan["rows"]:
-        shots = [Shot(answer=s["answer"], document=s.get("document")) for s in row["shots"]]
-        p = render(task, pset, label=row["label"], document=row["document"], shots=shots)
-        explicit = args.path == "new" and args.sampling != "implicit"
-        extra = dict(top_k=0, min_p=0.0) if explicit else {}
-        requests.append(
-            LLMRequest(
-                messages=tuple(Message(role=r, content=c) for r, c in p.messages),
-                max_tokens=task.max_new_tokens,
-                temperature=0.95,
-                top_p=0.9,
-                seed=row["seed"],
-                sample_index=row["sample_index"],
-                **extra,
-            )  # fmt: skip
-        )
+    explicit = args.path == "new" and args.sampling != "implicit"
+    task, requests = build_requests(plan, explicit=explicit)
     order = list(range(len(requests)))
     if args.path == "new":
         from synthesizrr.generation.schedule import prefix_order
