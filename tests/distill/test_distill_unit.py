@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -193,3 +194,41 @@ def test_seed_dependent_student_reports_std_and_no_interval(
     assert rep.accuracy_mean == pytest.approx(0.5)
     assert rep.accuracy_std == pytest.approx(np.std([0.25, 0.5, 0.75]))
     assert (rep.accuracy_ci, rep.bootstrap) == (None, 0)
+
+
+def test_balanced_class_weight_keeps_a_lopsided_set_from_tilting_the_student() -> None:
+    """12 rows of one label, 2 of the other: unweighted, every test text goes to the larger
+    label; ``class_weight: balanced`` weighs each label by the inverse of its count."""
+    train = [f"goal team match player{i}" for i in range(12)]
+    train += ["stock market shares", "bank profit rises"]
+    labels = ["sports"] * 12 + ["business"] * 2
+    test = [
+        "market news today",
+        "profit news",
+        "team news",
+        "shares news",
+        "goal news",
+        "bank news",
+    ]
+    truth = ["business", "business", "sports", "business", "sports", "business"]
+
+    def run(class_weight: str | None) -> Any:
+        settings = StudentSettings(
+            kind="tfidf_lr", seeds=[0], bootstrap=0, class_weight=class_weight
+        )
+        return train_and_evaluate(
+            settings, train, labels, test, truth, labels=["sports", "business"]
+        )
+
+    plain, balanced = run(None), run("balanced")
+    assert plain.confusion == [[2, 0], [4, 0]] and plain.accuracy_mean == pytest.approx(1 / 3)
+    assert balanced.confusion == [[2, 0], [0, 4]] and balanced.accuracy_mean == 1.0
+    assert plain.signature == "kind:tfidf_lr|C:1|seed:0|boot:0|n_train:14|n_test:6"
+    assert balanced.signature == "kind:tfidf_lr|C:1|cw:balanced|seed:0|boot:0|n_train:14|n_test:6"
+    with pytest.raises(ValidationError, match="class_weight"):
+        StudentSettings(class_weight="inverse")  # type: ignore[arg-type]
+
+
+def test_class_weight_enters_the_evaluate_fingerprint_only_when_set() -> None:
+    assert "class_weight" not in StudentSettings().fingerprint_dump()
+    assert StudentSettings(class_weight="balanced").fingerprint_dump()["class_weight"] == "balanced"

@@ -54,6 +54,11 @@ class _LogRegStudent:
     def _features(self, texts: Sequence[str], *, fit: bool) -> Any:
         raise NotImplementedError
 
+    def _lr_args(self, seed: int) -> dict[str, Any]:
+        s = self.settings
+        return {"C": s.C, "max_iter": s.max_iter, "random_state": seed,
+                "class_weight": s.class_weight}  # fmt: skip
+
     def fit(
         self,
         texts: Sequence[str],
@@ -69,9 +74,7 @@ class _LogRegStudent:
             return
         self._constant = None
         x = self._features(texts, fit=True)
-        self._clf = lm.LogisticRegression(
-            C=self.settings.C, max_iter=self.settings.max_iter, random_state=seed
-        )
+        self._clf = lm.LogisticRegression(**self._lr_args(seed))
         self._clf.fit(x, y, sample_weight=sample_weight)
 
     def resample_predictor(
@@ -92,15 +95,10 @@ class _LogRegStudent:
         lm = require("sklearn.linear_model", "student", "The logistic-regression student")
         x, x_test = self._features(texts, fit=True), self._features(test_texts, fit=False)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        full = lm.LogisticRegression(
-            C=self.settings.C, max_iter=self.settings.max_iter, random_state=seed
-        ).fit(x, y, sample_weight=w)
+        full = lm.LogisticRegression(**self._lr_args(seed)).fit(x, y, sample_weight=w)
 
         def predict(rows: np.ndarray) -> np.ndarray:
-            clf = lm.LogisticRegression(
-                C=self.settings.C, max_iter=self.settings.max_iter, random_state=seed,
-                warm_start=True,
-            )  # fmt: skip
+            clf = lm.LogisticRegression(**self._lr_args(seed), warm_start=True)
             clf.coef_, clf.intercept_ = full.coef_.copy(), full.intercept_.copy()
             clf.fit(x[rows], y[rows], sample_weight=None if w is None else w[rows])
             return np.asarray(clf.predict(x_test))
