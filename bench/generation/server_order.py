@@ -101,6 +101,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--results", default=str(HERE / "results.json"))
     args = ap.parse_args()
+    from synthesizrr.generation.schedule import prefix_order
     from synthesizrr.testing import llama_server
 
     modes = args.modes.split(",")
@@ -111,8 +112,6 @@ def main() -> None:
     with llama_server(n_ctx=4096, threads=args.threads) as base_url:
         for mode in modes:
             reqs = requests_of(speedup.plan(mode, n_per_mode[mode], args.groups, seeds, docs))
-            from synthesizrr.generation.schedule import prefix_order
-
             orders = {"spread": spread_order(reqs), "prefix": prefix_order(reqs)}
             runs: dict[str, list[dict[str, Any]]] = {"spread": [], "prefix": []}
             for name in ("spread", "prefix", "prefix", "spread"):

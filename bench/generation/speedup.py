@@ -309,8 +309,7 @@ def _bounds_of_run(command: str, modes: dict[str, Any], workload: dict[str, Any]
         "x completion tokens; a projection, not a measurement):",
         "",
     ]
-    record = {"modes": modes, "workload": workload}
-    for mode, r in record["modes"].items():
+    for mode, r in modes.items():
         prev, new = r["previous"], r["new"]
         t_prev = sum(prev["seconds"]) / len(prev["seconds"]) / r["requests"]
         unique = (
@@ -323,8 +322,9 @@ def _bounds_of_run(command: str, modes: dict[str, Any], workload: dict[str, Any]
             f"each once gets at most {t_prev / t_best:.2f}x over the previous path (measured "
             f"{r['speedup']}x); decoding is {decode_share:.0%} of that request's time."
         )
-        g = r.get("workload", record["workload"])["groups"]
-        # FewGen: a group's prompts are one prompt, evaluated once (unless its groups are full)
+        g = r.get("workload", workload)["groups"]
+        # FewGen run with partial groups: the ceiling had every group been full (a group's
+        # prompts are one prompt, evaluated once)
         if mode.startswith("fewgen") and (r["requests"] // 4) % g:
             full = (
                 a * prev["evaluated_prompt_tokens_per_request"] / g
