@@ -33,7 +33,7 @@ from synthesizrr.pipeline.data import real_test  # noqa: E402
 SETTINGS: tuple[float | str, ...] = (*WEIGHT_GRID, "auto")
 
 
-def _texts_labels(path: Path) -> tuple[list[str], list[str]]:
+def texts_labels(path: Path) -> tuple[list[str], list[str]]:
     table = read_parquet(path)
     texts = [str(t) for t in table.column("text").to_pylist()]
     return texts, [str(x) for x in table.column("label").to_pylist()]
@@ -42,8 +42,8 @@ def _texts_labels(path: Path) -> tuple[list[str], list[str]]:
 def measure(run: Path) -> dict[str, Any]:
     """The uplift of one run folder's rows at every weight of :data:`SETTINGS`."""
     cfg = load_config(run / layout.CONFIG)
-    seeds = _texts_labels(run / layout.STAGE_FOLDERS["seeds"] / layout.SEEDS)
-    synthetic = _texts_labels(run / layout.STAGE_FOLDERS["refine"] / layout.FINAL_DATASET)
+    seeds = texts_labels(run / layout.STAGE_FOLDERS["seeds"] / layout.SEEDS)
+    synthetic = texts_labels(run / layout.STAGE_FOLDERS["refine"] / layout.FINAL_DATASET)
     test = real_test(cfg)
     if test is None:
         raise SystemExit(f"{run}: its config.yaml has no evaluation.test_path")

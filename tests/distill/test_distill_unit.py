@@ -29,13 +29,14 @@ def test_settings_defaults_and_signature() -> None:
         6,
     )
     assert (s.warmup_ratio, s.max_length, s.C) == (0.06, 512, 1.0)
-    assert s.signature() == "kind:embed_lr|model:minilm|C:1|seed:0|boot:100"
+    assert s.signature() == "kind:embed_lr|model:minilm|C:1|cw:balanced|seed:0|boot:100"
     t = StudentSettings(kind="transformer", seeds=[5], max_length=64)
     assert t.signature() == (
         "kind:transformer|model:minilm|lr:2e-05|bs:32|ep:6|wu:0.06|wd:0|maxlen:64|seeds:5"
     )
     assert (
-        StudentSettings(kind="tfidf_lr", C=10).signature() == "kind:tfidf_lr|C:10|seed:0|boot:100"
+        StudentSettings(kind="tfidf_lr", C=10).signature()
+        == "kind:tfidf_lr|C:10|cw:balanced|seed:0|boot:100"
     )
     assert (s.seed_dependent, t.seed_dependent) == (False, True)
 
@@ -102,7 +103,7 @@ def test_tfidf_student_on_handmade_data_is_exact() -> None:
     # deterministic: trained once, a bootstrap interval instead of std over seeds
     assert [s.seed for s in rep.per_seed] == [0]
     assert (rep.accuracy_ci, rep.macro_f1_ci, rep.bootstrap) == ((1.0, 1.0), (1.0, 1.0), 100)
-    assert rep.signature == "kind:tfidf_lr|C:1|seed:0|boot:100|n_train:6|n_test:3"
+    assert rep.signature == "kind:tfidf_lr|C:1|cw:balanced|seed:0|boot:100|n_train:6|n_test:3"
     assert rep.to_dict()["model"] == "tfidf"
 
 
@@ -157,7 +158,8 @@ def test_bootstrap_interval_matches_a_hand_loop() -> None:
     x = vec.fit_transform(train)  # the vocabulary of every training row, fit once
     for _ in range(30):  # from scratch: the warm start must not change the solution
         rows = stratified_resample(y, draws)
-        clf = LogisticRegression(C=1.0, max_iter=1000).fit(x[rows], y[rows])
+        clf = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
+        clf.fit(x[rows], y[rows])
         accs.append(float((clf.predict(vec.transform(test)) == y_test).mean()))
     half = 1.959963984540054 * np.std(accs, ddof=1)
     assert rep.accuracy_ci == pytest.approx((rep.accuracy_mean - half, rep.accuracy_mean + half),
@@ -229,6 +231,9 @@ def test_balanced_class_weight_keeps_a_lopsided_set_from_tilting_the_student() -
         StudentSettings(class_weight="inverse")  # type: ignore[arg-type]
 
 
-def test_class_weight_enters_the_evaluate_fingerprint_only_when_set() -> None:
-    assert "class_weight" not in StudentSettings().fingerprint_dump()
-    assert StudentSettings(class_weight="balanced").fingerprint_dump()["class_weight"] == "balanced"
+def test_class_weight_defaults_to_balanced_and_every_value_enters_the_fingerprint() -> None:
+    """The default moved from null to balanced (bench/distill/STUDENT_SETTINGS.md): a run
+    evaluated unweighted must evaluate again, so the field is always in the fingerprint."""
+    assert StudentSettings().class_weight == "balanced"
+    assert StudentSettings().fingerprint_dump()["class_weight"] == "balanced"
+    assert StudentSettings(class_weight=None).fingerprint_dump()["class_weight"] is None

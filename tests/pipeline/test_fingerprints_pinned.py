@@ -36,6 +36,10 @@ Pinned first to the values the code of commit e7030da gave. Changed on purpose s
 - 2026-12-03: ``generate`` (version 3: the retrieval modes' document draw is the head of
   one seeded shuffle and shot groups form greedily in its order, so raising
   ``generation.per_label`` keeps the requests planned before) and every stage after it.
+- 2026-12-05: ``evaluate`` and ``report`` (``evaluation.student.class_weight`` defaults to
+  ``balanced``, measured in ``bench/distill/STUDENT_SETTINGS.md``, and enters the
+  fingerprint at every value, so a run evaluated unweighted scores its students again;
+  nothing is regenerated).
 """
 
 from __future__ import annotations
@@ -80,8 +84,8 @@ def test_retrieval_run_fingerprints_are_pinned() -> None:
         "leakage": "cf2f8a27deccbc73",
         "generate": "131c19b4bc81aef5",
         "refine": "b1f73ce012ad66bb",
-        "evaluate": "8b521c102205789e",
-        "report": "9ad0738449f6b2df",
+        "evaluate": "9e28437ea02930fe",
+        "report": "96dc25b217e2a90c",
     }
 
 
@@ -95,8 +99,8 @@ def test_fewgen_run_fingerprints_are_pinned() -> None:
         "leakage": "a672a47e087cf4ca",
         "generate": "a76f50d33e1230fa",
         "refine": "9d5317dd5e1b8c15",
-        "evaluate": "18360697a7bd33b6",
-        "report": "27e396d2b4859211",
+        "evaluate": "a2a7ff722ccc5c4b",
+        "report": "a7d933efb8d71c6a",
     }
 
 
@@ -112,10 +116,10 @@ def test_a_setting_added_later_enters_the_fingerprint_only_when_set() -> None:
     raw = _raw()
     raw["evaluation"]["metrics"]["embed_backend"] = "torch"  # the default: as before it existed
     same = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert same["evaluate"] == "8b521c102205789e"
+    assert same["evaluate"] == "9e28437ea02930fe"
     raw["evaluation"]["metrics"]["embed_backend"] = "onnx"
     changed = fingerprints(config_from_dict(raw, base_dir=Path("/nonexistent-base")))
-    assert changed["evaluate"] != "8b521c102205789e"
+    assert changed["evaluate"] != "9e28437ea02930fe"
     assert changed["refine"] == "b1f73ce012ad66bb"  # upstream stages keep theirs
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -19,9 +19,6 @@ class StudentSettings(StrictModel):
     is ``embed_lr`` (frozen MiniLM sentence embeddings + logistic regression), which is
     fast on CPU.
     """
-
-    # Added after run directories existed: in the fingerprint only when set.
-    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"class_weight"})
 
     kind: StudentKind = Field(
         default="embed_lr",
@@ -82,11 +79,12 @@ class StudentSettings(StrictModel):
         default=1000, ge=1, description="Iteration cap of the logistic regression."
     )
     class_weight: Literal["balanced"] | None = Field(
-        default=None,
-        description="'balanced': the logistic regression weighs each label inversely to its "
-        "count in the training rows, so a lopsided set (30 rows of one label, 15 of the "
-        "other) does not tilt the student towards the larger label; null: every row weighs "
-        "the same (or its synthetic_weight).",
+        default="balanced",
+        description="'balanced' (default): the logistic regression weighs each label "
+        "inversely to its count in the training rows, so a lopsided set (30 rows of one "
+        "label, 15 of the other) does not tilt the student towards the larger label "
+        "(measured in bench/distill/STUDENT_SETTINGS.md); null: every row weighs the same "
+        "(or its synthetic_weight).",
     )
 
     @field_validator("seeds")
