@@ -18,8 +18,6 @@ The run folders are read only.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from collections import Counter
@@ -32,7 +30,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "src"))
 
-from synthetic_weight import texts_labels  # noqa: E402
+from runs_cli import main_over_runs, texts_labels  # noqa: E402
 
 from synthesizrr import layout  # noqa: E402
 from synthesizrr.config import load_config  # noqa: E402
@@ -40,7 +38,6 @@ from synthesizrr.distill import sample_like, train_and_evaluate  # noqa: E402
 from synthesizrr.distill.baselines import paired_bootstrap, row_correctness  # noqa: E402
 from synthesizrr.distill.evaluate import encode_labels  # noqa: E402
 from synthesizrr.distill.settings import StudentSettings  # noqa: E402
-from synthesizrr.fileio import atomic_write_json, atomic_write_text  # noqa: E402
 from synthesizrr.pipeline.data import real_test, real_train  # noqa: E402
 
 # (C, class_weight); the first is today's default, the reference of every difference.
@@ -196,21 +193,8 @@ def markdown(entries: list[dict[str, Any]], command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("runs", nargs="+", type=Path)
-    ap.add_argument("--out", type=Path, default=HERE / "student_settings.json")
-    ap.add_argument("--markdown", type=Path, default=None)
-    args = ap.parse_args(argv)
-    entries = []
-    for run in args.runs:
-        entries.append(measure(run))
-        print(json.dumps(entries[-1]), flush=True)
-    command = "python " + " ".join(sys.argv)
-    atomic_write_json(args.out, {"command": command, "grid": [list(g) for g in GRID],
-                                 "entries": entries})  # fmt: skip
-    if args.markdown is not None:
-        atomic_write_text(args.markdown, markdown(entries, command))
-    print(markdown(entries, command))
+    main_over_runs(argv, description=__doc__, default_out=HERE / "student_settings.json", measure=measure,
+                   markdown=markdown, extra={"grid": [list(g) for g in GRID]})  # fmt: skip
 
 
 if __name__ == "__main__":

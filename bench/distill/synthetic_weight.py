@@ -14,8 +14,6 @@ The run folders are read only.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,19 +22,14 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "src"))
 
+from runs_cli import main_over_runs, texts_labels  # noqa: E402
+
 from synthesizrr import layout  # noqa: E402
 from synthesizrr.config import load_config  # noqa: E402
 from synthesizrr.distill.baselines import WEIGHT_GRID, seeds_baseline  # noqa: E402
-from synthesizrr.fileio import atomic_write_json, atomic_write_text, read_parquet  # noqa: E402
 from synthesizrr.pipeline.data import real_test  # noqa: E402
 
 SETTINGS: tuple[float | str, ...] = (*WEIGHT_GRID, "auto")
-
-
-def texts_labels(path: Path) -> tuple[list[str], list[str]]:
-    table = read_parquet(path)
-    texts = [str(t) for t in table.column("text").to_pylist()]
-    return texts, [str(x) for x in table.column("label").to_pylist()]
 
 
 def measure(run: Path) -> dict[str, Any]:
@@ -116,20 +109,8 @@ def markdown(entries: list[dict[str, Any]], command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("runs", nargs="+", type=Path)
-    ap.add_argument("--out", type=Path, default=HERE / "synthetic_weight.json")
-    ap.add_argument("--markdown", type=Path, default=None)
-    args = ap.parse_args(argv)
-    entries = []
-    for run in args.runs:
-        entries.append(measure(run))
-        print(json.dumps(entries[-1]), flush=True)
-    command = "python " + " ".join(sys.argv)
-    atomic_write_json(args.out, {"command": command, "entries": entries})
-    if args.markdown is not None:
-        atomic_write_text(args.markdown, markdown(entries, command))
-    print(markdown(entries, command))
+    main_over_runs(argv, description=__doc__, default_out=HERE / "synthetic_weight.json", measure=measure,
+                   markdown=markdown)  # fmt: skip
 
 
 if __name__ == "__main__":
