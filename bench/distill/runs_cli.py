@@ -48,3 +48,21 @@ def main_over_runs(
     if args.markdown is not None:
         atomic_write_text(args.markdown, markdown(entries, command))
     print(markdown(entries, command))
+
+
+Rows = tuple[list[str], list[str]]
+
+
+def load_run(run: Path) -> tuple[Any, Rows, Rows, Rows]:
+    """A finished run folder's config, seeds, kept synthetic rows and real test rows."""
+    from synthesizrr import layout
+    from synthesizrr.config import load_config
+    from synthesizrr.pipeline.data import real_test
+
+    cfg = load_config(run / layout.CONFIG)
+    seeds = texts_labels(run / layout.STAGE_FOLDERS["seeds"] / layout.SEEDS)
+    synthetic = texts_labels(run / layout.STAGE_FOLDERS["refine"] / layout.FINAL_DATASET)
+    test = real_test(cfg)
+    if test is None:
+        raise SystemExit(f"{run}: its config.yaml has no evaluation.test_path")
+    return cfg, seeds, synthetic, (list(test[0]), list(test[1]))

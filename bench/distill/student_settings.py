@@ -30,15 +30,13 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "src"))
 
-from runs_cli import main_over_runs, texts_labels  # noqa: E402
+from runs_cli import load_run, main_over_runs  # noqa: E402
 
-from synthesizrr import layout  # noqa: E402
-from synthesizrr.config import load_config  # noqa: E402
 from synthesizrr.distill import sample_like, train_and_evaluate  # noqa: E402
 from synthesizrr.distill.baselines import paired_bootstrap, row_correctness  # noqa: E402
 from synthesizrr.distill.evaluate import encode_labels  # noqa: E402
 from synthesizrr.distill.settings import StudentSettings  # noqa: E402
-from synthesizrr.pipeline.data import real_test, real_train  # noqa: E402
+from synthesizrr.pipeline.data import real_train  # noqa: E402
 
 # (C, class_weight); the first is today's default, the reference of every difference.
 GRID: tuple[tuple[float, str | None], ...] = (
@@ -96,12 +94,7 @@ def summarize(correct: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str,
 
 def measure(run: Path) -> dict[str, Any]:
     """Every student of :data:`STUDENTS` at every setting of :data:`GRID` for one run."""
-    cfg = load_config(run / layout.CONFIG)
-    seeds = texts_labels(run / layout.STAGE_FOLDERS["seeds"] / layout.SEEDS)
-    synthetic = texts_labels(run / layout.STAGE_FOLDERS["refine"] / layout.FINAL_DATASET)
-    test = real_test(cfg)
-    if test is None:
-        raise SystemExit(f"{run}: its config.yaml has no evaluation.test_path")
+    cfg, seeds, synthetic, test = load_run(run)
     train = real_train(cfg)
     gold = sample_like(train[0], train[1], dict(Counter(synthetic[1])), cfg.seed)
     labels = list(cfg.task.label_names)

@@ -22,24 +22,16 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "src"))
 
-from runs_cli import main_over_runs, texts_labels  # noqa: E402
+from runs_cli import load_run, main_over_runs  # noqa: E402
 
-from synthesizrr import layout  # noqa: E402
-from synthesizrr.config import load_config  # noqa: E402
 from synthesizrr.distill.baselines import WEIGHT_GRID, seeds_baseline  # noqa: E402
-from synthesizrr.pipeline.data import real_test  # noqa: E402
 
 SETTINGS: tuple[float | str, ...] = (*WEIGHT_GRID, "auto")
 
 
 def measure(run: Path) -> dict[str, Any]:
     """The uplift of one run folder's rows at every weight of :data:`SETTINGS`."""
-    cfg = load_config(run / layout.CONFIG)
-    seeds = texts_labels(run / layout.STAGE_FOLDERS["seeds"] / layout.SEEDS)
-    synthetic = texts_labels(run / layout.STAGE_FOLDERS["refine"] / layout.FINAL_DATASET)
-    test = real_test(cfg)
-    if test is None:
-        raise SystemExit(f"{run}: its config.yaml has no evaluation.test_path")
+    cfg, seeds, synthetic, test = load_run(run)
     entry: dict[str, Any] = {"run": str(run), "seeds": len(seeds[0]),
                              "synthetic_rows": len(synthetic[0]), "test_rows": len(test[0])}  # fmt: skip
     weights: dict[str, Any] = {}
