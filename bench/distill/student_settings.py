@@ -11,7 +11,7 @@ student kind (MiniLM embeddings + logistic regression) is trained with each sett
 - as many real rows with the same label mix (the gold student of the evaluate stage),
 - the seeds alone and the seeds + synthetic rows (the uplift a user decides on),
 
-and scored on the run's real test rows. Each setting's difference to today's default
+and scored on the run's real test rows. Each setting's difference to the previous default
 (C 1, class_weight null) comes with a 95% paired bootstrap interval over the test rows.
 The run folders are read only.
 """
@@ -38,7 +38,7 @@ from synthesizrr.distill.evaluate import encode_labels  # noqa: E402
 from synthesizrr.distill.settings import StudentSettings  # noqa: E402
 from synthesizrr.pipeline.data import real_train  # noqa: E402
 
-# (C, class_weight); the first is today's default, the reference of every difference.
+# (C, class_weight); the first is the default before 2026-12-05, the reference of every difference.
 GRID: tuple[tuple[float, str | None], ...] = (
     (1.0, None),
     (1.0, "balanced"),
@@ -98,9 +98,9 @@ def measure(run: Path) -> dict[str, Any]:
     train = real_train(cfg)
     gold = sample_like(train[0], train[1], dict(Counter(synthetic[1])), cfg.seed)
     labels = list(cfg.task.label_names)
-    weight = (
-        float(cfg.evaluation.synthetic_weight) if cfg.evaluation.synthetic_weight != "auto" else 1.0
-    )
+    if cfg.evaluation.synthetic_weight == "auto":
+        raise SystemExit(f"{run}: synthetic_weight auto is not supported here; give a number")
+    weight = float(cfg.evaluation.synthetic_weight)
     both = (list(seeds[0]) + list(synthetic[0]), list(seeds[1]) + list(synthetic[1]))
     both_weights = None if weight == 1.0 else [1.0] * len(seeds[0]) + [weight] * len(synthetic[0])
     t0 = time.perf_counter()
@@ -152,7 +152,7 @@ def markdown(entries: list[dict[str, Any]], command: str) -> str:
         "rows with the synthetic rows' label mix (the evaluate stage's gold student).",
         "`uplift`: seeds + synthetic over the seeds alone (synthetic weight of the run), with",
         "its 95% paired bootstrap interval over the test rows. Differences are against",
-        f"today's default ({keys[0]}), paired over the test rows, 95% intervals, in points.",
+        f"the previous default ({keys[0]}), paired over the test rows, 95% intervals, in points.",
         "",
         "| run | rows (per label) | setting | student | gold | student / gold | seeds | uplift | "
         "student vs default | gold vs default | uplift vs default |",
