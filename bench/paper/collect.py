@@ -478,7 +478,9 @@ def claims_table(entries: list[dict[str, Any]]) -> str:
                     held += 1
                 else:
                     reversed_ += 1
-            cells.append(f"{held} / {unclear} / {reversed_}")
+            cells.append(
+                f"{held} / {unclear} / {reversed_}" if held + unclear + reversed_ else "not run"
+            )
         lines.append(
             f"| {titles.get(ours, ours)} vs {titles.get(base, base)} | " + " | ".join(cells) + " |"
         )

@@ -54,6 +54,9 @@ def test_claims_count_held_unclear_reversed_and_leave_out_majority_datasets(
     # imdb (gold at the majority class) is left out.
     assert row.split("|")[2].strip() == "1 / 1 / 0"
     assert "imdb (gold student 0.505 vs majority class 0.500)" in table
+    # a comparison no dataset ran is "not run", never "0 / 0 / 0"
+    nonretricl = next(line for line in table.splitlines() if "nonretricl_32" in line)
+    assert nonretricl.split("|")[2].strip() == "not run"
 
 
 def test_generate_seconds_are_the_ledgers_after_a_replay_and_the_stages_before() -> None:
