@@ -24,8 +24,8 @@ FAST = ["--set", "generation.llm.backend=fake", "--set", "retrieval.retriever=bm
         "--set", "refine.label_check.enabled=false",
         "--set", "evaluation.metrics.metrics=[distinct_n, self_bleu]"]  # fmt: skip
 ROWS = ["Mode", "Student acc. % ↑", "Seeds-only acc. %", "Seeds + synth. acc. % ↑",
-        "Uplift vs seeds, pts [95% CI] ↑", "Gold acc. %", "Self-BLEU-4 ↓", "Entity entropy ↑",
-        "MAUVE ↑", "Size", "Tokens", "Wall time"]  # fmt: skip
+        "Uplift vs seeds, pts [95% CI] ↑", "Seeds + real acc. %", "Gold acc. %", "Self-BLEU-4 ↓",
+        "Entity entropy ↑", "MAUVE ↑", "Size", "Tokens", "Wall time"]  # fmt: skip
 
 
 def demo(cwd: Path, *args: str, timeout: int) -> subprocess.CompletedProcess[str]:
@@ -65,6 +65,9 @@ def _check_demo(tmp_path: Path, proc: subprocess.CompletedProcess[str]) -> dict[
         assert base["seeds_only"]["n_train"] == 16
         assert base["seeds_plus_synthetic"]["n_train"] == 16 + m["size"]
         assert m["gold"]["n_train"] == m["size"]  # as many real rows (from train.csv)
+        # the ceiling: the seeds + as many real rows that are not seeds
+        assert base["seeds_plus_real"]["n_train"] == 16 + m["size"]
+        assert table["Seeds + real acc. %"][i] == f"{base['seeds_plus_real_accuracy'] * 100:.1f}"
         assert base["verdict"].split(":")[0] in proc.stdout.replace("\n", " ")
     # two examples per method, each beside its source
     assert len(re.findall(r"from the retrieved article: ", proc.stdout)) == 2

@@ -45,7 +45,7 @@ class EvaluationSettings(StrictModel):
     # The leakage check is its own stage, fingerprinted on these; evaluate never reads them.
     not_fingerprinted: ClassVar[frozenset[str]] = frozenset({"leakage_check", "leakage_ngram"})
     # Added after run directories existed: old runs keep their evaluate fingerprint.
-    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"size"})
+    fingerprinted_when_set: ClassVar[frozenset[str]] = frozenset({"size", "real_ceiling"})
 
     test_path: str | None = Field(None, description="real labeled test set")
     train_path: str | None = Field(
@@ -73,6 +73,14 @@ class EvaluationSettings(StrictModel):
         description="train the same student on the seeds alone and on seeds + synthetic rows, "
         "and report the uplift of the synthetic rows over the seeds alone (metrics.json "
         "'seeds_baseline')",
+    )
+    real_ceiling: bool = Field(
+        True,
+        description="with gold and seeds_baseline: also train the same student on the seeds + "
+        "as many real train rows as synthetic ones (never the seeds; same label mix and "
+        "weight), so the uplift can be read against what real rows would add (metrics.json "
+        "'seeds_baseline.real_uplift_vs_seeds_only'; runs evaluated before it existed show "
+        "it after `synthesizrr evaluate CONFIG --force`)",
     )
     synthetic_weight: float | Literal["auto"] = Field(
         DEFAULT_SYNTHETIC_WEIGHT,

@@ -9,6 +9,7 @@ from synthesizrr.distill import StudentSettings, train_and_evaluate
 from synthesizrr.distill.baselines import (
     choose_synthetic_weight,
     paired_bootstrap,
+    real_ceiling_sentence,
     row_correctness,
     seeds_baseline,
     verdict,
@@ -105,6 +106,35 @@ def test_good_synthetic_rows_lift_the_seeds_only_student() -> None:
     # by default a synthetic row weighs half a seed
     assert base.synthetic_weight.model_dump() == {"weight": 0.5, "method": "fixed", "folds": None,
         "cv_accuracy": None, "cv_log_loss": None, "reason": None}  # fmt: skip
+
+
+def test_real_rows_give_the_ceiling_of_the_uplift() -> None:
+    # real rows as telling as GOOD lift the seeds just as much; the verdict says so
+    base = seeds_baseline(TFIDF, SEEDS, GOOD, TEST, labels=LABELS, real=GOOD, resamples=200,
+                          seed=0)  # fmt: skip
+    assert base.seeds_plus_real is not None and base.seeds_plus_real.n_train == 6
+    assert base.seeds_plus_real_accuracy == 1.0
+    assert base.real_uplift_vs_seeds_only == 0.5
+    assert base.real_uplift_vs_seeds_only_ci == base.uplift_vs_seeds_only_ci
+    assert base.verdict.endswith(" " + real_ceiling_sentence(0.5, base.uplift_vs_seeds_only_ci, 4))
+    assert real_ceiling_sentence(0.5, (0.25, 0.75), 4) == (
+        "As many real rows (4) would add +50.0 points, 95% CI +25.0 to +75.0."
+    )
+    # real rows that share no word with the test set add nothing: the ceiling is zero
+    useless = (["aaa bbb", "ccc ddd", "eee fff", "ggg hhh"], GOOD[1])
+    flat = seeds_baseline(TFIDF, SEEDS, GOOD, TEST, labels=LABELS, real=useless,
+                          resamples=200, seed=0)  # fmt: skip
+    assert flat.real_uplift_vs_seeds_only == 0.0
+    assert flat.real_uplift_vs_seeds_only_ci == (0.0, 0.0)
+    assert flat.verdict.endswith(
+        "Even as many real rows (4) add +0.0 points, 95% CI +0.0 to +0.0 to the seeds: with "
+        "this student and these seeds, rows of this number cannot be told to help, synthetic "
+        "or real."
+    )
+    # without real rows nothing of it is there
+    none = seeds_baseline(TFIDF, SEEDS, GOOD, TEST, labels=LABELS, resamples=200, seed=0)
+    assert none.seeds_plus_real is None and none.real_uplift_vs_seeds_only is None
+    assert "real rows" not in none.verdict
 
 
 def test_a_clear_uplift_on_a_larger_test_set() -> None:

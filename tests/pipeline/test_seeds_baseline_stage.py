@@ -12,8 +12,12 @@ import pyarrow.parquet as pq
 
 from synthesizrr.api import run
 from synthesizrr.config import RunConfig, config_from_dict
-from synthesizrr.distill import StudentSettings, train_and_evaluate
-from synthesizrr.distill.baselines import choose_synthetic_weight, seeds_baseline
+from synthesizrr.distill import StudentSettings, sample_like, train_and_evaluate
+from synthesizrr.distill.baselines import (
+    choose_synthetic_weight,
+    real_ceiling_sentence,
+    seeds_baseline,
+)
 from synthesizrr.pipeline.score import score_file
 
 WORDS = {
@@ -66,7 +70,9 @@ def _read(path: Path) -> tuple[list[str], list[str]]:
 def _timeless(report: dict[str, Any]) -> dict[str, Any]:
     """The baseline without wall times (the only numbers that differ between two fits)."""
     out = dict(report)
-    for key in ("seeds_only", "seeds_plus_synthetic"):
+    for key in ("seeds_only", "seeds_plus_synthetic", "seeds_plus_real"):
+        if report.get(key) is None:
+            continue
         per_seed = [{k: v for k, v in s.items() if k != "train_seconds"}
                     for s in report[key]["per_seed"]]  # fmt: skip
         out[key] = {**report[key], "per_seed": per_seed}
@@ -88,9 +94,23 @@ def test_metrics_json_holds_the_same_numbers_as_the_library(tmp_path: Path) -> N
     labels = ["sports", "business"]
     preds: list[np.ndarray] = []
     train_and_evaluate(student, *synthetic, *test, labels=labels, predictions=preds)
+    # the ceiling: seeds + real train rows that are not seeds (the seed file is the train
+    # set here: 6 per label, 3 drawn as seeds, so 3 per label are left of the 8 asked)
+    drawn = set(seeds[0])
+    with (tmp_path / "seeds.csv").open(encoding="utf-8") as fh:
+        real_rows = [r for r in csv.DictReader(fh) if r["text"] not in drawn]
+    real = sample_like([r["text"] for r in real_rows], [r["label"] for r in real_rows],
+                       {"sports": 8, "business": 8}, 0)  # fmt: skip
+    assert len(real[0]) == 6 and not drawn & set(real[0])
     expected = seeds_baseline(student, seeds, synthetic, test, labels=labels,
-                              synthetic_predictions=preds, seed=0)  # fmt: skip
+                              synthetic_predictions=preds, real=real, seed=0)  # fmt: skip
     assert _timeless(base) == _timeless(expected.to_dict())
+    assert base["seeds_plus_real"]["n_train"] == 6 + 6
+    assert base["verdict"].endswith(
+        real_ceiling_sentence(
+            base["real_uplift_vs_seeds_only"], tuple(base["real_uplift_vs_seeds_only_ci"]), 6
+        )  # fmt: skip
+    )
     assert len(seeds[0]) == 6 and base["seeds_only"]["n_train"] == 6
     assert base["seeds_plus_synthetic"]["n_train"] == 6 + m["size"] == 6 + 16
     assert base["synthetic_only_accuracy"] == m["student"]["accuracy_mean"]
@@ -98,7 +118,8 @@ def test_metrics_json_holds_the_same_numbers_as_the_library(tmp_path: Path) -> N
         "95% paired bootstrap over the 60 test rows (1000 resamples); training rows fixed"
     )
     summary = handle.manifest["stages"]["evaluate"]["summary"]
-    for key in ("seeds_only_accuracy", "seeds_plus_synthetic_accuracy", "uplift_vs_seeds_only"):
+    for key in ("seeds_only_accuracy", "seeds_plus_synthetic_accuracy", "uplift_vs_seeds_only",
+                "real_uplift_vs_seeds_only"):  # fmt: skip
         assert summary[key] == round(base[key], 4)
     # `evaluate --dataset FILE` scores a file against the same seeds
     scored = score_file(cfg, handle.dataset_path / "train.parquet")
@@ -113,6 +134,21 @@ def test_switched_off_it_is_absent_and_only_evaluate_reruns(tmp_path: Path) -> N
     assert [s for s, st in events if st == "done"] == ["evaluate", "report"]
     assert "seeds_baseline" not in handle.metrics
     assert "uplift_vs_seeds_only" not in handle.manifest["stages"]["evaluate"]["summary"]
+
+
+def test_the_real_ceiling_switched_off_is_absent_and_only_evaluate_reruns(tmp_path: Path) -> None:
+    first = run(_project(tmp_path))
+    assert first.metrics["seeds_baseline"]["seeds_plus_real_accuracy"] is not None
+    events: list[tuple[str, str]] = []
+    handle = run(_project(tmp_path, real_ceiling=False),
+                 on_event=lambda s, st, _: events.append((s, st)))  # fmt: skip
+    assert [s for s, st in events if st == "done"] == ["evaluate", "report"]
+    base = handle.metrics["seeds_baseline"]
+    assert base["seeds_plus_real"] is None and base["real_uplift_vs_seeds_only"] is None
+    assert "real rows" not in base["verdict"]
+    # the same numbers otherwise
+    keep = ("seeds_only_accuracy", "seeds_plus_synthetic_accuracy", "uplift_vs_seeds_only")
+    assert {k: base[k] for k in keep} == {k: first.metrics["seeds_baseline"][k] for k in keep}
 
 
 def test_an_auto_weight_is_chosen_on_the_seeds_and_recorded(tmp_path: Path) -> None:

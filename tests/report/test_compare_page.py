@@ -67,8 +67,8 @@ def test_page_opens_with_the_side_by_side(two_runs: tuple[Path, Path], tmp_path:
     lines = re.findall(r"<tr><td>([^<]*)</td>(.*?)</tr>", side.group(1))
     assert [h for h, _ in lines] == [
         "Mode", "Student acc. % ↑", "Seeds-only acc. %", "Seeds + synth. acc. % ↑",
-        "Uplift vs seeds, pts [95% CI] ↑", "Gold acc. %", "Self-BLEU-4 ↓", "Entity entropy ↑",
-        "MAUVE ↑", "Size", "Tokens", "Wall time",
+        "Uplift vs seeds, pts [95% CI] ↑", "Seeds + real acc. %", "Gold acc. %", "Self-BLEU-4 ↓",
+        "Entity entropy ↑", "MAUVE ↑", "Size", "Tokens", "Wall time",
     ]  # fmt: skip
     uplift = dict(lines)["Uplift vs seeds, pts [95% CI] ↑"]
     assert uplift == "<td><b>+15.0 [+8.0, +22.0]</b></td><td>-9.0 [-14.0, -4.0]</td>"

@@ -57,7 +57,7 @@ def test_card_front_matter_and_content(tmp_path: Path) -> None:
         assert f"| {lab} | news about {lab.lower()} | 4 |" in text
     assert "| **total** | | **16** |" in text
     assert (
-        "| retricl | 16 | 82.5 ± 1.2 | 82.1 ± 1.1 | 70.0 | 85.0 | +15.0 [+8.0, +22.0] | 90.0 | "
+        "| retricl | 16 | 82.5 ± 1.2 | 82.1 ± 1.1 | 70.0 | 85.0 | +15.0 [+8.0, +22.0] | n/a | 90.0 | "
         "0.210 | 0.150 | 7.25 | 0.610 |" in text
     )
     # the number a user decides on opens the Metrics section, in words

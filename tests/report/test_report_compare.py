@@ -49,17 +49,18 @@ def test_best_values_and_markdown(two_runs: tuple[Path, Path]) -> None:
     md = cmp.to_markdown().splitlines()
     assert md[0] == (
         "| Run | Mode | Size | Student acc. % ↑ | Student macro-F1 % ↑ | Seeds-only acc. % | "
-        "Seeds + synth. acc. % ↑ | Uplift vs seeds, pts [95% CI] ↑ | Gold acc. % | "
+        "Seeds + synth. acc. % ↑ | Uplift vs seeds, pts [95% CI] ↑ | Seeds + real acc. % | "
+        "Gold acc. % | "
         "Self-BLEU-4 ↓ | Self-BLEU-5 ↓ | Entity entropy ↑ | MAUVE ↑ | Label pres. % ↑ | "
         "Tokens | Wall time |"
     )
     assert md[2] == (
         "| retricl_run | retricl | 16 | 82.5 ± 1.2 | 82.1 ± 1.1 | 70.0 | 85.0 | +15.0 [+8.0, +22.0] "
-        "| 90.0 | **0.210** | **0.150** "
+        "| n/a | 90.0 | **0.210** | **0.150** "
         "| **7.25** | 0.610 | 75.0 | 2,640 | 70 s |"
     )
     assert md[3] == (
-        "| fewgen_run | fewgen | 16 | n/a | n/a | n/a | n/a | n/a | n/a | 0.600 | 0.500 | 5.00 "
+        "| fewgen_run | fewgen | 16 | n/a | n/a | n/a | n/a | n/a | n/a | n/a | 0.600 | 0.500 | 5.00 "
         "| 0.610 | 75.0 "
         "| 2,640 | 40 s |"
     )
@@ -68,7 +69,7 @@ def test_best_values_and_markdown(two_runs: tuple[Path, Path]) -> None:
 
 def test_rich_table(two_runs: tuple[Path, Path]) -> None:
     table = compare_runs(list(two_runs)).to_rich_table()
-    assert len(table.columns) == 16 and table.row_count == 2
+    assert len(table.columns) == 17 and table.row_count == 2
     console = Console(width=250, record=True, color_system=None)
     console.print(table)
     text = console.export_text()
@@ -129,7 +130,7 @@ def test_deterministic_student_shows_its_bootstrap_interval(tmp_path: Path) -> N
             data["metrics"]["label_preservation"]["details"]["oracle_accuracy"] = 0.875
             path.write_text(json.dumps(data), "utf-8")
     cmp = compare_runs([run])
-    assert cmp.cells()[0][13] == "75.0 (oracle 87.5)"  # after #17's three seeds-baseline columns
+    assert cmp.cells()[0][14] == "75.0 (oracle 87.5)"  # after the seeds-baseline columns
     assert cmp.rows[0]["student_accuracy_ci"] == [0.8, 0.85]
     assert cmp.cells()[0][3:5] == ["82.5 [80.0, 85.0]", "82.1 [79.0, 84.0]"]
     from synthesizrr.report import render_report

@@ -257,6 +257,21 @@ def test_overview_opens_with_the_seeds_only_uplift(tmp_path: Path) -> None:
         ("Gold (as many real rows)", "90.0 %"),
     ]
     assert "95% CI +8.0 to +22.0 points (95% paired bootstrap over the 40 test rows" in overview
+    assert not any(k.startswith("Seeds + as many real") for k, _ in cards)  # no ceiling, no card
+
+
+def test_the_real_ceiling_gets_a_card_where_it_ran(tmp_path: Path) -> None:
+    path = make_fake_run(tmp_path, name="ceiling")
+    metrics = json.loads((path / "metrics.json").read_text("utf-8"))
+    base = metrics["seeds_baseline"]
+    base["seeds_plus_real"] = {**base["seeds_only"], "n_train": base["seeds_only"]["n_train"] + 16}
+    base["seeds_plus_real_accuracy"] = 0.875
+    (path / "metrics.json").write_text(json.dumps(metrics), "utf-8")
+    cards = re.findall(
+        r'<div class="k">([^<]*)</div><div class="v">([^<]*)</div>',
+        _section(render_report(path), "overview"),
+    )
+    assert ("Seeds + as many real rows (8 + 16)", "87.5 %") in cards
 
 
 def test_a_negative_uplift_is_said_plainly(tmp_path: Path) -> None:

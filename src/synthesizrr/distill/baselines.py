@@ -88,6 +88,13 @@ class SeedsBaseline(BaseModel):
     synthetic_only_vs_seeds_only: float | None
     synthetic_only_vs_seeds_only_ci: tuple[float, float] | None
     synthetic_weight: WeightChoice
+    #: The same student on the seeds + as many real rows as synthetic ones (same label mix,
+    #: same weight), where real train rows other than the seeds were given: what rows as
+    #: good as real ones would add, the ceiling to read ``uplift_vs_seeds_only`` against.
+    seeds_plus_real: StudentReport | None = None
+    seeds_plus_real_accuracy: float | None = None
+    real_uplift_vs_seeds_only: float | None = None
+    real_uplift_vs_seeds_only_ci: tuple[float, float] | None = None
     resamples: int
     interval: str
     verdict: str
@@ -130,9 +137,24 @@ def _points(v: float) -> str:
     return f"{v * 100:+.1f}"
 
 
+def _span(uplift: float, ci: tuple[float, float]) -> str:
+    return f"{_points(uplift)} points, 95% CI {_points(ci[0])} to {_points(ci[1])}"
+
+
+def real_ceiling_sentence(uplift: float, ci: tuple[float, float], n_real: int) -> str:
+    """What as many real rows add to the seeds: the most synthetic rows could be expected to."""
+    span = _span(uplift, ci)
+    if ci[0] > 0:
+        return f"As many real rows ({n_real}) would add {span}."
+    return (
+        f"Even as many real rows ({n_real}) add {span} to the seeds: with this student and "
+        "these seeds, rows of this number cannot be told to help, synthetic or real."
+    )
+
+
 def verdict(uplift: float, ci: tuple[float, float]) -> str:
     """One plain sentence on what the uplift and its interval say."""
-    span = f"{_points(uplift)} points, 95% CI {_points(ci[0])} to {_points(ci[1])}"
+    span = _span(uplift, ci)
     if ci[0] > 0:
         return f"The synthetic rows help: seeds + synthetic beats the seeds alone ({span})."
     if ci[1] < 0:
@@ -214,6 +236,7 @@ def seeds_baseline(
     labels: Sequence[str],
     synthetic_predictions: Sequence[np.ndarray] | None = None,
     synthetic_weight: float | Literal["auto"] = DEFAULT_SYNTHETIC_WEIGHT,
+    real: tuple[Sequence[str], Sequence[str]] | None = None,
     resamples: int = RESAMPLES,
     seed: int = 0,
     progress: bool = False,
@@ -225,7 +248,10 @@ def seeds_baseline(
     seed, as :func:`~synthesizrr.distill.train_and_evaluate` collects them; with them the
     synthetic-only student is compared with the seeds-only one too. ``synthetic_weight``:
     each synthetic row's weight in the seeds + synthetic student (seeds weigh 1), or
-    ``"auto"`` (:func:`choose_synthetic_weight`).
+    ``"auto"`` (:func:`choose_synthetic_weight`). ``real``: real train rows that are not
+    seeds, as many as the synthetic ones in the same label mix; with them the same student
+    is also trained on seeds + real rows (at the synthetic rows' weight), the ceiling of
+    the uplift.
     """
     labs = list(labels)
     y_test = encode_labels(test[1], labs, "test_labels")
@@ -234,16 +260,21 @@ def seeds_baseline(
     else:
         choice = WeightChoice(weight=float(synthetic_weight), method="fixed")
     both = (list(seeds[0]) + list(synthetic[0]), list(seeds[1]) + list(synthetic[1]))
-    both_weights = None  # weight 1: the plain fit, bit for bit
-    if choice.weight != 1.0:
-        both_weights = [1.0] * len(seeds[0]) + [choice.weight] * len(synthetic[0])
+
+    def weights(extra: int) -> list[float] | None:  # None, weight 1: the plain fit, bit for bit
+        return None if choice.weight == 1.0 else [1.0] * len(seeds[0]) + [choice.weight] * extra
+
+    fits = [(seeds, None), (both, weights(len(synthetic[0])))]
+    if real is not None and len(real[0]):
+        with_real = (list(seeds[0]) + list(real[0]), list(seeds[1]) + list(real[1]))
+        fits.append((with_real, weights(len(real[0]))))
     reports: list[StudentReport] = []
     correct: list[np.ndarray] = []
-    for (texts, labels_), weights in ((seeds, None), (both, both_weights)):
+    for (texts, labels_), sample_weight in fits:
         preds: list[np.ndarray] = []
         rep = train_and_evaluate(settings, texts, labels_, test[0], test[1], labels=labs,
                                  progress=progress, predictions=preds,
-                                 sample_weight=weights)  # fmt: skip
+                                 sample_weight=sample_weight)  # fmt: skip
         reports.append(rep)
         correct.append(row_correctness(preds, y_test))
     uplift, ci = paired_bootstrap(correct[1], correct[0], resamples, seed)
@@ -252,6 +283,12 @@ def seeds_baseline(
         syn = row_correctness(synthetic_predictions, y_test)
         syn_acc = float(syn.mean())
         syn_diff, syn_ci = paired_bootstrap(syn, correct[0], resamples, seed)
+    real_rep = real_up = real_ci = None
+    said = verdict(uplift, ci)
+    if len(reports) == 3:
+        real_rep = reports[2]
+        real_up, real_ci = paired_bootstrap(correct[2], correct[0], resamples, seed)
+        said += " " + real_ceiling_sentence(real_up, real_ci, real_rep.n_train - len(seeds[0]))
     return SeedsBaseline(
         seeds_only=reports[0],
         seeds_plus_synthetic=reports[1],
@@ -263,8 +300,12 @@ def seeds_baseline(
         synthetic_only_vs_seeds_only=syn_diff,
         synthetic_only_vs_seeds_only_ci=syn_ci,
         synthetic_weight=choice,
+        seeds_plus_real=real_rep,
+        seeds_plus_real_accuracy=real_rep.accuracy_mean if real_rep is not None else None,
+        real_uplift_vs_seeds_only=real_up,
+        real_uplift_vs_seeds_only_ci=real_ci,
         resamples=resamples,
         interval=f"95% paired bootstrap over the {len(y_test)} test rows ({resamples} "
         "resamples); training rows fixed",
-        verdict=verdict(uplift, ci),
+        verdict=said,
     )

@@ -244,10 +244,12 @@ def _metrics_md(run: RunData) -> list[str]:
         ("gold", run.student("gold")),
     ]
     if isinstance(base, dict):
-        reports += [(k.replace("_", " "), base[k]) for k in ("seeds_only", "seeds_plus_synthetic")
+        reports += [(k.replace("_", " "), base[k])
+                    for k in ("seeds_only", "seeds_plus_synthetic", "seeds_plus_real")
                     if isinstance(base.get(k), dict)]  # fmt: skip
     trained_on = {"student": "synthetic", "gold": "real", "seeds only": "real seed",
-                  "seeds plus synthetic": "seed + synthetic"}  # fmt: skip
+                  "seeds plus synthetic": "seed + synthetic",
+                  "seeds plus real": "seed + real"}  # fmt: skip
     for which, rep in reports:
         if isinstance(rep, Missing):
             out.append(f"- {which}: not available ({rep})")

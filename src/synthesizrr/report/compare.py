@@ -96,6 +96,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("seeds_plus_synthetic_accuracy", "Seeds + synth. acc. %",
            lambda r: _pct(r["seeds_plus_synthetic_accuracy"]), "high"),
     Column("uplift_vs_seeds_only", "Uplift vs seeds, pts [95% CI]", _uplift, "high"),
+    Column("seeds_plus_real_accuracy", "Seeds + real acc. %",
+           lambda r: _pct(r["seeds_plus_real_accuracy"])),
     Column("gold_accuracy_mean", "Gold acc. %", lambda r: _pct(r["gold_accuracy_mean"])),
     Column("self_bleu_4", "Self-BLEU-4", lambda r: _f(3)(r["self_bleu_4"]), "low"),
     Column("self_bleu_5", "Self-BLEU-5", lambda r: _f(3)(r["self_bleu_5"]), "low"),
@@ -112,7 +114,8 @@ COLUMNS: tuple[Column, ...] = (
 #: alone, on seeds + synthetic and on as many real rows, diversity, realism, rows kept.
 HEADLINE_KEYS: tuple[str, ...] = (
     "run", "mode", "student_accuracy_mean", "seeds_only_accuracy",
-    "seeds_plus_synthetic_accuracy", "uplift_vs_seeds_only", "gold_accuracy_mean",
+    "seeds_plus_synthetic_accuracy", "uplift_vs_seeds_only", "seeds_plus_real_accuracy",
+    "gold_accuracy_mean",
     "self_bleu_4", "entity_entropy", "mauve", "size", "tokens", "wall_seconds",
 )  # fmt: skip
 
@@ -148,6 +151,8 @@ def run_row(run: RunData) -> dict[str, Any]:
         "uplift_vs_seeds_only": number(b.get("uplift_vs_seeds_only")),
         "uplift_ci_low": ci[0],
         "uplift_ci_high": ci[1],
+        "seeds_plus_real_accuracy": number(b.get("seeds_plus_real_accuracy")),
+        "real_uplift_vs_seeds_only": number(b.get("real_uplift_vs_seeds_only")),
         "gold_accuracy_mean": number(g.get("accuracy_mean")),
         "gold_accuracy_std": number(g.get("accuracy_std")),
         "student_accuracy_ci": _ci(s.get("accuracy_ci")),

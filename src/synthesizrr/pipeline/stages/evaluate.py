@@ -63,7 +63,7 @@ def score_dataset(
         result["student"] = report.to_dict()
     if ev.seeds_baseline:
         result["seeds_baseline"] = seeds_baseline_result(
-            ctx, texts, labels, test, student_predictions
+            ctx, texts, labels, test, student_predictions, (train_texts, train_labels)
         )
     if ev.gold:
         gold_texts, gold_labels = sample_like(
@@ -103,8 +103,12 @@ def seeds_baseline_result(
     labels: list[str],
     test: tuple[list[str], list[str]],
     student_predictions: list[Any],
+    train: tuple[list[str], list[str]],
 ) -> dict[str, Any]:
-    """The same student on the run's seeds alone and on seeds + ``texts`` (the uplift)."""
+    """The same student on the run's seeds alone and on seeds + ``texts`` (the uplift), and,
+    with ``evaluation.real_ceiling`` and ``gold``, on seeds + as many real ``train`` rows
+    that are not seeds (the ceiling)."""
+    from synthesizrr.distill import sample_like
     from synthesizrr.distill.baselines import seeds_baseline
 
     path = ctx.input("seeds", layout.SEEDS)
@@ -114,10 +118,16 @@ def seeds_baseline_result(
     seed_texts = [str(t) for t in seeds.column("text").to_pylist()]
     seed_labels = [str(x) for x in seeds.column("label").to_pylist()]
     cfg = ctx.cfg
+    real = None
+    if cfg.evaluation.real_ceiling and cfg.evaluation.gold:
+        seen = set(seed_texts)
+        pool = [(t, y) for t, y in zip(*train, strict=True) if t not in seen]
+        real = sample_like([t for t, _ in pool], [y for _, y in pool], dict(Counter(labels)),
+                           cfg.seed)  # fmt: skip
     base = seeds_baseline(
         cfg.evaluation.student, (seed_texts, seed_labels), (texts, labels), test,
         labels=cfg.task.label_names, synthetic_predictions=student_predictions,
-        synthetic_weight=cfg.evaluation.synthetic_weight, seed=cfg.seed,
+        synthetic_weight=cfg.evaluation.synthetic_weight, real=real, seed=cfg.seed,
         progress=ctx.progress,
     )  # fmt: skip
     log.info("seeds baseline: %s", base.verdict)
@@ -139,7 +149,8 @@ def run(ctx: StageContext, out: Path) -> StageResult:
     if "gold" in result:
         summary["gold_accuracy"] = round(result["gold"]["accuracy_mean"], 4)
     base = result.get("seeds_baseline", {})
-    for key in ("seeds_only_accuracy", "seeds_plus_synthetic_accuracy", "uplift_vs_seeds_only"):
+    for key in ("seeds_only_accuracy", "seeds_plus_synthetic_accuracy", "uplift_vs_seeds_only",
+                "real_uplift_vs_seeds_only"):  # fmt: skip
         if base.get(key) is not None:
             summary[key] = round(base[key], 4)
     for name in ("self_bleu", "entity_entropy", "mauve"):

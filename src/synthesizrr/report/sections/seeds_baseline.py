@@ -27,6 +27,11 @@ def seeds_baseline_panel(run: RunData) -> str:
     n_seeds = so.get("n_train") if isinstance(so, dict) else None
     n_both = sp.get("n_train") if isinstance(sp, dict) else None
     n_syn = n_both - n_seeds if isinstance(n_seeds, int) and isinstance(n_both, int) else None
+    sr = base.get("seeds_plus_real")
+    n_with_real = sr.get("n_train") if isinstance(sr, dict) else None
+    n_real = (
+        n_with_real - n_seeds if isinstance(n_seeds, int) and isinstance(n_with_real, int) else None
+    )
     ci = interval(base.get("uplift_vs_seeds_only_ci"))
     ci_txt = f"95% CI {ci[0] * 100:+.1f} to {ci[1] * 100:+.1f} points" if ci else ""
     up = number(base.get("uplift_vs_seeds_only"))
@@ -40,6 +45,10 @@ def seeds_baseline_panel(run: RunData) -> str:
         ("Gold (as many real rows)",
          _acc(gold.get("accuracy_mean")) if isinstance(gold, dict) else "n/a"),
     ]  # fmt: skip
+    if number(base.get("seeds_plus_real_accuracy")) is not None:
+        # the ceiling: where gold ran, what as many real rows add to the seeds
+        items.append((f"Seeds + as many real rows ({fmt(n_seeds)} + {fmt(n_real)})",
+                      _acc(base.get("seeds_plus_real_accuracy"))))  # fmt: skip
     return (
         f'{head}<p class="verdict {_verdict_class(base)}">{e(base.get("verdict", ""))}</p>'
         + cards(items)
