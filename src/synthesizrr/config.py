@@ -80,7 +80,7 @@ class EvaluationSettings(StrictModel):
         "as many real train rows as synthetic ones (never the seeds; same label mix and "
         "weight), so the uplift can be read against what real rows would add (metrics.json "
         "'seeds_baseline.real_uplift_vs_seeds_only'; runs evaluated before it existed show "
-        "it after `synthesizrr evaluate CONFIG --force`)",
+        "it after `synthesizrr run CONFIG --force evaluate`)",
     )
     synthetic_weight: float | Literal["auto"] = Field(
         DEFAULT_SYNTHETIC_WEIGHT,
