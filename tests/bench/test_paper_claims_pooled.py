@@ -34,7 +34,8 @@ def test_each_dataset_comes_from_the_file_with_the_largest_n(tmp_path: Path) -> 
         _entry("ag_news", "fewgen_32", 196, 0.75),
         _entry("ag_news", "gold", 196, 0.84),
         _entry("sst2", "retricl_3", 279, 0.70, uplift_vs_seeds_only=0.004,
-               uplift_vs_seeds_only_ci=[-0.013, 0.021]),
+               uplift_vs_seeds_only_ci=[-0.013, 0.021], real_uplift_vs_seeds_only=0.008,
+               real_uplift_vs_seeds_only_ci=[-0.002, 0.019]),
     ])  # fmt: skip
     entries, sources = claims.pool([small, large])
     assert sources == {"ag_news": str(large), "sst2": str(large)}
@@ -54,7 +55,8 @@ def test_each_dataset_comes_from_the_file_with_the_largest_n(tmp_path: Path) -> 
     assert records["sst2"]["student"] == "C ?, unweighted"  # no signature: an older run
     text = claims.markdown(entries, sources, [small, large])
     assert "excludes zero on 1 of 2 datasets: ag_news." in text
-    assert "| ag_news | 196 | – | C 1, balanced | 0.829 | +2.5 [+1.1, +4.0] |" in text
+    assert "| ag_news | 196 | – | C 1, balanced | 0.829 | +2.5 [+1.1, +4.0] | – | not run |" in text
+    assert "| +0.4 [-1.3, +2.1] | – | +0.8 [-0.2, +1.9] | – |" in text  # sst2: the ceiling
 
 
 def test_a_file_that_is_not_a_results_list_stops_with_its_name(tmp_path: Path) -> None:
