@@ -118,7 +118,7 @@ def test_real_rows_give_the_ceiling_of_the_uplift() -> None:
     assert base.real_uplift_vs_seeds_only_ci == base.uplift_vs_seeds_only_ci
     assert base.verdict.endswith(" " + real_ceiling_sentence(0.5, base.uplift_vs_seeds_only_ci, 4))
     assert real_ceiling_sentence(0.5, (0.25, 0.75), 4) == (
-        "As many real rows (4) would add +50.0 points, 95% CI +25.0 to +75.0."
+        "As many real rows (4) would add +50.0 points to the seeds (95% CI +25.0 to +75.0)."
     )
     # real rows that share no word with the test set add nothing: the ceiling is zero
     useless = (["aaa bbb", "ccc ddd", "eee fff", "ggg hhh"], GOOD[1])
@@ -127,7 +127,7 @@ def test_real_rows_give_the_ceiling_of_the_uplift() -> None:
     assert flat.real_uplift_vs_seeds_only == 0.0
     assert flat.real_uplift_vs_seeds_only_ci == (0.0, 0.0)
     assert flat.verdict.endswith(
-        "Even as many real rows (4) add +0.0 points, 95% CI +0.0 to +0.0 to the seeds: with "
+        "Even as many real rows (4) add +0.0 points to the seeds (95% CI +0.0 to +0.0): with "
         "this student and these seeds, rows of this number cannot be told to help, synthetic "
         "or real."
     )

@@ -143,12 +143,12 @@ def _span(uplift: float, ci: tuple[float, float]) -> str:
 
 def real_ceiling_sentence(uplift: float, ci: tuple[float, float], n_real: int) -> str:
     """What as many real rows add to the seeds: the most synthetic rows could be expected to."""
-    span = _span(uplift, ci)
+    span = f"{_points(uplift)} points to the seeds (95% CI {_points(ci[0])} to {_points(ci[1])})"
     if ci[0] > 0:
         return f"As many real rows ({n_real}) would add {span}."
     return (
-        f"Even as many real rows ({n_real}) add {span} to the seeds: with this student and "
-        "these seeds, rows of this number cannot be told to help, synthetic or real."
+        f"Even as many real rows ({n_real}) add {span}: with this student and these seeds, "
+        "rows of this number cannot be told to help, synthetic or real."
     )
 
 
