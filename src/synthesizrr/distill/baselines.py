@@ -137,13 +137,13 @@ def _points(v: float) -> str:
     return f"{v * 100:+.1f}"
 
 
-def _span(uplift: float, ci: tuple[float, float]) -> str:
-    return f"{_points(uplift)} points, 95% CI {_points(ci[0])} to {_points(ci[1])}"
+def _ci_words(ci: tuple[float, float]) -> str:
+    return f"95% CI {_points(ci[0])} to {_points(ci[1])}"
 
 
 def real_ceiling_sentence(uplift: float, ci: tuple[float, float], n_real: int) -> str:
     """What as many real rows add to the seeds: the most synthetic rows could be expected to."""
-    span = f"{_points(uplift)} points to the seeds (95% CI {_points(ci[0])} to {_points(ci[1])})"
+    span = f"{_points(uplift)} points to the seeds ({_ci_words(ci)})"
     if ci[0] > 0:
         return f"As many real rows ({n_real}) would add {span}."
     return (
@@ -154,7 +154,7 @@ def real_ceiling_sentence(uplift: float, ci: tuple[float, float], n_real: int) -
 
 def verdict(uplift: float, ci: tuple[float, float]) -> str:
     """One plain sentence on what the uplift and its interval say."""
-    span = _span(uplift, ci)
+    span = f"{_points(uplift)} points, {_ci_words(ci)}"
     if ci[0] > 0:
         return f"The synthetic rows help: seeds + synthetic beats the seeds alone ({span})."
     if ci[1] < 0:
@@ -265,7 +265,8 @@ def seeds_baseline(
         return None if choice.weight == 1.0 else [1.0] * len(seeds[0]) + [choice.weight] * extra
 
     fits = [(seeds, None), (both, weights(len(synthetic[0])))]
-    if real is not None and len(real[0]):
+    has_real = real is not None and len(real[0]) > 0
+    if real is not None and has_real:
         with_real = (list(seeds[0]) + list(real[0]), list(seeds[1]) + list(real[1]))
         fits.append((with_real, weights(len(real[0]))))
     reports: list[StudentReport] = []
@@ -285,7 +286,7 @@ def seeds_baseline(
         syn_diff, syn_ci = paired_bootstrap(syn, correct[0], resamples, seed)
     real_rep = real_up = real_ci = None
     said = verdict(uplift, ci)
-    if len(reports) == 3:
+    if has_real:
         real_rep = reports[2]
         real_up, real_ci = paired_bootstrap(correct[2], correct[0], resamples, seed)
         said += " " + real_ceiling_sentence(real_up, real_ci, real_rep.n_train - len(seeds[0]))

@@ -23,15 +23,13 @@ def seeds_baseline_panel(run: RunData) -> str:
     head = "<h3>Does the synthetic data help? (the same student, trained on what you have)</h3>"
     if isinstance(base, Missing):
         return head + na(base)
-    so, sp = base.get("seeds_only"), base.get("seeds_plus_synthetic")
-    n_seeds = so.get("n_train") if isinstance(so, dict) else None
-    n_both = sp.get("n_train") if isinstance(sp, dict) else None
-    n_syn = n_both - n_seeds if isinstance(n_seeds, int) and isinstance(n_both, int) else None
-    sr = base.get("seeds_plus_real")
-    n_with_real = sr.get("n_train") if isinstance(sr, dict) else None
-    n_real = (
-        n_with_real - n_seeds if isinstance(n_seeds, int) and isinstance(n_with_real, int) else None
-    )
+    n_seeds = _n_train(base.get("seeds_only"))
+
+    def added(key: str) -> int | None:  # rows a student was trained on beyond the seeds
+        n = _n_train(base.get(key))
+        return n - n_seeds if n is not None and n_seeds is not None else None
+
+    n_syn, n_real = added("seeds_plus_synthetic"), added("seeds_plus_real")
     ci = interval(base.get("uplift_vs_seeds_only_ci"))
     ci_txt = f"95% CI {ci[0] * 100:+.1f} to {ci[1] * 100:+.1f} points" if ci else ""
     up = number(base.get("uplift_vs_seeds_only"))
@@ -60,3 +58,8 @@ def seeds_baseline_panel(run: RunData) -> str:
 def _acc(v: Any) -> str:
     n = number(v)
     return f"{n * 100:.1f} %" if n is not None else "n/a"
+
+
+def _n_train(report: Any) -> int | None:
+    n = report.get("n_train") if isinstance(report, dict) else None
+    return n if isinstance(n, int) else None
